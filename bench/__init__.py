@@ -1,0 +1,20 @@
+"""Benchmarks behind `python -m designer bench`.
+
+Each benchmark yields result dicts ({"bench": name, ...figures}); `run_all` runs
+them in order and prints a line for each when given a `log` function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bench.training import training_overhead
+
+
+def run_all(
+    quick: bool = False, log: Callable[[str], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    for result in training_overhead(quick=quick):
+        if log is not None:
+            log(result["summary"])
+        yield result

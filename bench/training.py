@@ -1,0 +1,121 @@
+"""The trainer's overhead: its step time against a bare PyTorch loop.
+
+Both loops train the same LSTM sizes on the same batches (the adding task, drawn
+the same way), with Adam and gradient clipping, on one thread, as the app's
+background runner does. They run interleaved, a block of steps each in turn, so
+that drifting machine load hits both alike; we report medians over blocks.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from designer.spec import Experiment
+from designer.train import Trainer
+
+CONFIGS = (
+    # name, layers, hidden, seq_len, batch, blocks, steps per block
+    ("small", 1, 32, 50, 32, 30, 25),
+    ("large", 4, 128, 100, 64, 8, 4),
+)
+
+
+class BareLoop:
+    """What a student would write by hand: nn.LSTM(num_layers=L) plus a head."""
+
+    def __init__(self, trainer: Trainer, layers: int, hidden: int):
+        torch.manual_seed(0)
+        self.task = trainer.task
+        self.spec = trainer.spec
+        self.seed = trainer.batch_seed
+        self.lstm = nn.LSTM(self.task.input_size, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, self.task.output_size)
+        params = list(self.lstm.parameters()) + list(self.head.parameters())
+        self.params = params
+        self.optimizer = torch.optim.Adam(params, lr=self.spec.lr)
+        self.step_count = 0
+
+    def train_step(self) -> float:
+        self.step_count += 1
+        x, y = self.task.batch(self.spec.batch_size, self.seed(self.step_count))
+        out, _ = self.lstm(x)  # (B, T, H)
+        loss = nn.functional.mse_loss(self.head(out[:, -1]), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.params, self.spec.clip_norm)
+        self.optimizer.step()
+        return loss.item()
+
+
+def _experiment(layers: int, hidden: int, seq_len: int, batch: int) -> Experiment:
+    return Experiment.from_dict(
+        {
+            "version": 1,
+            "task": {"name": "adding", "seq_len": seq_len},
+            "model": {"layers": [{"type": "lstm", "hidden_size": hidden}] * layers},
+            "train": {"batch_size": batch, "lr": 0.001, "clip_norm": 1.0},
+        }
+    )
+
+
+def _time_block(step, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - start) / n
+
+
+def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, layers, hidden, seq_len, batch, blocks, per_block in CONFIGS:
+            if quick:
+                blocks, per_block = 3, 2
+            exp = _experiment(layers, hidden, seq_len, batch)
+            trainer = Trainer(exp)
+            bare = BareLoop(trainer, layers, hidden)
+
+            def designer_step(trainer: Trainer = trainer) -> None:
+                trainer.train_step()
+                if trainer.eval_due(10**9):
+                    trainer.evaluate()
+
+            for _ in range(3):  # warm up both (first calls at a new shape are slow)
+                designer_step()
+                bare.train_step()
+            ours, theirs = [], []
+            for _ in range(blocks):
+                ours.append(_time_block(designer_step, per_block))
+                theirs.append(_time_block(bare.train_step, per_block))
+            ours_ms = statistics.median(ours) * 1000
+            bare_ms = statistics.median(theirs) * 1000
+            ratio = ours_ms / bare_ms
+            mean_ratio = sum(ours) / sum(theirs)
+            yield {
+                "bench": "training_overhead",
+                "config": name,
+                "layers": layers,
+                "hidden": hidden,
+                "seq_len": seq_len,
+                "batch": batch,
+                "designer_ms": round(ours_ms, 3),
+                "bare_ms": round(bare_ms, 3),
+                "ratio": round(ratio, 3),
+                "mean_ratio": round(mean_ratio, 3),
+                "target": 1.10,
+                "summary": (
+                    f"training overhead, {name} ({layers}x{hidden} LSTM, T={seq_len}, "
+                    f"batch {batch}): designer {ours_ms:.2f} ms/step, bare nn.LSTM "
+                    f"{bare_ms:.2f} ms/step, ratio {ratio:.3f} (mean {mean_ratio:.3f}; "
+                    "target <= 1.10)"
+                ),
+            }
+    finally:
+        torch.set_num_threads(threads)

@@ -1,0 +1,233 @@
+"""The command line: every capability of the app, headless.
+
+    python -m designer tasks
+    python -m designer validate SPEC.json [--json]
+    python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
+    python -m designer bench [--json] [--quick]
+
+Bad input exits with status 2 and one line per problem on stderr, never a traceback.
+With --json, stdout carries JSON lines and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from designer.model import summarize
+from designer.spec import Experiment, Problem, SpecError
+from designer.tasks import TASKS, get_task, make_task
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def read_experiment(path: str, task: str | None = None, seed: int | None = None) -> Experiment:
+    """Load SPEC.json ('-' reads standard input), with command-line overrides."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+    exp = Experiment.from_json(text)
+    if task is None and seed is None:
+        return exp
+    data = exp.to_dict()
+    if task is not None:
+        data["task"] = {"name": task}  # the other task's parameters do not apply
+    if seed is not None:
+        data["train"]["seed"] = seed
+    return Experiment.from_dict(data)
+
+
+# --- commands ------------------------------------------------------------------------
+def cmd_tasks(args: argparse.Namespace) -> int:
+    for name in TASKS:
+        info = make_task(name).describe()
+        if args.json:
+            emit(info)
+            continue
+        params = ", ".join(f"{p['name']}={json.dumps(p['default'])}" for p in info["params"])
+        print(f"{name:13s} {info['title']}")
+        print(f"{'':13s} {info['lesson']}")
+        print(f"{'':13s} parameters: {params}\n")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    exp = read_experiment(args.spec)
+    task = get_task(exp)
+    summary = summarize(exp, task)
+    if args.json:
+        emit({"valid": True, "task": exp.task.name, **summary.to_dict()})
+        return 0
+    print(f"task: {exp.task.name} ({task.title}); sequences of {task.seq_len} steps")
+    print(f"{'layer':>5}  {'type':10s} {'output shape':16s} {'parameters':>12}  details")
+    for row in summary.rows:
+        index = "" if row.index is None else str(row.index)
+        params = f"{row.parameters:,}" + (" frozen" if row.frozen and not row.trainable else "")
+        print(f"{index:>5}  {row.type:10s} {row.output_shape:16s} {params:>12}  {row.description}")
+        for note in row.notes:
+            print(f"{'':35s}{note}")
+    frozen = f" ({summary.frozen:,} frozen)" if summary.frozen else ""
+    print(f"total parameters: {summary.total:,}{frozen}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from designer.train import Trainer, TrainingDiverged
+
+    exp = read_experiment(args.spec, task=args.task, seed=args.seed)
+    if args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    torch.set_num_threads(args.threads)
+    trainer = Trainer(exp, device=args.device)
+    steps = exp.train.steps if args.steps is None else args.steps
+    if steps < 1:
+        raise UsageError("--steps must be at least 1")
+    task = trainer.task
+    baseline = task.baseline_loss()
+    bar = None
+    if not args.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, unit="step", dynamic_ncols=True)
+    say: Callable[[str], None] = bar.write if bar is not None else print
+    last: dict[str, Any] = {}
+    try:
+        for record in trainer.run(steps):
+            if record["event"] == "step":
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
+                continue
+            last = record
+            if args.json:
+                emit({**record, "metric": task.metric_name})
+            else:
+                say(
+                    f"step {record['step']:>6}  train {record['train_loss']:.4g}  "
+                    f"val {record['val_loss']:.4g}  {task.metric_name} {record['val_metric']:.4g}"
+                )
+    except TrainingDiverged as err:
+        if bar is not None:
+            bar.close()
+        if args.json:
+            emit({"event": "diverged", "step": err.step, "message": str(err)})
+        print(str(err), file=sys.stderr)
+        return 1
+    if bar is not None:
+        bar.close()
+    if args.save:
+        try:
+            trainer.save(args.save)
+        except OSError as err:
+            raise UsageError(f"cannot save {args.save}: {err.strerror or err}") from None
+    done = {
+        "event": "done",
+        "step": trainer.step_count,
+        "train_loss": last.get("train_loss"),
+        "val_loss": last.get("val_loss"),
+        "val_metric": last.get("val_metric"),
+        "metric": task.metric_name,
+        "baseline_loss": baseline,
+        "clipped_steps": trainer.clipped_steps,
+        "seconds": round(trainer.train_time, 3),
+    }
+    if args.json:
+        emit(done)
+    else:
+        print(
+            f"done: {done['step']} steps in {done['seconds']:.1f} s; "
+            f"val loss {done['val_loss']:.4g} (baseline {baseline:.4g}), "
+            f"{task.metric_name} {done['val_metric']:.4g}"
+            + (f"; saved {args.save}" if args.save else "")
+        )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import run_all
+
+    for result in run_all(quick=args.quick, log=None if args.json else print):
+        if args.json:
+            emit(result)
+    return 0
+
+
+# --- parsing -------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m designer", description="Deep RNN Designer, headless.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("tasks", help="the sample tasks and their parameters")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("validate", help="check an experiment and print its summary")
+    p.add_argument("spec", help="experiment JSON file, or - for standard input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("train", help="train an experiment")
+    p.add_argument("spec")
+    p.add_argument("--task", help="train on this task instead (with its default parameters)")
+    p.add_argument("--steps", type=int, help="number of steps (default: the experiment's)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--save", metavar="CKPT", help="write a checkpoint here when done")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: the experiment's")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for torch (default 1, as in the app; more help only large models)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("bench", help="performance figures")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke test)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = None
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "train" and args.task is not None and args.task not in TASKS:
+            raise SpecError([Problem("task.name", f"unknown task '{args.task}'")])
+        return args.func(args)
+    except SpecError as err:
+        if getattr(args, "json", False):
+            emit({"valid": False, "problems": [p.to_dict() for p in err.problems]})
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

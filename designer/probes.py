@@ -1,0 +1,294 @@
+"""Exact per-time-step views of a model: hidden states, gates, and dL/dh_t.
+
+What "the gradient at time step t" means here: dL/dh_t is the TOTAL derivative of the
+loss with respect to the hidden state h_t, summing every path from h_t to the loss:
+through the layers above and through this layer's own later steps (backpropagation
+through time). `retain_grad()` on a fused nn.LSTM's output cannot give it: that
+tensor's gradient holds only the path through the layer above.
+
+So the probe re-runs a small batch step by step with the fused modules' own weights
+(the cell equations written out, so the gates are visible), keeps every h_t (and c_t)
+in the autograd graph, and asks autograd for the gradient of the loss with respect
+to all of them at once. Training itself keeps PyTorch's fused kernels.
+
+PyTorch's weight layout, per direction (suffix "_reverse" for the backward one):
+    weight_ih_l0 (G*H, in), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0 (G*H)
+    with the G gate blocks in the order LSTM: i, f, g, o; GRU: r, z, n.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from designer.model import GATE_NAMES, Recurrent, RecurrentStack
+from designer.tasks import Task
+
+PROBE_SEED = 424_242  # the probe batch is fixed, so probes over training compare
+
+
+# --- one recurrent layer, step by step -------------------------------------------------
+@dataclass
+class DirectionTrace:
+    """One direction of one layer over a sequence; lists are indexed by time step t."""
+
+    h: list[torch.Tensor]  # T x (B, H)
+    c: list[torch.Tensor] | None  # LSTM cell states, T x (B, H)
+    gates: dict[str, list[torch.Tensor]]  # gate name -> T x (B, H)
+
+
+def _weights(cell: nn.RNNBase, reverse: bool) -> tuple[torch.Tensor, ...]:
+    suffix = "_reverse" if reverse else ""
+    return tuple(
+        getattr(cell, f"{name}_l0{suffix}")
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
+
+
+def run_direction(cell: nn.RNNBase, x: torch.Tensor, reverse: bool) -> DirectionTrace:
+    """The cell's equations, one step at a time, for x of shape (B, T, in)."""
+    kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(cell)]
+    w_ih, w_hh, b_ih, b_hh = _weights(cell, reverse)
+    B, T, _ = x.shape
+    H = cell.hidden_size
+    x_proj = x @ w_ih.T + b_ih  # (B, T, G*H): the input's part of every step at once
+    h = x.new_zeros(B, H)
+    c = x.new_zeros(B, H)
+    hs: list[torch.Tensor] = [None] * T  # type: ignore[list-item]
+    cs: list[torch.Tensor] = [None] * T  # type: ignore[list-item]
+    gates: dict[str, list[torch.Tensor]] = {name: [None] * T for name in GATE_NAMES[kind]}  # type: ignore[misc]
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    for t in steps:
+        if kind == "lstm":
+            i, f, g, o = (x_proj[:, t] + h @ w_hh.T + b_hh).chunk(4, dim=1)
+            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+            c = f * c + i * g  # the cell state: a sum, so gradient can flow far back
+            h = o * torch.tanh(c)
+            cs[t] = c
+            for name, value in zip(GATE_NAMES[kind], (i, f, g, o), strict=True):
+                gates[name][t] = value
+        elif kind == "gru":
+            x_r, x_z, x_n = x_proj[:, t].chunk(3, dim=1)
+            h_r, h_z, h_n = (h @ w_hh.T + b_hh).chunk(3, dim=1)
+            r = torch.sigmoid(x_r + h_r)
+            z = torch.sigmoid(x_z + h_z)
+            n = torch.tanh(x_n + r * h_n)
+            h = (1 - z) * n + z * h
+            for name, value in zip(GATE_NAMES[kind], (r, z, n), strict=True):
+                gates[name][t] = value
+        else:
+            pre = x_proj[:, t] + h @ w_hh.T + b_hh
+            h = torch.tanh(pre) if cell.nonlinearity == "tanh" else torch.relu(pre)
+        hs[t] = h
+    return DirectionTrace(hs, cs if kind == "lstm" else None, gates)
+
+
+def run_recurrent(layer: Recurrent, x: torch.Tensor) -> tuple[torch.Tensor, list[DirectionTrace]]:
+    """The layer's output (as its forward in eval mode) and the trace of each direction."""
+    directions = [run_direction(layer.cell, x, reverse=False)]
+    if layer.cell.bidirectional:
+        directions.append(run_direction(layer.cell, x, reverse=True))
+    out = torch.cat([torch.stack(d.h, dim=1) for d in directions], dim=-1)  # (B, T, D*H)
+    if layer.skip is not None:
+        out = out + layer.skip(x)
+    return out, directions
+
+
+# --- the probe result ---------------------------------------------------------------------
+@dataclass
+class LayerProbe:
+    """One recurrent layer. Tensors are (D, T, B, H): direction, time, sample, unit."""
+
+    index: int  # position in the spec's layer list
+    type: str
+    hidden: torch.Tensor
+    grad_hidden: torch.Tensor  # dL/dh_t, the total derivative
+    cell: torch.Tensor | None = None  # LSTM c_t
+    grad_cell: torch.Tensor | None = None  # dL/dc_t
+    gates: dict[str, torch.Tensor] = field(default_factory=dict)
+    spectral_radius: dict[str, list[float]] = field(default_factory=dict)  # gate -> per direction
+
+    @property
+    def directions(self) -> int:
+        return self.hidden.shape[0]
+
+    @staticmethod
+    def _norm(values: torch.Tensor) -> list[float]:
+        """Mean over the batch of the norm over both directions' units, per step."""
+        return values.pow(2).sum(dim=(0, 3)).sqrt().mean(dim=1).tolist()  # (T,)
+
+    @property
+    def hidden_norm(self) -> list[float]:
+        return self._norm(self.hidden)
+
+    @property
+    def grad_norm(self) -> list[float]:
+        return self._norm(self.grad_hidden)
+
+    @property
+    def cell_grad_norm(self) -> list[float] | None:
+        return None if self.grad_cell is None else self._norm(self.grad_cell)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "index": self.index,
+            "type": self.type,
+            "directions": self.directions,
+            "grad_norm": self.grad_norm,
+            "hidden_norm": self.hidden_norm,
+            "spectral_radius": self.spectral_radius,
+        }
+        if self.grad_cell is not None:
+            data["cell_grad_norm"] = self.cell_grad_norm
+        return data
+
+
+@dataclass
+class ProbeResult:
+    loss: float
+    layers: list[LayerProbe]
+    input_grad: torch.Tensor  # dL/dx_t of the (encoded) model input, (T, B, F)
+    param_grad_norms: dict[str, float]  # trainable parameter name -> ||dL/dW||
+    x: torch.Tensor  # the probe batch
+    y: torch.Tensor
+    step: int | None = None  # the training step it was taken at
+    seconds: float = 0.0  # what it cost
+
+    @property
+    def input_grad_norm(self) -> list[float]:
+        return self.input_grad.norm(dim=2).mean(dim=1).tolist()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loss": self.loss,
+            "step": self.step,
+            "input_grad_norm": self.input_grad_norm,
+            "param_grad_norms": self.param_grad_norms,
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    def summary(self) -> ProbeSummary:
+        return ProbeSummary(
+            step=self.step,
+            loss=self.loss,
+            layers=[layer.to_dict() for layer in self.layers],
+            input_grad_norm=self.input_grad_norm,
+            param_grad_norms=self.param_grad_norms,
+        )
+
+
+@dataclass
+class ProbeSummary:
+    """The per-step norms of a probe, small enough to keep one per probe in a history."""
+
+    step: int | None
+    loss: float
+    layers: list[dict[str, Any]]
+    input_grad_norm: list[float]
+    param_grad_norms: dict[str, float]
+
+
+def spectral_radius(cell: nn.RNNBase) -> dict[str, list[float]]:
+    """Largest |eigenvalue| of each gate's recurrent block W_hh, per direction: above 1
+    a linearised recurrence amplifies, below 1 it forgets."""
+    kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(cell)]
+    names = GATE_NAMES[kind] or ("recurrent",)
+    radii: dict[str, list[float]] = {name: [] for name in names}
+    for reverse in (False, True)[: 2 if cell.bidirectional else 1]:
+        w_hh = _weights(cell, reverse)[1].detach().float().cpu()
+        for name, block in zip(names, w_hh.split(cell.hidden_size, dim=0), strict=True):
+            radii[name].append(float(torch.linalg.eigvals(block).abs().max()))
+    return radii
+
+
+# --- the probe ---------------------------------------------------------------------------
+def probe(
+    model: RecurrentStack,
+    task: Task,
+    seed: int = 0,
+    batch_size: int = 8,
+    step: int | None = None,
+    with_spectral_radius: bool = True,
+) -> ProbeResult:
+    """Run a fixed probe batch step by step and take dL/dh_t for every layer and step.
+
+    The model is left as it was: its train/eval mode, its parameters and their .grad
+    (gradients come from torch.autograd.grad, which does not accumulate into .grad).
+    Dropout is off while probing, so the numbers are those of the model itself."""
+    start = time.perf_counter()
+    device = next(model.parameters()).device
+    x, y = task.batch(batch_size, PROBE_SEED + seed, split="val")
+    x, y = x.to(device), y.to(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            h = model.encode(x)  # (B, T, F)
+            if not h.requires_grad:  # raw features or one-hot: make dL/dx_t reachable
+                h = h.detach().requires_grad_(True)
+            model_input = h
+            traces: list[tuple[int, Recurrent, list[DirectionTrace]]] = []
+            for index, layer in enumerate(model.layers):
+                if isinstance(layer, Recurrent):
+                    h, directions = run_recurrent(layer, h)
+                    traces.append((index, layer, directions))
+                else:
+                    h = layer(h)
+            if not model.per_step:
+                h = h[:, -1]
+            loss = task.loss(model.head(h), y)
+
+            states = [model_input]
+            for _, _, directions in traces:
+                for d in directions:
+                    states += d.h + (d.c or [])
+            named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+            grads = torch.autograd.grad(
+                loss, states + [p for _, p in named], allow_unused=True, materialize_grads=True
+            )
+    finally:
+        model.train(was_training)
+
+    state_grads = iter(grads[: len(states)])
+    input_grad = next(state_grads).detach().transpose(0, 1)  # (T, B, F)
+    layers = []
+    for index, layer, directions in traces:
+        hidden, grad_hidden, cells, grad_cells = [], [], [], []
+        for d in directions:
+            T = len(d.h)
+            hidden.append(torch.stack(d.h))
+            grad_hidden.append(torch.stack([next(state_grads) for _ in range(T)]))
+            if d.c is not None:
+                cells.append(torch.stack(d.c))
+                grad_cells.append(torch.stack([next(state_grads) for _ in range(T)]))
+        gates = {
+            name: torch.stack([torch.stack(d.gates[name]) for d in directions]).detach()
+            for name in directions[0].gates
+        }
+        layers.append(
+            LayerProbe(
+                index=index,
+                type=layer.spec.type,
+                hidden=torch.stack(hidden).detach(),
+                grad_hidden=torch.stack(grad_hidden).detach(),
+                cell=torch.stack(cells).detach() if cells else None,
+                grad_cell=torch.stack(grad_cells).detach() if grad_cells else None,
+                gates=gates,
+                spectral_radius=spectral_radius(layer.cell) if with_spectral_radius else {},
+            )
+        )
+    param_grads = grads[len(states) :]
+    return ProbeResult(
+        loss=float(loss),
+        layers=layers,
+        input_grad=input_grad,
+        param_grad_norms={n: float(g.norm()) for (n, _), g in zip(named, param_grads, strict=True)},
+        x=x.cpu(),
+        y=y.cpu(),
+        step=step,
+        seconds=time.perf_counter() - start,
+    )

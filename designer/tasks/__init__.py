@@ -1,0 +1,81 @@
+"""The sample tasks, one module each, and the registry that finds them by name."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+from designer.tasks.adding import AddingTask
+from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError
+from designer.tasks.brackets import BracketsTask
+from designer.tasks.charlm import CharLMTask
+from designer.tasks.copy import CopyTask
+from designer.tasks.csv import CSVTask
+from designer.tasks.multivariate import MultivariateTask
+from designer.tasks.parity import ParityTask
+from designer.tasks.sentiment import SentimentTask
+from designer.tasks.sine import SineTask
+
+if TYPE_CHECKING:
+    from designer.spec import Experiment
+
+TASKS: dict[str, type[Task]] = {
+    cls.name: cls
+    for cls in (
+        SineTask,
+        MultivariateTask,
+        AddingTask,
+        CopyTask,
+        ParityTask,
+        BracketsTask,
+        SentimentTask,
+        CharLMTask,
+        CSVTask,
+    )
+}
+
+__all__ = [
+    "IGNORE",
+    "MAX_SEQ_LEN",
+    "TASKS",
+    "Param",
+    "Task",
+    "TaskDataError",
+    "check_task_params",
+    "get_task",
+    "make_task",
+]
+
+
+def check_task_params(name: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every problem with a task section, as (field, sentence) pairs."""
+    if name not in TASKS:
+        hint = difflib.get_close_matches(name, TASKS, n=1)
+        extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return [("name", f"unknown task '{name}'{extra}; the tasks are {', '.join(TASKS)}")]
+    declared = {p.name: p for p in TASKS[name].PARAMS}
+    problems = []
+    for key, value in params.items():
+        if key not in declared:
+            hint = difflib.get_close_matches(key, declared, n=1)
+            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+            known = ", ".join(declared) or "none"
+            problems.append((key, f"unknown parameter of task '{name}'{extra}; it takes {known}"))
+            continue
+        message = declared[key].check(value)
+        if message:
+            problems.append((key, message))
+    return problems
+
+
+def make_task(name: str, params: dict[str, Any] | None = None) -> Task:
+    """Build a task from its name and (already checked) parameters, filling defaults."""
+    cls = TASKS[name]
+    full = {p.name: p.default for p in cls.PARAMS}
+    full.update(params or {})
+    return cls(params=full)
+
+
+def get_task(exp: Experiment) -> Task:
+    """The experiment's task with its parameters."""
+    return make_task(exp.task.name, exp.task.params)

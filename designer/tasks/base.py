@@ -1,0 +1,195 @@
+"""What every sample task provides, and how its parameters are declared.
+
+A task owns everything about the data: the input width, the output head, the loss,
+the metric and a reference baseline. The model spec never names them, so one layer
+stack can be tried on every task.
+
+Shapes (B = batch, T = sequence length):
+- continuous input:  x is float (B, T, input_size)
+- token input:       x is long  (B, T) with ids in [0, vocab_size); id 0 is padding
+- per-step output:   prediction (B, T, output_size)
+- last-step output:  prediction (B, output_size)
+- regression target: y is float with the prediction's shape
+- classification:    y is long, (B, T) per step or (B,) last step; IGNORE marks
+                     padded positions that the loss skips (a masked loss)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+
+IGNORE = -100  # target value of a padded step: cross_entropy skips it
+
+MAX_SEQ_LEN = 1000
+
+
+@dataclass(frozen=True)
+class Param:
+    """One task parameter as the experiment document names it."""
+
+    name: str
+    default: Any
+    help: str
+    kind: Literal["int", "float", "str", "floats", "strs", "bool"] = "int"
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def check(self, value: Any) -> str | None:
+        """Return a plain sentence saying what is wrong with `value`, or None."""
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"must be a whole number, got {value!r}"
+        elif self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return f"must be a number, got {value!r}"
+            if not math.isfinite(value):
+                return f"must be a finite number, got {value!r}"
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                return f"must be true or false, got {value!r}"
+        elif self.kind == "str":
+            if not isinstance(value, str):
+                return f"must be text, got {value!r}"
+        elif self.kind == "floats":
+            if not isinstance(value, list) or not value:
+                return f"must be a non-empty list of numbers, got {value!r}"
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+                return f"must be a list of numbers, got {value!r}"
+        elif self.kind == "strs" and (
+            not isinstance(value, list) or any(not isinstance(v, str) for v in value)
+        ):
+            return f"must be a list of names, got {value!r}"
+        if self.choices is not None and value not in self.choices:
+            return f"must be one of {', '.join(map(str, self.choices))}, got {value!r}"
+        values = value if self.kind == "floats" else [value]
+        if self.kind in ("int", "float", "floats"):
+            for v in values:
+                if self.min is not None and v < self.min:
+                    return f"must be at least {self.min:g}, got {v!r}"
+                if self.max is not None and v > self.max:
+                    return f"must be at most {self.max:g}, got {v!r}"
+        return None
+
+
+class TaskDataError(ValueError):
+    """A task's data cannot be used (e.g. a bad CSV); the message names the problem."""
+
+
+@dataclass
+class Task:
+    """Base class of the sample tasks. Subclasses set the class attributes and
+    fill in `make_batch`; parameters arrive already checked against `PARAMS`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]  # one paragraph a student can read
+    lesson: ClassVar[str]  # what it shows about depth, memory or direction
+    PARAMS: ClassVar[tuple[Param, ...]]
+
+    kind: ClassVar[Literal["regression", "classification"]]
+    per_step: ClassVar[bool]  # loss at every step (True) or at the last step only
+    metric_name: ClassVar[str]
+    higher_is_better: ClassVar[bool]
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    # Set by __post_init__ of each subclass from its parameters.
+    input_size: int = 0  # features per step, or vocab_size for token input
+    output_size: int = 0
+    vocab_size: int | None = None  # not None: x holds token ids
+    _baseline: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.params["seq_len"])
+
+    @property
+    def token_input(self) -> bool:
+        return self.vocab_size is not None
+
+    # --- data -----------------------------------------------------------------
+    def batch(
+        self, batch_size: int, seed: int, split: Literal["train", "val"] = "train"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A deterministic batch: the same (batch_size, seed, split) gives the same
+        tensors. Synthetic tasks draw fresh sequences for any seed; tasks built on
+        fixed data (charlm, csv) keep their validation part apart by `split`."""
+        gen = torch.Generator().manual_seed(int(seed))
+        return self.make_batch(batch_size, gen, split)
+
+    def make_batch(
+        self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    # --- loss, metric, baseline ------------------------------------------------
+    def loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Mean squared error for regression; cross-entropy (skipping IGNORE) else."""
+        if self.kind == "regression":
+            return F.mse_loss(pred, y)
+        return F.cross_entropy(pred.reshape(-1, pred.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
+
+    def metric(self, pred: torch.Tensor, y: torch.Tensor) -> float:
+        """Accuracy over unpadded targets for classification; subclasses may differ."""
+        if self.kind == "regression":
+            return float(F.mse_loss(pred, y))
+        keep = y != IGNORE
+        correct = (pred.argmax(-1) == y) & keep
+        return float(correct.sum()) / max(int(keep.sum()), 1)
+
+    BASELINE_SEED: ClassVar[int] = 987_654_321
+    BASELINE_STEPS: ClassVar[int] = 200_000  # sequences x steps drawn to measure it
+
+    def baseline_prediction(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The reference predictor, shaped like a model's prediction.
+
+        By default the best constant: the mean target for regression, the log of
+        the class frequencies for classification (its loss is the label entropy).
+        Forecasting tasks override it with persistence (tomorrow = today)."""
+        if self.kind == "regression":
+            return y.mean(dim=tuple(range(y.dim() - 1)), keepdim=True).expand_as(y)
+        keep = y[y != IGNORE]
+        counts = torch.bincount(keep, minlength=self.output_size).float()
+        log_prior = torch.log(counts.clamp_min(1e-12) / counts.sum())
+        return log_prior.expand(*y.shape, self.output_size)
+
+    def baseline_loss(self) -> float:
+        """The loss of the reference predictor on a fixed validation batch."""
+        if self._baseline is None:
+            size = max(64, min(4096, self.BASELINE_STEPS // self.seq_len))
+            x, y = self.batch(size, self.BASELINE_SEED, split="val")
+            self._baseline = float(self.loss(self.baseline_prediction(x, y), y))
+        return self._baseline
+
+    def describe(self) -> dict[str, Any]:
+        """Everything a page or `python -m designer tasks` shows about the task."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "lesson": self.lesson,
+            "kind": self.kind,
+            "per_step": self.per_step,
+            "metric": self.metric_name,
+            "input_size": self.input_size,
+            "output_size": self.output_size,
+            "vocab_size": self.vocab_size,
+            "params": [
+                {
+                    "name": p.name,
+                    "default": p.default,
+                    "help": p.help,
+                    "kind": p.kind,
+                    "min": p.min,
+                    "max": p.max,
+                    "choices": list(p.choices) if p.choices else None,
+                }
+                for p in self.PARAMS
+            ],
+        }

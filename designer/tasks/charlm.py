@@ -1,0 +1,123 @@
+"""A character-level language model on a small text shipped with the project."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
+
+CORPUS_PATH = Path(__file__).parent / "data" / "corpus.txt"
+TRAIN_FRACTION = 0.9
+
+
+@functools.lru_cache(maxsize=1)
+def load_corpus() -> tuple[str, tuple[str, ...], torch.Tensor]:
+    """The corpus text, its sorted characters, and the text as token ids (1..V, 0 = pad)."""
+    text = CORPUS_PATH.read_text(encoding="ascii")
+    chars = tuple(sorted(set(text)))
+    index = {c: i + 1 for i, c in enumerate(chars)}
+    ids = torch.tensor([index[c] for c in text], dtype=torch.long)
+    return text, chars, ids
+
+
+@dataclass
+class CharLMTask(Task):
+    name = "charlm"
+    title = "Character language model"
+    description = (
+        "The network reads a short story about a year in a lighthouse one character at a "
+        "time and, at every step, predicts the next character. The score is bits per "
+        "character: how many yes/no questions the network still needs, on average, to pin "
+        "down the next letter (about 4.2 for a model that only knows how common each letter "
+        "is, well under 2.5 for one that has learned words). The story repeats some lines "
+        "and patterns, so a trained model soon writes text that looks like it. The last "
+        "10% of the story is kept apart for validation."
+    )
+    lesson = (
+        "Spelling needs a few characters of memory, grammar and repeated lines need many: "
+        "stacking layers lets the upper ones work with the words the lower ones have found."
+    )
+    PARAMS = (Param("seq_len", 64, "characters per training window", "int", 2, MAX_SEQ_LEN),)
+    kind = "classification"
+    per_step = True
+    metric_name = "bits per char"
+    higher_is_better = False
+
+    def __post_init__(self) -> None:
+        text, self.chars, ids = load_corpus()
+        cut = int(len(ids) * TRAIN_FRACTION)
+        self.splits = {"train": ids[:cut], "val": ids[cut:]}
+        shortest = min(len(part) for part in self.splits.values())
+        if shortest < self.seq_len + 1:
+            raise TaskDataError(
+                f"the corpus's validation part has {shortest} characters; "
+                f"seq_len {self.seq_len} needs at least {self.seq_len + 1}"
+            )
+        self.vocab_size = len(self.chars) + 1  # ids 1..V, 0 = padding
+        self.input_size = self.vocab_size
+        self.output_size = len(self.chars)  # the target is id - 1, in 0..V-1
+
+    def make_batch(
+        self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        data, T = self.splits[split], self.seq_len
+        starts = torch.randint(0, len(data) - T, (batch_size, 1), generator=gen)  # (B,1)
+        windows = data[starts + torch.arange(T + 1)]  # (B,T+1)
+        return windows[:, :-1], windows[:, 1:] - 1  # ids at t -> class of the char at t+1
+
+    def metric(self, pred: torch.Tensor, y: torch.Tensor) -> float:
+        """Bits per character: the cross-entropy in base 2."""
+        return float(self.loss(pred, y)) / math.log(2)
+
+    def encode(self, text: str) -> torch.Tensor:
+        """Token ids (1..V) of `text`, shape (len,); characters not in the corpus are dropped."""
+        index = {c: i + 1 for i, c in enumerate(self.chars)}
+        return torch.tensor([index[c] for c in text if c in index], dtype=torch.long)
+
+    def decode(self, ids: torch.Tensor | list[int]) -> str:
+        """The text of token ids (1..V); padding (0) is dropped."""
+        return "".join(self.chars[int(i) - 1] for i in ids if int(i) != 0)
+
+
+@torch.no_grad()
+def sample_text(
+    model: torch.nn.Module,
+    task: CharLMTask,
+    prompt: str,
+    length: int,
+    temperature: float = 0.8,
+    seed: int = 0,
+) -> str:
+    """`length` new characters that continue `prompt`, sampled from `model`.
+
+    `model` maps (1,T) token ids to (1,T,V) logits over the corpus characters. Prompt
+    characters outside the corpus are dropped; an empty prompt starts after a newline.
+    Temperature <= 0 picks the most likely character every time (greedy). The same seed
+    gives the same text. Only the last seq_len characters are fed back each step.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    context = task.encode(prompt)
+    if len(context) == 0:
+        context = task.encode("\n")
+    was_training = model.training
+    model.eval()
+    out: list[int] = []
+    try:
+        for _ in range(length):
+            logits = model(context[None, -task.seq_len :])[0, -1].float()  # (V,)
+            if temperature <= 0:
+                choice = int(logits.argmax())
+            else:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                choice = int(torch.multinomial(probs, 1, generator=gen))
+            out.append(choice + 1)  # class j is the character with id j+1
+            context = torch.cat([context, torch.tensor([choice + 1])])
+    finally:
+        model.train(was_training)
+    return task.decode(out)

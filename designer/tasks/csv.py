@@ -1,0 +1,213 @@
+"""Next-step forecasting on the user's own CSV file of numeric columns.
+
+Try it with the file shipped with the project: a made-up daily weather table of 400
+days (temperature_c, humidity_pct, pressure_hpa), designer/tasks/data/example.csv,
+which the parameter `path` also accepts under the short name "example":
+
+    {"task": {"name": "csv", "path": "example", "targets": ["temperature_c"]}}
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
+
+EXAMPLE_CSV = Path(__file__).parent / "data" / "example.csv"
+MAX_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    values: np.ndarray  # (rows, columns) float64
+
+
+def train_rows(n: int) -> int:
+    """Rows in the training part: the first 80% (integer maths, no rounding surprises)."""
+    return n * 4 // 5
+
+
+def rows_needed(seq_len: int) -> int:
+    """The fewest rows that leave a window of seq_len + 1 rows in both parts."""
+    n = 2 * (seq_len + 1)
+    while min(train_rows(n), n - train_rows(n)) < seq_len + 1:
+        n += 1
+    return n
+
+
+def read_table(path: str, data: str) -> Table:
+    """The table from a file `path` or from the CSV text `data` (at most one of them;
+    with neither, the shipped example, so the task works out of the box)."""
+    if path and data:
+        raise TaskDataError("give either 'path' (a CSV file) or 'data' (the CSV text), not both")
+    if not path and not data:
+        path = "example"
+    if data:
+        if len(data.encode()) > MAX_BYTES:
+            raise TaskDataError(f"the CSV data is too large: {_size(len(data.encode()))}")
+        return _parse(data, "the CSV data")
+    file = EXAMPLE_CSV if path == "example" else Path(path)
+    if not file.is_file():
+        raise TaskDataError(f"CSV file not found: {path}")
+    stat = file.stat()
+    if stat.st_size > MAX_BYTES:
+        raise TaskDataError(f"the CSV file {path} is too large: {_size(stat.st_size)}")
+    return _read_file(str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB"
+
+
+@functools.lru_cache(maxsize=8)
+def _read_file(path: str, mtime_ns: int, size: int) -> Table:
+    """Cached on (path, modification time, size): an edited file is read again."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TaskDataError(f"the CSV file {path} is not UTF-8 text ({e.reason})") from None
+    return _parse(text, f"the CSV file {path}")
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str, source: str) -> Table:
+    """Parse CSV text with a header row into a float table; every problem raises
+    TaskDataError naming the column and the line (the header is line 1)."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect)
+    header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+    if header is None:
+        raise TaskDataError(f"{source} is empty")
+    columns = tuple(cell.strip() for cell in header)
+    if all(_is_number(name) for name in columns):
+        raise TaskDataError(
+            f"{source} needs a header row naming the columns; its first row holds "
+            f"numbers ({', '.join(columns[:5])})"
+        )
+    for i, name in enumerate(columns):
+        if not name:
+            raise TaskDataError(f"column {i + 1} of {source} has no name in the header row")
+        if columns.index(name) != i:
+            raise TaskDataError(f"the header of {source} names column '{name}' twice")
+
+    rows: list[list[float]] = []
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
+            raise TaskDataError(
+                f"line {line} of {source} has {len(row)} values but the header names "
+                f"{len(columns)} columns"
+            )
+        if (len(rows) + 1) * len(columns) > MAX_CELLS:
+            raise TaskDataError(f"{source} is too large: more than {MAX_CELLS:,} cells (the limit)")
+        values = []
+        for name, cell in zip(columns, row + [""] * (len(columns) - len(row)), strict=False):
+            cell = cell.strip()
+            try:
+                value = float(cell) if cell else math.nan
+            except ValueError:
+                raise TaskDataError(
+                    f"column '{name}' has a non-numeric value on line {line} of {source}: {cell!r}"
+                ) from None
+            if not math.isfinite(value):
+                shown = f" ({cell!r})" if cell else ""
+                raise TaskDataError(
+                    f"column '{name}' has a missing value{shown} on line {line} of {source}"
+                )
+            values.append(value)
+        rows.append(values)
+    return Table(columns, np.array(rows, dtype=np.float64).reshape(len(rows), len(columns)))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class CSVTask(Task):
+    name = "csv"
+    title = "Your own CSV data"
+    description = (
+        "Forecast your own data: a CSV file of numeric columns with a header row, one row "
+        "per time step (for example one row per day). At every step the network sees all "
+        "columns and predicts the chosen target columns at the next step. Values are "
+        "standardised (mean 0, standard deviation 1, measured on the training part), so "
+        "the loss is in standard deviations squared. The first 80% of the rows are for "
+        "training and the last 20% for validation, as in a real forecast. The baseline is "
+        "persistence: the next value equals the current one. An example to try: the path "
+        "'example' (designer/tasks/data/example.csv, 400 days of made-up weather)."
+    )
+    lesson = (
+        "Real series mix slow trends, cycles and noise: compare a model's loss with "
+        "persistence to see whether its memory has found anything to use."
+    )
+    PARAMS = (
+        Param("path", "", "path of a CSV file (empty or 'example': the shipped example)", "str"),
+        Param("data", "", "the CSV text itself (instead of a path)", "str"),
+        Param("targets", [], "columns to forecast (empty: all of them)", "strs"),
+        Param("seq_len", 50, "rows per training window", "int", 2, MAX_SEQ_LEN),
+    )
+    kind = "regression"
+    per_step = True
+    metric_name = "mse"
+    higher_is_better = False
+
+    def __post_init__(self) -> None:
+        table = read_table(self.params["path"], self.params["data"])
+        self.columns = table.columns
+        self.target_columns = tuple(self.params["targets"]) or table.columns
+        for name in self.target_columns:
+            if name not in table.columns:
+                raise TaskDataError(
+                    f"unknown target column '{name}'; the columns are {', '.join(table.columns)}"
+                )
+        n, need = len(table.values), rows_needed(self.seq_len)
+        if n < need:
+            raise TaskDataError(
+                f"the CSV has {n} data rows; seq_len {self.seq_len} needs at least {need} "
+                f"(a window of {self.seq_len + 1} rows in both the first 80% for training "
+                f"and the last 20% for validation)"
+            )
+        cut = train_rows(n)
+        self.mean = table.values[:cut].mean(0)  # (C,) in the file's units
+        self.std = table.values[:cut].std(0)
+        self.std[self.std < 1e-12] = 1.0  # a constant column stays constant
+        values = torch.from_numpy((table.values - self.mean) / self.std).float()  # (n,C)
+        self.splits = {"train": values[:cut], "val": values[cut:]}
+        self.target_index = torch.tensor([self.columns.index(c) for c in self.target_columns])
+        self.input_size = len(self.columns)
+        self.output_size = len(self.target_columns)
+
+    def make_batch(
+        self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        data, T = self.splits[split], self.seq_len
+        starts = torch.randint(0, len(data) - T, (batch_size, 1), generator=gen)  # (B,1)
+        windows = data[starts + torch.arange(T + 1)]  # (B,T+1,C)
+        return windows[:, :-1], windows[:, 1:, self.target_index]  # (B,T,C), (B,T,O)
+
+    def baseline_prediction(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Persistence: each target column is predicted to keep its current value."""
+        return x[..., self.target_index]

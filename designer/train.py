@@ -1,0 +1,347 @@
+"""Training: a Trainer with a step API, and a background runner for the app.
+
+A step is: draw the step's batch (deterministic from the seed and the step number),
+forward, loss, backward, measure the gradient norm, clip, update. The same seed on
+the same CPU gives the same loss curve, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from designer.model import build_model
+from designer.spec import Experiment, TrainSpec
+from designer.tasks import Task, get_task
+
+VAL_BATCH = 256
+VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient stopped being a finite number."""
+
+    def __init__(self, step: int, loss: float, grad_norm: float | None, clip_norm: float | None):
+        self.step = step
+        self.loss = loss
+        self.grad_norm = grad_norm
+        what = "the loss" if not math.isfinite(loss) else "the gradient norm"
+        value = loss if what == "the loss" else grad_norm
+        last = f"{grad_norm:.3g}" if grad_norm is not None else "not measured yet"
+        advice = "lower the learning rate"
+        advice += (
+            " or turn on gradient clipping (clip_norm 1.0)"
+            if clip_norm is None
+            else (f" or clip harder (clip_norm is {clip_norm:g})")
+        )
+        super().__init__(
+            f"training diverged at step {step}: {what} became {value}"
+            f" (last gradient norm {last}); try to {advice}"
+        )
+
+
+def pick_device(name: str = "cpu") -> torch.device:
+    """'cuda' uses the GPU when there is one (CPU otherwise); so does 'auto'."""
+    if name in ("cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def make_optimizer(params: list[nn.Parameter], spec: TrainSpec) -> torch.optim.Optimizer:
+    lr, wd = spec.lr, spec.weight_decay
+    if spec.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if spec.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+    if spec.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if spec.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+
+
+@dataclass
+class History:
+    """Everything recorded while training, as columns, safe to read from another thread."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    clipped: list[bool] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)  # seconds of training so far
+    evals: list[dict[str, float]] = field(default_factory=list)
+    probes: list[Any] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add_step(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self.step.append(record["step"])
+            self.loss.append(record["loss"])
+            self.grad_norm.append(record["grad_norm"])
+            self.clipped.append(record["clipped"])
+            self.time.append(record["time"])
+
+    def add_eval(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self.evals.append(record)
+
+    def snapshot(self) -> History:
+        """A consistent copy for drawing while training goes on."""
+        with self.lock:
+            return History(
+                list(self.step),
+                list(self.loss),
+                list(self.grad_norm),
+                list(self.clipped),
+                list(self.time),
+                list(self.evals),
+                list(self.probes),
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "step": list(self.step),
+                "loss": list(self.loss),
+                "grad_norm": list(self.grad_norm),
+                "clipped": list(self.clipped),
+                "time": list(self.time),
+                "evals": list(self.evals),
+            }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        keys = ("step", "loss", "grad_norm", "clipped", "time", "evals")
+        return cls(*(list(data.get(k, [])) for k in keys))
+
+
+class Trainer:
+    """Trains an experiment's model on its task, one step at a time.
+
+    `run(steps)` yields a record per step ({"event": "step", ...}) and an
+    evaluation record every `eval_every` steps and at the end ({"event": "eval"})."""
+
+    def __init__(
+        self,
+        exp: Experiment,
+        task: Task | None = None,
+        model: nn.Module | None = None,
+        device: str | None = None,
+    ):
+        self.exp = exp
+        self.spec = exp.train
+        self.task = task if task is not None else get_task(exp)
+        self.device = pick_device(device or self.spec.device)
+        self.model = (model if model is not None else build_model(exp, self.task)).to(self.device)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(self.params, self.spec)
+        self.history = History()
+        self.step_count = 0
+        self.clipped_steps = 0
+        self.train_time = 0.0
+        self._losses_since_eval: list[float] = []
+        torch.manual_seed(self.spec.seed)  # dropout masks
+        x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
+        self.val_x, self.val_y = x.to(self.device), y.to(self.device)
+
+    def batch_seed(self, step: int) -> int:
+        """The seed of the batch drawn at `step` (1-based)."""
+        return self.spec.seed * 1_000_003 + step
+
+    def train_step(self) -> dict[str, Any]:
+        """One optimisation step; returns its record."""
+        start = time.perf_counter()
+        step = self.step_count + 1
+        x, y = self.task.batch(self.spec.batch_size, self.batch_seed(step))
+        x, y = x.to(self.device), y.to(self.device)
+        self.model.train()
+        loss = self.task.loss(self.model(x), y)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(step, loss_value, self._last_grad_norm(), self.spec.clip_norm)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = [p.grad for p in self.params if p.grad is not None]
+        total_norm = torch.nn.utils.get_total_norm(grads) if grads else torch.tensor(0.0)
+        grad_norm = float(total_norm)
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(step, loss_value, grad_norm, self.spec.clip_norm)
+        clipped = self.spec.clip_norm is not None and grad_norm > self.spec.clip_norm
+        if clipped:
+            torch.nn.utils.clip_grads_with_norm_(self.params, self.spec.clip_norm, total_norm)
+            self.clipped_steps += 1
+        self.optimizer.step()
+        self.step_count = step
+        self.train_time += time.perf_counter() - start
+        self._losses_since_eval.append(loss_value)
+        record = {
+            "event": "step",
+            "step": step,
+            "loss": loss_value,
+            "grad_norm": grad_norm,
+            "clipped": clipped,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "time": self.train_time,
+        }
+        self.history.add_step(record)
+        return record
+
+    def _last_grad_norm(self) -> float | None:
+        return self.history.grad_norm[-1] if self.history.grad_norm else None
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, Any]:
+        """Loss and metric on the fixed validation batch (dropout off)."""
+        self.model.eval()
+        pred = self.model(self.val_x)
+        record = {
+            "event": "eval",
+            "step": self.step_count,
+            "train_loss": (
+                sum(self._losses_since_eval) / len(self._losses_since_eval)
+                if self._losses_since_eval
+                else None
+            ),
+            "val_loss": float(self.task.loss(pred, self.val_y)),
+            "val_metric": self.task.metric(pred, self.val_y),
+            "clipped_steps": self.clipped_steps,
+            "time": self.train_time,
+        }
+        self._losses_since_eval = []
+        self.model.train()
+        self.history.add_eval(record)
+        return record
+
+    def eval_due(self, total: int) -> bool:
+        return self.step_count % self.spec.eval_every == 0 or self.step_count == total
+
+    def run(self, steps: int | None = None) -> Iterator[dict[str, Any]]:
+        """Train `steps` more steps (default: the experiment's), yielding records."""
+        total = self.step_count + (self.spec.steps if steps is None else steps)
+        while self.step_count < total:
+            yield self.train_step()
+            if self.eval_due(total):
+                yield self.evaluate()
+
+    # --- checkpoints ------------------------------------------------------------
+    def checkpoint(self) -> dict[str, Any]:
+        return {
+            "experiment": self.exp.to_dict(),
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "history": self.history.to_dict(),
+            "step": self.step_count,
+        }
+
+    def save(self, path: str) -> None:
+        torch.save(self.checkpoint(), path)
+
+
+def load_checkpoint(path: str) -> tuple[Experiment, nn.Module, History]:
+    """A checkpoint saved by `Trainer.save`: the experiment, its model, its history."""
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    exp = Experiment.from_dict(data["experiment"])
+    model = build_model(exp, get_task(exp))
+    model.load_state_dict(data["state_dict"])
+    return exp, model, History.from_dict(data.get("history", {}))
+
+
+class BackgroundRunner:
+    """Runs a Trainer in a thread that the app controls: start, pause, resume,
+    single step, stop. It never touches the UI; pages read `snapshot()`.
+
+    The thread sets torch.set_num_threads(1): with more, a page polling the
+    history on the same small machine stalls, and Stop takes seconds."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        steps: int | None = None,
+        on_finish: Callable[[BackgroundRunner], None] | None = None,
+    ):
+        self.trainer = trainer
+        self.total = trainer.step_count + (trainer.spec.steps if steps is None else steps)
+        self.on_finish = on_finish
+        self.state = "idle"  # idle, running, paused, finished, stopped, diverged, failed
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._single = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def history(self) -> History:
+        return self.trainer.history
+
+    def snapshot(self) -> History:
+        return self.trainer.history.snapshot()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, paused: bool = False) -> None:
+        if self._thread is not None:
+            return
+        if paused:
+            self._paused.set()
+        self.state = "paused" if paused else "running"
+        self._thread = threading.Thread(target=self._loop, name="designer-training", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self._paused.set()
+            self.state = "paused"
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._paused.clear()
+            self.state = "running"
+            self._wake.set()
+
+    def step_once(self) -> None:
+        """One step while paused (starts paused if not started yet)."""
+        if self._thread is None:
+            self.start(paused=True)
+        if self.state == "paused":
+            self._single.set()
+            self._wake.set()
+
+    def stop(self, wait: float | None = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and wait:
+            self._thread.join(wait)
+
+    def _loop(self) -> None:
+        torch.set_num_threads(1)
+        trainer = self.trainer
+        try:
+            while trainer.step_count < self.total and not self._stop.is_set():
+                if self._paused.is_set() and not self._single.is_set():
+                    self._wake.wait(0.2)
+                    self._wake.clear()
+                    continue
+                self._single.clear()
+                trainer.train_step()
+                if trainer.eval_due(self.total):
+                    trainer.evaluate()
+            if self._stop.is_set():
+                self.state = "stopped"
+            else:
+                self.state = "finished"
+        except TrainingDiverged as err:
+            self.state, self.error = "diverged", str(err)
+        except Exception as err:  # reported on the page; the thread must not die silently
+            self.state, self.error = "failed", f"{type(err).__name__}: {err}"
+        finally:
+            if self.on_finish is not None:
+                self.on_finish(self)

@@ -1,0 +1,164 @@
+"""The command line: output formats, exit codes, and no tracebacks for bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from designer.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, data, name="spec.json") -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+SMALL = {
+    "version": 1,
+    "task": {"name": "adding", "seq_len": 10},
+    "model": {"layers": [{"type": "gru", "hidden_size": 8}]},
+    "train": {"steps": 6, "eval_every": 3, "batch_size": 8},
+}
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_tasks_lists_every_task(capsys):
+    assert main(["tasks", "--json"]) == 0
+    names = [r["name"] for r in json_lines(capsys.readouterr().out)]
+    assert names == [
+        "sine",
+        "multivariate",
+        "adding",
+        "copy",
+        "parity",
+        "brackets",
+        "sentiment",
+        "charlm",
+        "csv",
+    ]
+    assert main(["tasks"]) == 0
+    assert "adding" in capsys.readouterr().out
+
+
+def test_validate_prints_summary(tmp_path, capsys):
+    spec = write(tmp_path, {**SMALL, "model": {"layers": [{"type": "lstm"}] * 3}})
+    assert main(["validate", spec, "--json"]) == 0
+    (record,) = json_lines(capsys.readouterr().out)
+    expected = sum(p.numel() for p in torch.nn.LSTM(2, 64, num_layers=3).parameters()) + 65
+    assert record["valid"] and record["total"] == expected
+    assert [row["type"] for row in record["layers"]] == ["input", "lstm", "lstm", "lstm", "head"]
+    assert main(["validate", spec]) == 0
+    out = capsys.readouterr().out
+    assert f"total parameters: {expected:,}" in out and "(B, 10, 64)" in out
+
+
+def test_validate_bad_spec_exits_2_one_line_per_problem(tmp_path, capsys):
+    bad = {"model": {"layers": [{"type": "lstm", "hiden_size": 3}, {"type": "gru", "dropout": 5}]}}
+    assert main(["validate", write(tmp_path, bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert "layer 0 (lstm)" in err[0] and "did you mean 'hidden_size'" in err[0]
+    assert "layer 1 (gru) dropout" in err[1]
+    assert main(["validate", write(tmp_path, bad), "--json"]) == 2
+    captured = capsys.readouterr()
+    (record,) = json_lines(captured.out)
+    assert record["valid"] is False and len(record["problems"]) == 2
+    assert record["problems"][1]["layer"] == 1
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["validate", "/no/such/file.json"], "cannot read"),
+        (["frobnicate"], "invalid choice"),
+        (["train"], "required"),
+        (["train", "SPEC", "--steps", "many"], "invalid int"),
+        (["train", "SPEC", "--task", "addin"], "unknown task"),
+        (["train", "SPEC", "--steps", "0"], "at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, needle, tmp_path, capsys):
+    spec = write(tmp_path, SMALL)
+    argv = [spec if a == "SPEC" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_train_json_lines_and_checkpoint(tmp_path, capsys):
+    ckpt = tmp_path / "run.pt"
+    assert main(["train", write(tmp_path, SMALL), "--json", "--save", str(ckpt)]) == 0
+    records = json_lines(capsys.readouterr().out)
+    assert [r["event"] for r in records] == ["eval", "eval", "done"]
+    done = records[-1]
+    assert done["step"] == 6
+    for key in ("train_loss", "val_loss", "val_metric", "baseline_loss"):
+        assert isinstance(done[key], float)
+    assert abs(done["baseline_loss"] - 1 / 6) < 0.02
+    saved = torch.load(ckpt, weights_only=True)
+    assert saved["experiment"]["task"]["name"] == "adding"
+
+
+def test_train_overrides_task_steps_seed(tmp_path, capsys):
+    spec = write(tmp_path, SMALL)
+    assert main(["train", spec, "--json", "--task", "parity", "--steps", "4", "--seed", "2"]) == 0
+    done = json_lines(capsys.readouterr().out)[-1]
+    assert done["step"] == 4 and done["metric"] == "accuracy"
+    assert main(["train", spec, "--json", "--seed", "2", "--steps", "4"]) == 0
+    first = json_lines(capsys.readouterr().out)[-1]
+    assert main(["train", spec, "--json", "--seed", "2", "--steps", "4"]) == 0
+    assert json_lines(capsys.readouterr().out)[-1]["val_loss"] == first["val_loss"]
+
+
+def test_train_divergence_exits_1_with_message(tmp_path, capsys):
+    spec = {
+        **SMALL,
+        "model": {
+            "layers": [
+                {"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}
+            ]
+        },
+        "train": {"optimizer": "sgd", "lr": 10.0, "clip_norm": None, "steps": 300},
+    }
+    assert main(["train", write(tmp_path, spec), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json_lines(captured.out)[-1]["event"] == "diverged"
+    assert "diverged at step" in captured.err and "Traceback" not in captured.err
+
+
+def test_module_entry_point_runs_in_a_fresh_process(tmp_path):
+    spec = write(tmp_path, SMALL)
+    result = subprocess.run(
+        [sys.executable, "-m", "designer", "train", spec, "--steps", "3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "done: 3 steps" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "designer", "validate", write(tmp_path, "{oops", "bad.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "not valid JSON" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bench_quick_reports_the_ratio(capsys):
+    assert main(["bench", "--quick", "--json"]) == 0
+    records = json_lines(capsys.readouterr().out)
+    overhead = [r for r in records if r["bench"] == "training_overhead"]
+    assert [r["config"] for r in overhead] == ["small", "large"]
+    assert all(r["ratio"] > 0 and r["bare_ms"] > 0 for r in overhead)

@@ -1,0 +1,213 @@
+"""The trainer: records, determinism, optimizers, clipping, divergence, checkpoints,
+the background runner, and the classic LSTM-vs-RNN result on the adding problem."""
+
+import math
+import time
+
+import pytest
+import torch
+
+from designer import BackgroundRunner, Experiment, Trainer, TrainingDiverged, load_checkpoint
+
+
+def experiment(layers=None, task=None, **train) -> Experiment:
+    data = {"version": 1, "train": {"batch_size": 16, "eval_every": 5, **train}}
+    data["model"] = {"layers": layers or [{"type": "lstm", "hidden_size": 8}]}
+    data["task"] = task or {"name": "adding", "seq_len": 12}
+    return Experiment.from_dict(data)
+
+
+def test_run_yields_step_and_eval_records():
+    trainer = Trainer(experiment())
+    records = list(trainer.run(12))
+    steps = [r for r in records if r["event"] == "step"]
+    evals = [r for r in records if r["event"] == "eval"]
+    assert [r["step"] for r in steps] == list(range(1, 13))
+    assert [r["step"] for r in evals] == [5, 10, 12]  # every eval_every, and at the end
+    for r in steps:
+        assert math.isfinite(r["loss"]) and r["grad_norm"] >= 0 and r["lr"] == 0.003
+        assert r["time"] > 0
+    assert all(math.isfinite(r["val_loss"]) and math.isfinite(r["val_metric"]) for r in evals)
+    assert len(trainer.history.loss) == 12 and len(trainer.history.evals) == 3
+    # a second run continues where the first stopped
+    more = [r for r in trainer.run(3) if r["event"] == "step"]
+    assert [r["step"] for r in more] == [13, 14, 15]
+
+
+def test_same_seed_same_curve_bit_for_bit():
+    layers = [{"type": "gru", "hidden_size": 8, "dropout": 0.3}, {"type": "lstm", "hidden_size": 6}]
+
+    def curve(seed):
+        trainer = Trainer(experiment(layers, seed=seed))
+        return [(r.get("loss"), r.get("val_loss")) for r in trainer.run(15)]
+
+    assert curve(3) == curve(3)
+    assert curve(3) != curve(4)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop"])
+def test_optimizers_reduce_the_loss(optimizer):
+    lr = {"sgd": 0.5, "momentum": 0.05}.get(optimizer, 0.01)
+    exp = experiment(
+        [{"type": "linear", "out_features": 16, "activation": "tanh"}],
+        {"name": "sine", "seq_len": 20},
+        optimizer=optimizer,
+        lr=lr,
+        batch_size=32,
+        weight_decay=0.0001,
+    )
+    trainer = Trainer(exp)
+    first = trainer.evaluate()["val_loss"]
+    list(trainer.run(60))
+    assert trainer.evaluate()["val_loss"] < first
+    kind = type(trainer.optimizer).__name__
+    assert kind == {"momentum": "SGD", "sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}.get(
+        optimizer, "RMSprop"
+    )
+    assert trainer.optimizer.param_groups[0]["weight_decay"] == 0.0001
+
+
+def test_clipping_caps_the_norm_and_counts_steps():
+    exp = experiment(clip_norm=1e-3, lr=0.1)
+    trainer = Trainer(exp)
+    seen = []
+    original = trainer.optimizer.step
+
+    def spy():
+        grads = [p.grad for p in trainer.params if p.grad is not None]
+        seen.append(float(torch.nn.utils.get_total_norm(grads)))
+        original()
+
+    trainer.optimizer.step = spy
+    records = [r for r in trainer.run(5) if r["event"] == "step"]
+    assert all(r["clipped"] for r in records) and trainer.clipped_steps == 5
+    assert all(n == pytest.approx(1e-3, rel=1e-4) for n in seen)
+    assert all(r["grad_norm"] > 1e-3 for r in records)  # the norm before clipping
+    unclipped = Trainer(experiment(clip_norm=None))
+    assert not any(r.get("clipped") for r in unclipped.run(3))
+    assert unclipped.clipped_steps == 0
+
+
+def test_divergence_stops_with_step_norm_and_advice():
+    exp = experiment(
+        [{"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}],
+        optimizer="sgd",
+        lr=10.0,
+        clip_norm=None,
+    )
+    trainer = Trainer(exp)
+    with pytest.raises(TrainingDiverged) as info:
+        list(trainer.run(200))
+    err = info.value
+    assert 1 <= err.step <= 200
+    message = str(err)
+    assert f"step {err.step}" in message and "learning rate" in message and "clip" in message
+    assert "gradient norm" in message
+    # the weights were not overwritten with NaN
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+
+
+def test_nan_loss_is_divergence():
+    trainer = Trainer(experiment())
+    with torch.no_grad():
+        trainer.model.head.bias.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="step 1.*loss became nan"):
+        trainer.train_step()
+
+
+def test_checkpoint_round_trip(tmp_path):
+    trainer = Trainer(experiment())
+    list(trainer.run(6))
+    path = tmp_path / "run.pt"
+    trainer.save(str(path))
+    exp, model, history = load_checkpoint(str(path))
+    assert exp == trainer.exp
+    assert history.loss == trainer.history.loss and history.evals == trainer.history.evals
+    x, _ = trainer.task.batch(4, seed=9)
+    trainer.model.eval()
+    model.eval()
+    assert torch.equal(model(x), trainer.model(x))
+    raw = torch.load(path, weights_only=True)
+    assert set(raw) >= {"experiment", "state_dict", "history"}
+
+
+def test_cuda_request_falls_back_to_cpu_without_gpu():
+    trainer = Trainer(experiment(device="cuda"))
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert trainer.device.type == expected
+    assert next(trainer.model.parameters()).device.type == expected
+    trainer.train_step()
+
+
+def wait_for(condition, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_background_runner_start_pause_resume_step_stop():
+    runner = BackgroundRunner(Trainer(experiment(steps=100_000)))
+    threads = torch.get_num_threads()
+    try:
+        runner.start()
+        assert wait_for(lambda: len(runner.snapshot().step) >= 5)
+        runner.pause()
+        time.sleep(0.3)  # a step under way may still finish
+        paused_at = len(runner.snapshot().step)
+        time.sleep(0.3)
+        assert len(runner.snapshot().step) == paused_at and runner.state == "paused"
+        runner.step_once()
+        assert wait_for(lambda: len(runner.snapshot().step) == paused_at + 1)
+        time.sleep(0.2)
+        assert len(runner.snapshot().step) == paused_at + 1
+        runner.resume()
+        assert wait_for(lambda: len(runner.snapshot().step) > paused_at + 5)
+    finally:
+        runner.stop()
+    assert not runner.alive and runner.state == "stopped"
+    snap = runner.snapshot()
+    assert snap.step == list(range(1, len(snap.step) + 1))
+    assert torch.get_num_threads() == threads or threads >= 1
+
+
+def test_background_runner_finishes_and_reports_divergence():
+    done = []
+    runner = BackgroundRunner(Trainer(experiment(steps=7)), on_finish=done.append)
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "finished" and done == [runner]
+    assert runner.snapshot().step[-1] == 7 and runner.snapshot().evals[-1]["step"] == 7
+
+    bad = Trainer(experiment())
+    with torch.no_grad():
+        bad.model.head.bias.fill_(float("inf"))
+    runner = BackgroundRunner(bad)
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "diverged" and "step 1" in runner.error
+
+
+@pytest.mark.slow
+def test_lstm_solves_adding_where_tanh_rnn_fails():
+    """The classic result (Hochreiter & Schmidhuber 1997), on CPU: seq_len 50."""
+
+    def final_val(kind: str) -> float:
+        exp = Experiment.from_dict(
+            {
+                "version": 1,
+                "task": {"name": "adding", "seq_len": 50},
+                "model": {"layers": [{"type": kind, "hidden_size": 64}]},
+                "train": {"lr": 0.003, "batch_size": 64, "clip_norm": 1.0, "eval_every": 250},
+            }
+        )
+        trainer = Trainer(exp)
+        evals = [r["val_loss"] for r in trainer.run(2000) if r["event"] == "eval"]
+        return min(evals) if kind == "lstm" else evals[-1]
+
+    baseline = 1 / 6
+    assert final_val("lstm") < 0.01
+    assert final_val("rnn") > 0.1  # about the constant predictor's 1/6
+    assert baseline > 0.1
