@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bench.training import training_overhead
+from bench.training import probe_cost, training_overhead
 
 
 def run_all(
     quick: bool = False, log: Callable[[str], None] | None = None
 ) -> Iterator[dict[str, Any]]:
-    for result in training_overhead(quick=quick):
-        if log is not None:
-            log(result["summary"])
-        yield result
+    for bench in (training_overhead, probe_cost):
+        for result in bench(quick=quick):
+            if log is not None:
+                log(result["summary"])
+            yield result

@@ -71,6 +71,36 @@ def _time_block(step, n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
+    """One probe against one training step of the large model (4x128 LSTM, T=100)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        exp = _experiment(4, 128, 100, 64)
+        trainer = Trainer(exp)
+        repeats = 2 if quick else 5
+        trainer.take_probe()  # warm up
+        trainer.train_step()
+        steps, probes = [], []
+        for _ in range(repeats):  # interleaved
+            steps.append(_time_block(trainer.train_step, 1))
+            probes.append(trainer.take_probe()["seconds"])
+        step_s, probe_s = statistics.median(steps), statistics.median(probes)
+        yield {
+            "bench": "probe_cost",
+            "config": "4x128 LSTM, T=100, batch 64, probe batch 8",
+            "probe_ms": round(probe_s * 1000, 2),
+            "step_ms": round(step_s * 1000, 2),
+            "ratio": round(probe_s / step_s, 3),
+            "summary": (
+                f"probe cost (4x128 LSTM, T=100): one probe {probe_s * 1000:.0f} ms, one "
+                f"training step {step_s * 1000:.0f} ms, ratio {probe_s / step_s:.2f}"
+            ),
+        }
+    finally:
+        torch.set_num_threads(threads)
+
+
 def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -83,20 +113,23 @@ def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
             bare = BareLoop(trainer, layers, hidden)
 
             def designer_step(trainer: Trainer = trainer) -> None:
-                trainer.train_step()
-                if trainer.eval_due(10**9):
-                    trainer.evaluate()
+                trainer.advance(total=10**9)  # evaluations and probes when due
 
+            trainer.take_probe()  # as a run starts: the model at initialisation
             for _ in range(3):  # warm up both (first calls at a new shape are slow)
                 designer_step()
                 bare.train_step()
             ours, theirs = [], []
+            probe_before, train_before = trainer.probe_time, trainer.train_time
             for _ in range(blocks):
                 ours.append(_time_block(designer_step, per_block))
                 theirs.append(_time_block(bare.train_step, per_block))
             ours_ms = statistics.median(ours) * 1000
             bare_ms = statistics.median(theirs) * 1000
             ratio = ours_ms / bare_ms
+            probe_share = (trainer.probe_time - probe_before) / (
+                trainer.train_time - train_before + trainer.probe_time - probe_before
+            )
             mean_ratio = sum(ours) / sum(theirs)
             yield {
                 "bench": "training_overhead",
@@ -108,13 +141,15 @@ def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
                 "designer_ms": round(ours_ms, 3),
                 "bare_ms": round(bare_ms, 3),
                 "ratio": round(ratio, 3),
+                "probes": len(trainer.history.probes),
+                "probe_share": round(probe_share, 4),
                 "mean_ratio": round(mean_ratio, 3),
                 "target": 1.10,
                 "summary": (
                     f"training overhead, {name} ({layers}x{hidden} LSTM, T={seq_len}, "
                     f"batch {batch}): designer {ours_ms:.2f} ms/step, bare nn.LSTM "
                     f"{bare_ms:.2f} ms/step, ratio {ratio:.3f} (mean {mean_ratio:.3f}; "
-                    "target <= 1.10)"
+                    f"target <= 1.10); probing took {probe_share:.1%} of the time"
                 ),
             }
     finally:

@@ -3,6 +3,7 @@
     python -m designer tasks
     python -m designer validate SPEC.json [--json]
     python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
+    python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -91,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     torch.set_num_threads(args.threads)
-    trainer = Trainer(exp, device=args.device)
+    trainer = Trainer(exp, device=args.device, probes=False)
     steps = exp.train.steps if args.steps is None else args.steps
     if steps < 1:
         raise UsageError("--steps must be at least 1")
@@ -156,6 +158,61 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from designer.probes import probe
+    from designer.train import load_checkpoint
+
+    if args.checkpoint:
+        try:
+            exp, model, _ = load_checkpoint(args.checkpoint)
+        except (
+            OSError,
+            RuntimeError,
+            KeyError,
+            ValueError,
+            EOFError,
+            pickle.UnpicklingError,
+        ) as err:
+            raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
+        if args.spec:
+            spec = read_experiment(args.spec)
+            if spec.model != exp.model:
+                raise UsageError("the checkpoint's model differs from the one in SPEC")
+            exp = spec
+    elif args.spec:
+        exp = read_experiment(args.spec)
+        model = None
+    else:
+        raise UsageError("give SPEC.json, --checkpoint CKPT, or both")
+    task = get_task(exp)
+    if model is None:
+        from designer.model import build_model
+
+        model = build_model(exp, task)
+    result = probe(model, task, seed=exp.train.seed if args.seed is None else args.seed)
+    data = result.to_dict()
+    if args.json:
+        emit(
+            {
+                "loss": data["loss"],
+                "input_grad_norm": data["input_grad_norm"],
+                "layers": data["layers"],
+            }
+        )
+        return 0
+    print(f"probe loss {result.loss:.4g} on {result.x.shape[0]} samples of {task.title}")
+    for layer in result.layers:
+        grads = layer.grad_norm
+        ratio = grads[0] / grads[-1] if grads[-1] else float("nan")
+        bi = ", both directions" if layer.directions == 2 else ""
+        print(
+            f"layer {layer.index} ({layer.type}{bi}): ||dL/dh_t|| first step {grads[0]:.3g}, "
+            f"last step {grads[-1]:.3g} (ratio {ratio:.3g}); "
+            f"||h_t|| mean {sum(layer.hidden_norm) / len(layer.hidden_norm):.3g}"
+        )
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench import run_all
 
@@ -199,6 +256,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("probe", help="hidden states and dL/dh_t per layer and time step")
+    p.add_argument("spec", nargs="?", help="experiment JSON (optional with --checkpoint)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="a checkpoint saved by train --save")
+    p.add_argument("--seed", type=int, help="which probe batch (default: the experiment's seed)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("bench", help="performance figures")
     p.add_argument("--json", action="store_true")

@@ -283,7 +283,7 @@ def probe(
         )
     param_grads = grads[len(states) :]
     return ProbeResult(
-        loss=float(loss),
+        loss=loss.item(),
         layers=layers,
         input_grad=input_grad,
         param_grad_norms={n: float(g.norm()) for (n, _), g in zip(named, param_grads, strict=True)},

@@ -131,6 +131,9 @@ class TrainSpec(_Strict):
     weight_decay: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     eval_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 100
+    # Probe (hidden states, gates, dL/dh_t) every this many steps; None: as often as
+    # a budget of a few percent of the training time allows.
+    probe_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] | None = None
     device: Literal["cpu", "cuda", "auto"] = "cpu"
 
 

@@ -18,10 +18,12 @@ import torch
 import torch.nn as nn
 
 from designer.model import build_model
+from designer.probes import ProbeResult, probe
 from designer.spec import Experiment, TrainSpec
 from designer.tasks import Task, get_task
 
 VAL_BATCH = 256
+PROBE_BUDGET = 0.03  # automatic probing spends at most this share of the training time
 VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
 
 
@@ -134,6 +136,7 @@ class Trainer:
         task: Task | None = None,
         model: nn.Module | None = None,
         device: str | None = None,
+        probes: bool = True,
     ):
         self.exp = exp
         self.spec = exp.train
@@ -147,6 +150,10 @@ class Trainer:
         self.clipped_steps = 0
         self.train_time = 0.0
         self._losses_since_eval: list[float] = []
+        self.probes = probes
+        self.last_probe: ProbeResult | None = None
+        self.probe_time = 0.0
+        self._train_time_at_probe = 0.0
         torch.manual_seed(self.spec.seed)  # dropout masks
         x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
         self.val_x, self.val_y = x.to(self.device), y.to(self.device)
@@ -222,13 +229,53 @@ class Trainer:
     def eval_due(self, total: int) -> bool:
         return self.step_count % self.spec.eval_every == 0 or self.step_count == total
 
+    # --- probes -----------------------------------------------------------------
+    def take_probe(self) -> dict[str, Any]:
+        """Probe the model now (see designer.probes); keeps the full result as
+        `last_probe` and its per-step norms in the history."""
+        result = probe(self.model, self.task, seed=self.spec.seed, step=self.step_count)
+        self.last_probe = result
+        self.probe_time += result.seconds
+        self._train_time_at_probe = self.train_time
+        with self.history.lock:
+            self.history.probes.append(result.summary())
+        return {
+            "event": "probe",
+            "step": self.step_count,
+            "loss": result.loss,
+            "seconds": result.seconds,
+        }
+
+    def probe_due(self, total: int) -> bool:
+        """Every `probe_every` steps if set; otherwise whenever the training time since
+        the last probe is large enough that the probe costs at most PROBE_BUDGET of it.
+        Always at the start and at the end of a run."""
+        if not self.probes:
+            return False
+        if self.last_probe is None or self.step_count == total:
+            return True
+        if self.spec.probe_every is not None:
+            return self.step_count % self.spec.probe_every == 0
+        since = self.train_time - self._train_time_at_probe
+        return since * PROBE_BUDGET >= self.last_probe.seconds
+
+    def advance(self, total: int) -> list[dict[str, Any]]:
+        """One training step, then the evaluation and probe that fall due."""
+        records = [self.train_step()]
+        if self.eval_due(total):
+            records.append(self.evaluate())
+        if self.probe_due(total):
+            records.append(self.take_probe())
+        return records
+
     def run(self, steps: int | None = None) -> Iterator[dict[str, Any]]:
-        """Train `steps` more steps (default: the experiment's), yielding records."""
+        """Train `steps` more steps (default: the experiment's), yielding records:
+        a step record each step, evaluation and probe records when due."""
         total = self.step_count + (self.spec.steps if steps is None else steps)
+        if self.probes and self.last_probe is None:
+            yield self.take_probe()  # the model at initialisation
         while self.step_count < total:
-            yield self.train_step()
-            if self.eval_due(total):
-                yield self.evaluate()
+            yield from self.advance(total)
 
     # --- checkpoints ------------------------------------------------------------
     def checkpoint(self) -> dict[str, Any]:
@@ -325,15 +372,15 @@ class BackgroundRunner:
         torch.set_num_threads(1)
         trainer = self.trainer
         try:
+            if trainer.probes and trainer.last_probe is None:
+                trainer.take_probe()  # the model at initialisation
             while trainer.step_count < self.total and not self._stop.is_set():
                 if self._paused.is_set() and not self._single.is_set():
                     self._wake.wait(0.2)
                     self._wake.clear()
                     continue
                 self._single.clear()
-                trainer.train_step()
-                if trainer.eval_due(self.total):
-                    trainer.evaluate()
+                trainer.advance(self.total)
             if self._stop.is_set():
                 self.state = "stopped"
             else:

@@ -81,7 +81,7 @@ class SentimentTask(Task):
         u = torch.rand(B, 24, generator=gen)  # (B,24): 12 word draws, 12 on/off draws
         slots = SLOT_TABLE.gather(1, (u[:, :12] * SLOT_SIZES).long().T).T  # (B,12)
         on = u[:, 12:] < SLOT_ON  # (B,12)
-        on[:, CONJ:] &= on[:, CONJ : CONJ + 1]
+        on[:, CONJ:] &= on[:, CONJ : CONJ + 1].clone()  # clone: overlaps when B == 1
         on[:, VERB2] = on[:, IT]  # "but it is dull" or "but dull"
         positive = torch.isin(slots, POSITIVE_IDS)  # (B,12)
         adj, neg, very = [ADJ1, ADJ2], [NOT1, NOT2], [VERY1, VERY2]

@@ -162,3 +162,42 @@ def test_bench_quick_reports_the_ratio(capsys):
     overhead = [r for r in records if r["bench"] == "training_overhead"]
     assert [r["config"] for r in overhead] == ["small", "large"]
     assert all(r["ratio"] > 0 and r["bare_ms"] > 0 for r in overhead)
+
+
+def test_probe_prints_design_format(tmp_path, capsys):
+    spec = write(
+        tmp_path,
+        {
+            **SMALL,
+            "model": {
+                "layers": [
+                    {"type": "lstm", "hidden_size": 8},
+                    {"type": "linear", "out_features": 4},
+                    {"type": "gru", "hidden_size": 4, "bidirectional": True},
+                ]
+            },
+        },
+    )
+    assert main(["probe", spec, "--json"]) == 0
+    (record,) = json_lines(capsys.readouterr().out)
+    assert isinstance(record["loss"], float)
+    assert [(layer["index"], layer["type"], layer["directions"]) for layer in record["layers"]] == [
+        (0, "lstm", 1),
+        (2, "gru", 2),
+    ]
+    for layer in record["layers"]:
+        assert len(layer["grad_norm"]) == 10 and len(layer["hidden_norm"]) == 10
+    assert main(["probe", spec]) == 0
+    assert "layer 2 (gru, both directions)" in capsys.readouterr().out
+
+
+def test_probe_from_checkpoint_and_bad_checkpoint(tmp_path, capsys):
+    ckpt = tmp_path / "run.pt"
+    spec = write(tmp_path, SMALL)
+    assert main(["train", spec, "--json", "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    assert main(["probe", "--checkpoint", str(ckpt), "--json", "--seed", "1"]) == 0
+    assert json_lines(capsys.readouterr().out)[0]["layers"][0]["type"] == "gru"
+    assert main(["probe", "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert "cannot load checkpoint" in capsys.readouterr().err
+    assert main(["probe"]) == 2
