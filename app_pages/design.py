@@ -1,0 +1,68 @@
+"""Design: build the layer stack, pick the task, see shapes, parameters and equations."""
+
+import streamlit as st
+
+from components.equations_panel import layer_equations
+from components.layer_settings import layer_settings
+from components.layer_stack import layer_stack
+from components.sidebar import sidebar
+from components.stack_edit import stack_view
+from components.state import (
+    apply_stack_event,
+    get_experiment,
+    history,
+    layer_errors,
+    redo,
+    selected_layer,
+    show_notices,
+    show_url_warning,
+    undo,
+)
+from components.summary import model_summary
+from components.task_picker import task_picker, task_preview
+from designer import get_task
+from designer.presets import PRESETS, matching_preset
+
+exp = get_experiment()
+task = get_task(exp)
+sidebar()
+
+st.title("Deep RNN Designer")
+preset = matching_preset(exp)
+if preset:
+    st.markdown(f"**{PRESETS[preset]['title']}** (a preset): {PRESETS[preset]['description']}")
+else:
+    st.markdown(f"Your own **{len(exp.model.layers)}-layer** network for **{task.title}**.")
+st.caption(
+    "Drag layers from the palette into the stack and drag cards to reorder them; drag a "
+    "card's right edge to change its width; click a card to edit its settings. The presets "
+    "in the sidebar load a whole design in one click."
+)
+show_url_warning()
+show_notices()
+
+stack_col, side_col = st.columns([11, 9], gap="large")
+with stack_col:
+    heading, buttons = st.columns([3, 2], vertical_alignment="bottom")
+    heading.subheader("Layer stack")
+    with buttons.container(horizontal=True, horizontal_alignment="right"):
+        st.button("Undo", icon=":material/undo:", on_click=undo, disabled=not history().can_undo)
+        st.button("Redo", icon=":material/redo:", on_click=redo, disabled=not history().can_redo)
+    layer_stack(stack_view(exp, task, layer_errors()), selected_layer(), apply_stack_event)
+with side_col, st.container(border=True):
+    layer_settings(exp, selected_layer())
+with side_col:
+    st.subheader("Summary")
+    model_summary(exp, task)
+
+st.subheader("Task")
+picker_col, preview_col = st.columns([1, 1], gap="large")
+with picker_col:
+    task_picker(exp)
+with preview_col:
+    task_preview(task, seed=exp.train.seed)
+
+with st.expander(
+    "Equations of the layers in this stack", expanded=True, icon=":material/function:"
+):
+    layer_equations(exp, task)

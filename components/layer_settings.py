@@ -1,0 +1,186 @@
+"""The selected layer's settings as ordinary widgets; each change updates the stack at once.
+
+As in the task picker, the widgets' session-state values are set from the experiment
+before they are drawn (so Undo, presets and other layers show correctly), and each
+callback writes through components.state, which refuses an invalid result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from components.stack_edit import HINTS, TITLES
+from components.state import try_edit
+from designer import Experiment
+
+PREFIX = "layer_"
+INITS = ["default", "orthogonal", "xavier", "identity"]
+INIT_HELP = (
+    "How the weights start. default: PyTorch's uniform init; orthogonal: each recurrent "
+    "gate matrix orthogonal (keeps signal norms); xavier: Glorot uniform; identity: the "
+    "recurrent matrix starts as I (Le et al. 2015, for ReLU RNNs)."
+)
+ACTIVATIONS = ["none", "relu", "tanh", "sigmoid", "gelu"]
+
+
+def key(name: str) -> str:
+    return PREFIX + name
+
+
+def _update(index: int, name: str) -> None:
+    value = st.session_state[key(name)]
+    if name in ("hidden_size", "out_features"):
+        value = int(value)
+
+    def change(exp: Experiment) -> Experiment:
+        layers = [layer.model_dump(mode="json") for layer in exp.model.layers]
+        layers[index][name] = value
+        return exp.with_layers(layers)
+
+    try_edit(change, layer=index)
+
+
+def _widget(kind, label: str, name: str, index: int, current: Any, **kwargs) -> None:
+    st.session_state[key(name)] = current
+    kind(label, key=key(name), on_change=_update, args=(index, name), **kwargs)
+
+
+def layer_settings(exp: Experiment, index: int | None) -> None:
+    """The settings of layer `index` (or a hint when no layer is selected)."""
+    if index is None:
+        st.info("Click a layer in the stack to change its settings.", icon=":material/touch_app:")
+        return
+    layer = exp.model.layers[index]
+    t = layer.type
+    st.markdown(f"#### Layer {index} · {TITLES[t]}")
+    st.caption(HINTS[t][0].upper() + HINTS[t][1:] + ".")
+    recurrent = t in ("rnn", "lstm", "gru")
+    if recurrent or t == "linear":
+        name = "hidden_size" if recurrent else "out_features"
+        left, right = st.columns(2)
+        with left:
+            _widget(
+                st.number_input,
+                "hidden size" if recurrent else "output features",
+                name,
+                index,
+                getattr(layer, name),
+                min_value=1,
+                max_value=1024,
+                step=8,
+                help="Units in this layer (per direction)."
+                if recurrent
+                else "Features this layer outputs at each step.",
+            )
+        with right:
+            _widget(
+                st.slider,
+                "dropout",
+                "dropout",
+                index,
+                float(layer.dropout),
+                min_value=0.0,
+                max_value=0.9,
+                step=0.05,
+                help="Share of this layer's outputs zeroed at random while training.",
+            )
+    if recurrent:
+        left, right = st.columns(2)
+        with left:
+            _widget(
+                st.toggle,
+                "bidirectional",
+                "bidirectional",
+                index,
+                layer.bidirectional,
+                help="A second pass reads the sequence backwards; outputs are concatenated "
+                "(twice the width).",
+            )
+            _widget(
+                st.toggle,
+                "freeze",
+                "freeze",
+                index,
+                layer.freeze,
+                help="Keep the input and recurrent weights at their random start: a "
+                "reservoir, as in an echo state network.",
+            )
+        with right:
+            _widget(
+                st.toggle,
+                "residual",
+                "residual",
+                index,
+                layer.residual,
+                help="Add the layer's input to its output (through a learned projection "
+                "when the widths differ).",
+            )
+        left, right = st.columns(2)
+        with left:
+            _widget(st.selectbox, "init", "init", index, layer.init, options=INITS, help=INIT_HELP)
+        with right:
+            if t == "rnn":
+                _widget(
+                    st.radio,
+                    "nonlinearity",
+                    "nonlinearity",
+                    index,
+                    layer.nonlinearity,
+                    options=["tanh", "relu"],
+                    horizontal=True,
+                )
+            elif t == "lstm":
+                _widget(
+                    st.number_input,
+                    "forget-gate bias",
+                    "forget_bias",
+                    index,
+                    layer.forget_bias,
+                    min_value=-10.0,
+                    max_value=10.0,
+                    step=0.5,
+                    value=None,
+                    placeholder="default",
+                    help="The forget gate's total bias at the start; 1.0 keeps the memory "
+                    "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init.",
+                )
+    elif t == "linear":
+        left, right = st.columns(2)
+        with left:
+            _widget(
+                st.selectbox,
+                "activation",
+                "activation",
+                index,
+                layer.activation,
+                options=ACTIVATIONS,
+            )
+        with right:
+            _widget(st.toggle, "residual", "residual", index, layer.residual)
+    elif t == "dropout":
+        _widget(
+            st.slider,
+            "drop probability p",
+            "p",
+            index,
+            float(layer.p),
+            min_value=0.0,
+            max_value=0.9,
+            step=0.05,
+        )
+    elif t == "attention":
+        _widget(
+            st.toggle,
+            "residual",
+            "residual",
+            index,
+            layer.residual,
+            help="Add the layer's input to its output.",
+        )
+        st.caption(
+            "Each step looks at every step (only earlier ones when the task predicts at "
+            "every step) and takes a weighted mix of their values."
+        )
+    elif t == "layernorm":
+        st.caption("Nothing to set: it rescales each step's features to mean 0, variance 1.")

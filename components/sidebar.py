@@ -1,0 +1,93 @@
+"""The sidebar every page shares: presets that load in one click, and Import/Export of
+the experiment as a JSON document."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.state import (
+    escape_markdown,
+    get_experiment,
+    notify,
+    select_layer,
+    set_experiment,
+)
+from designer import Experiment, SpecError
+from designer.presets import PRESETS, matching_preset, preset_experiment
+
+UPLOAD_ROUND = "import_round"  # a new uploader key after each import, so it empties
+
+
+def load_preset(name: str) -> None:
+    set_experiment(preset_experiment(name))
+    select_layer(0)
+    notify("success", f"Loaded the preset **{PRESETS[name]['title']}**.")
+
+
+def import_document(text: str | bytes, source: str = "the file") -> bool:
+    """Open an experiment document; on any problem, list every one and keep the
+    current experiment. True if it was opened."""
+    try:
+        exp = Experiment.from_json(text)
+    except SpecError as err:
+        notify(
+            "error",
+            f"Could not import {source}; the current experiment is kept. "
+            f"{'The problem' if len(err.problems) == 1 else 'The problems'}:",
+            [str(p) for p in err.problems],
+        )
+        return False
+    set_experiment(exp)
+    select_layer(0 if exp.model.layers else None)
+    notify("success", f"Imported {source}.")
+    return True
+
+
+def _uploader_key() -> str:
+    return f"import_file_{st.session_state.get(UPLOAD_ROUND, 0)}"
+
+
+def _on_upload() -> None:
+    uploaded = st.session_state.get(_uploader_key())
+    if uploaded is None:
+        return
+    import_document(uploaded.getvalue(), f"'{escape_markdown(uploaded.name)}'")
+    st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
+
+
+def sidebar() -> None:
+    exp = get_experiment()
+    current = matching_preset(exp)
+    with st.sidebar:
+        st.markdown("### Presets")
+        st.caption("Classic architectures, each on a task that shows what it is good at.")
+        for name, preset in PRESETS.items():
+            st.button(
+                preset["title"],
+                key=f"preset_{name}",
+                help=preset["description"],
+                on_click=load_preset,
+                args=(name,),
+                type="primary" if name == current else "secondary",
+                width="stretch",
+                icon=":material/check:" if name == current else None,
+            )
+        st.markdown("### Import / Export")
+        st.file_uploader(
+            "Import an experiment (JSON)",
+            type=["json"],
+            key=_uploader_key(),
+            on_change=_on_upload,
+            help="A document exported here or written by hand (see the README).",
+        )
+        st.download_button(
+            "Export experiment (JSON)",
+            data=exp.to_json(),
+            file_name="experiment.json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+            key="export_json",
+        )
+        st.caption("The link in the address bar holds the whole experiment too: copy it to share.")

@@ -1,0 +1,390 @@
+"""The Design page through AppTest: every widget changes the experiment as it says;
+presets, undo/redo, import, export and the URL; the stack component's events.
+
+AppTest does not run the component's JavaScript (it is an unknown element here), so
+its events are fed to the same handler the component's callback calls, in a small
+script run by AppTest; the real drag and drop is tested in tests/e2e."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+from streamlit.testing.v1 import AppTest
+
+from components.summary import summary_rows
+from designer import Experiment, get_task, summarize
+from designer.presets import PRESETS, default_experiment, preset_experiment
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+def open_app(exp: Experiment | None = None, selected: int = 0) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if exp is not None:
+        at.session_state["experiment"] = exp
+        at.session_state["selected_layer"] = selected  # what a click on a card stores
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def experiment(at: AppTest) -> Experiment:
+    return at.session_state["experiment"]
+
+
+def layer(at: AppTest, index: int) -> dict:
+    return experiment(at).model.layers[index].model_dump()
+
+
+def widget(at: AppTest, kind: str, label: str):
+    matches = [w for w in getattr(at, kind) if w.label == label]
+    assert len(matches) == 1, f"{kind} {label!r}: {[w.label for w in getattr(at, kind)]}"
+    return matches[0]
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def make(layers: list[dict], task: dict | None = None) -> Experiment:
+    return Experiment.from_dict(
+        {"version": 1, "task": task or {"name": "adding"}, "model": {"layers": layers}}
+    )
+
+
+# --- the first screen -------------------------------------------------------------------
+def test_first_screen_shows_a_working_preset_with_its_summary():
+    at = open_app()
+    exp = experiment(at)
+    assert exp == default_experiment() == preset_experiment("deep_lstm")
+    assert len(exp.model.layers) == 4
+    assert at.query_params["x"] == exp.to_url()
+    assert at.get("bidi_component")  # the layer stack component is on the page
+    assert any("Deep LSTM" in m.value for m in at.markdown)
+    assert any(m.value == "#### Layer 0 · LSTM" for m in at.markdown)
+    # the summary table and its total are the engine's
+    summary = summarize(exp, get_task(exp))
+    table = at.table[0].value
+    assert list(table["type"]) == [row.type for row in summary.rows]
+    assert list(table["parameters"]) == [f"{row.parameters:,}" for row in summary.rows]
+    assert any(f"Total: {summary.total:,} parameters" in m.value for m in at.markdown)
+    assert sum(row["parameters"] for row in summary_rows(exp, get_task(exp))) == summary.total
+    assert at.get("plotly_chart")  # the task's sample preview
+    assert at.latex  # the LSTM's equations
+
+
+# --- the selected layer's widgets --------------------------------------------------------
+def test_recurrent_layer_widgets_change_the_layer_at_once():
+    at = open_app()
+    widget(at, "number_input", "hidden size").set_value(32).run()
+    assert layer(at, 0)["hidden_size"] == 32
+    widget(at, "slider", "dropout").set_value(0.25).run()
+    assert layer(at, 0)["dropout"] == 0.25
+    widget(at, "toggle", "bidirectional").set_value(True).run()
+    assert layer(at, 0)["bidirectional"] is True
+    widget(at, "toggle", "residual").set_value(True).run()
+    assert layer(at, 0)["residual"] is True
+    widget(at, "toggle", "freeze").set_value(True).run()
+    assert layer(at, 0)["freeze"] is True
+    widget(at, "selectbox", "init").set_value("orthogonal").run()
+    assert layer(at, 0)["init"] == "orthogonal"
+    widget(at, "number_input", "forget-gate bias").set_value(1.0).run()
+    assert layer(at, 0)["forget_bias"] == 1.0
+    assert not at.exception
+    # the other layers are untouched, and the URL follows
+    assert layer(at, 1) == preset_experiment("deep_lstm").model.layers[1].model_dump()
+    assert at.query_params["x"] == experiment(at).to_url()
+    table = at.table[0].value
+    assert table["output shape"][1] == "(B, 50, 64)"  # 2 x 32, bidirectional
+    # the widgets show another layer's values when it is selected
+    at.session_state["selected_layer"] = 2
+    at.run()
+    assert widget(at, "number_input", "hidden size").value == 64
+    assert widget(at, "toggle", "bidirectional").value is False
+
+
+def test_rnn_nonlinearity():
+    at = open_app(preset_experiment("tanh_rnn"))
+    widget(at, "radio", "nonlinearity").set_value("relu").run()
+    assert layer(at, 0)["nonlinearity"] == "relu"
+
+
+def test_linear_layer_widgets():
+    at = open_app(preset_experiment("bi_gru_tagger"), selected=1)
+    assert any(m.value == "#### Layer 1 · Linear" for m in at.markdown)
+    widget(at, "number_input", "output features").set_value(48).run()
+    assert layer(at, 1)["out_features"] == 48
+    widget(at, "selectbox", "activation").set_value("gelu").run()
+    assert layer(at, 1)["activation"] == "gelu"
+    widget(at, "toggle", "residual").set_value(True).run()
+    assert layer(at, 1)["residual"] is True
+    widget(at, "slider", "dropout").set_value(0.1).run()
+    assert layer(at, 1)["dropout"] == 0.1
+    assert any("residual projection 64→48" in c.value for c in at.caption)
+
+
+def test_dropout_attention_and_layernorm_settings():
+    exp = make(
+        [
+            {"type": "gru", "hidden_size": 16},
+            {"type": "dropout", "p": 0.1},
+            {"type": "attention"},
+            {"type": "layernorm"},
+        ]
+    )
+    at = open_app(exp, selected=1)
+    widget(at, "slider", "drop probability p").set_value(0.3).run()
+    assert layer(at, 1)["p"] == 0.3
+    at.session_state["selected_layer"] = 2
+    at.run()
+    widget(at, "toggle", "residual").set_value(True).run()
+    assert layer(at, 2)["residual"] is True
+    at.session_state["selected_layer"] = 3
+    at.run()
+    assert any("Nothing to set" in c.value for c in at.caption)
+    assert not at.exception
+
+
+def test_an_edit_that_breaks_a_limit_is_refused_with_a_message():
+    exp = make([{"type": "lstm", "hidden_size": 1024}, {"type": "lstm", "hidden_size": 64}])
+    at = open_app(exp, selected=1)
+    widget(at, "number_input", "hidden size").set_value(1024).run()
+    assert experiment(at) == exp  # kept
+    assert "not applied" in errors(at) and "5,000,000" in errors(at)
+    assert widget(at, "number_input", "hidden size").value == 64  # the widget snaps back
+    assert 1 in at.session_state["layer_errors"]  # shown on layer 1's card
+
+
+# --- the task ----------------------------------------------------------------------------
+def test_task_picker_and_its_parameters():
+    at = open_app()
+    widget(at, "selectbox", "Task").set_value("copy").run()
+    exp = experiment(at)
+    assert exp.task.name == "copy" and exp.model == default_experiment().model
+    widget(at, "number_input", "lag").set_value(20).run()
+    assert experiment(at).task.params["lag"] == 20
+    widget(at, "number_input", "alphabet").set_value(5).run()
+    assert experiment(at).task.params == {"lag": 20, "alphabet": 5}
+    # token tasks: one-hot or a learned embedding
+    widget(at, "toggle", "Learned embedding").set_value(True).run()
+    assert experiment(at).model.embedding_dim == 16
+    widget(at, "number_input", "embedding width").set_value(32).run()
+    assert experiment(at).model.embedding_dim == 32
+    assert at.table[0].value["type"][0] == "embedding"
+    widget(at, "toggle", "Learned embedding").set_value(False).run()
+    assert experiment(at).model.embedding_dim is None
+    # a list parameter, typed as text
+    widget(at, "selectbox", "Task").set_value("sine").run()
+    widget(at, "text_input", "frequencies").set_value("0.1, 0.2, 0.3").run()
+    assert experiment(at).task.params["frequencies"] == [0.1, 0.2, 0.3]
+    widget(at, "number_input", "noise").set_value(0.2).run()
+    assert experiment(at).task.params["noise"] == 0.2
+    before = experiment(at)
+    widget(at, "text_input", "frequencies").set_value("fast, slow").run()
+    assert experiment(at) == before
+    assert "not a list of numbers" in errors(at)
+    widget(at, "text_input", "frequencies").set_value("0.9").run()  # above the maximum 0.5
+    assert experiment(at) == before
+    assert "at most 0.5" in errors(at)
+    assert not at.exception
+
+
+@pytest.mark.parametrize(
+    "name", ["multivariate", "parity", "brackets", "sentiment", "charlm", "csv"]
+)
+def test_every_task_shows_its_parameters_and_a_sample(name):
+    at = open_app()
+    widget(at, "selectbox", "Task").set_value(name).run()
+    assert not at.exception
+    assert experiment(at).task.name == name
+    assert at.get("plotly_chart")
+    assert at.table[0].value["output shape"].iloc[-1]  # the head's shape for the new task
+
+
+# --- presets, undo and redo ----------------------------------------------------------------
+def test_presets_load_in_one_click():
+    at = open_app()
+    for name in PRESETS:
+        at.button(key=f"preset_{name}").click().run()
+        assert experiment(at) == preset_experiment(name)
+        assert at.session_state["selected_layer"] == 0
+        assert at.button(key=f"preset_{name}").proto.type == "primary"
+        assert not at.exception
+
+
+def test_undo_and_redo():
+    at = open_app()
+    original = experiment(at)
+    assert widget(at, "button", "Undo").disabled and widget(at, "button", "Redo").disabled
+    widget(at, "number_input", "hidden size").set_value(16).run()
+    widget(at, "toggle", "bidirectional").set_value(True).run()
+    edited = experiment(at)
+    widget(at, "button", "Undo").click().run()
+    assert layer(at, 0)["hidden_size"] == 16 and not layer(at, 0)["bidirectional"]
+    assert widget(at, "toggle", "bidirectional").value is False  # the widget follows
+    widget(at, "button", "Undo").click().run()
+    assert experiment(at) == original
+    assert widget(at, "button", "Undo").disabled
+    assert at.query_params["x"] == original.to_url()
+    widget(at, "button", "Redo").click().run()
+    widget(at, "button", "Redo").click().run()
+    assert experiment(at) == edited
+    assert widget(at, "button", "Redo").disabled
+    # a preset is an edit too
+    at.button(key="preset_echo_state").click().run()
+    widget(at, "button", "Undo").click().run()
+    assert experiment(at) == edited
+
+
+# --- import and export ---------------------------------------------------------------------
+def test_import_a_good_file():
+    at = open_app()
+    assert at.file_uploader  # the Import widget
+    exp = preset_experiment("lstm_attention")
+    at.file_uploader[0].upload("mine.json", exp.to_json().encode(), "application/json")
+    at.run()
+    assert experiment(at) == exp
+    assert any("Imported 'mine.json'" in s.value for s in at.success)
+    assert at.file_uploader[0].value is None  # emptied for the next import
+
+
+def test_import_a_bad_file_lists_every_problem_and_keeps_the_experiment():
+    at = open_app()
+    before = experiment(at)
+    doc = {
+        "version": 1,
+        "model": {
+            "layers": [{"type": "lstn", "hidden_size": 8}, {"type": "gru", "hidden_size": 0}]
+        },
+        "train": {"lr": -1},
+    }
+    at.file_uploader[0].upload("bad.json", json.dumps(doc).encode(), "application/json")
+    at.run()
+    assert experiment(at) == before
+    text = errors(at)
+    assert "Could not import" in text and "current experiment is kept" in text
+    assert "did you mean 'lstm'" in text
+    assert "layer 1 \\(gru\\) hidden\\_size" in text  # escaped: shown literally
+    assert "train.lr" in text.replace("\\", "")
+    # not JSON at all
+    at.file_uploader[0].upload("bad.json", b"{not json", "application/json")
+    at.run()
+    assert experiment(at) == before
+    assert "not valid JSON" in errors(at)
+
+
+def test_export_downloads_the_experiment_as_json():
+    at = open_app(preset_experiment("residual_gru"))
+    button = at.download_button[0]
+    assert button.label == "Export experiment (JSON)"
+    data = experiment(at).to_json().encode()
+    assert button.proto.url.endswith(
+        _calculate_file_id(data, "application/json", "experiment.json") + ".json"
+    )
+    assert Experiment.from_json(data) == preset_experiment("residual_gru")  # it round-trips
+
+
+# --- the URL ---------------------------------------------------------------------------------
+def test_the_link_opens_its_experiment_and_edits_rewrite_it():
+    exp = preset_experiment("bi_gru_tagger")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["x"] = exp.to_url()
+    at.run()
+    assert experiment(at) == exp
+    widget(at, "toggle", "bidirectional").set_value(False).run()
+    assert Experiment.from_url(at.query_params["x"]) == experiment(at)
+
+
+def test_a_bad_link_during_a_session_warns_and_keeps_the_current_experiment():
+    at = open_app()
+    widget(at, "number_input", "hidden size").set_value(24).run()
+    current = experiment(at)
+    at.query_params["x"] = current.to_url()[:-12]  # a truncated link
+    at.run()
+    assert experiment(at) == current
+    assert any("could not be opened" in w.value and "kept" in w.value for w in at.warning)
+    assert at.query_params["x"] == current.to_url()  # the URL is mended
+    assert not at.exception
+
+
+# --- the stack component's events --------------------------------------------------------
+def _stack_events_script():
+    """Runs the handler the component's callback calls, for each event in
+    st.session_state["events"], then shows what the component would be given."""
+    import streamlit as st
+
+    from components.stack_edit import stack_view
+    from components.state import (
+        apply_stack_event,
+        get_experiment,
+        layer_errors,
+        selected_layer,
+        show_notices,
+        undo,
+    )
+    from designer import get_task
+
+    get_experiment()
+    for event in st.session_state.pop("events", []):
+        if event == "undo":
+            undo()
+        else:
+            apply_stack_event(event)
+    show_notices()
+    exp = get_experiment()
+    st.session_state["view"] = stack_view(exp, get_task(exp), layer_errors())
+    st.session_state["selected"] = selected_layer()
+
+
+def run_events(*events, at: AppTest | None = None) -> AppTest:
+    at = at or AppTest.from_function(_stack_events_script, default_timeout=60)
+    at.session_state["events"] = list(events)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def types(at: AppTest) -> list[str]:
+    return [layer.type for layer in experiment(at).model.layers]
+
+
+def test_stack_events_edit_the_experiment():
+    at = run_events({"inserted": {"type": "gru", "at": 1}})
+    assert types(at) == ["lstm", "gru", "lstm", "lstm", "lstm"]
+    assert at.session_state["selected"] == 1
+    assert [card["type"] for card in at.session_state["view"]["layers"]] == types(at)
+    run_events({"moved": {"from": 1, "to": 3}}, at=at)
+    assert types(at) == ["lstm", "lstm", "lstm", "gru", "lstm"]
+    assert at.session_state["selected"] == 3
+    run_events({"removed": 0}, at=at)
+    assert types(at) == ["lstm", "lstm", "gru", "lstm"]
+    run_events({"resized": {"index": 2, "width": 128}}, at=at)
+    assert layer(at, 2)["hidden_size"] == 128
+    assert at.session_state["view"]["layers"][2]["width"] == 128
+    run_events({"selected": 0}, at=at)
+    assert at.session_state["selected"] == 0
+    run_events("undo", "undo", at=at)
+    assert types(at) == ["lstm", "lstm", "lstm", "gru", "lstm"]
+    assert at.query_params["x"] == experiment(at).to_url()
+
+
+def test_a_refused_stack_event_marks_the_card():
+    at = run_events(*[{"resized": {"index": i, "width": 1024}} for i in range(2)])
+    # a second 1024-wide LSTM passes the 5 million parameter limit: refused, marked
+    widths = [layer["hidden_size"] for layer in experiment(at).model.model_dump()["layers"]]
+    assert widths == [1024, 64, 64, 64]
+    cards = at.session_state["view"]["layers"]
+    assert "5,000,000" in cards[1]["error"] and cards[0]["error"] is None
+    assert "not applied" in errors(at)
+    run_events({"inserted": {"type": "layernorm", "at": 0}}, at=at)  # a valid edit clears it
+    assert all(card["error"] is None for card in at.session_state["view"]["layers"])
+
+
+def test_a_malformed_event_is_reported_not_raised():
+    at = run_events({"moved": {"from": 0, "to": 9}}, {"exploded": 1})
+    assert experiment(at) == default_experiment()
+    assert "'to' must be a layer index" in errors(at)
+    assert "unknown event" in errors(at)

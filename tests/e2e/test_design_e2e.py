@@ -1,0 +1,127 @@
+"""The Design page in real Chromium: drag and drop, resize, keys, and the URL state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CARDS = '[data-testid="ls-card"]'
+ROWS = '[data-testid="stTable"] tbody tr'
+
+
+def card_types(page) -> list[str]:
+    return page.locator(CARDS).evaluate_all("cards => cards.map(c => c.dataset.type)")
+
+
+def card_widths(page) -> list[str]:
+    return page.locator(CARDS).evaluate_all(
+        "cards => cards.map(c => c.querySelector('.ls-width-num')?.textContent ?? '')"
+    )
+
+
+def summary(page) -> list[tuple[str, str]]:
+    """(type, parameters) of each row of the summary table, input and head included."""
+    return page.locator(ROWS).evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td, th')].map(c => c.textContent.trim()))"
+        ".map(cells => [cells[1], cells[3]])"
+    )
+
+
+def wait_until(page, check, what: str, timeout: float = 15.0) -> None:
+    """Poll `check` (the app answers an event with a rerun), then let the run finish."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+    page.wait_for_app()
+
+
+def summary_types(page) -> list[str]:
+    return [kind for kind, _ in summary(page)][1:-1]  # without the input and head rows
+
+
+def expect_stack(page, types: list[str]) -> None:
+    """The cards show `types` and the summary table follows them."""
+    wait_until(
+        page,
+        lambda: card_types(page) == types and summary_types(page) == types,
+        f"the stack and the summary to show {types} (cards {card_types(page)}, "
+        f"summary {summary_types(page)})",
+    )
+
+
+def test_drag_and_drop_editing_survives_a_reload(page, app_url):
+    page.goto(app_url)
+    page.wait_for_app()
+    cards = page.locator(CARDS)
+    expect(cards).to_have_count(4)  # the first screen is a working preset, not a blank page
+    expect_stack(page, ["lstm"] * 4)
+
+    # 1. drag a GRU from the palette onto the top half of card 1: it becomes layer 1
+    page.locator('[data-testid="palette-gru"]').drag_to(
+        cards.nth(1), target_position={"x": 60, "y": 6}
+    )
+    expect_stack(page, ["lstm", "gru", "lstm", "lstm", "lstm"])
+
+    # 2. drag the GRU card onto the lower half of card 3: it moves below it
+    box = cards.nth(3).bounding_box()
+    cards.nth(1).drag_to(cards.nth(3), target_position={"x": 60, "y": box["height"] - 6})
+    expect_stack(page, ["lstm", "lstm", "lstm", "gru", "lstm"])
+
+    # 3. the x on card 0 removes it
+    cards.nth(0).locator('[data-testid="ls-remove"]').click()
+    expect_stack(page, ["lstm", "lstm", "gru", "lstm"])
+
+    # 4. a LayerNorm dropped on the head goes to the end; dragged out of the stack, it goes
+    page.locator('[data-testid="palette-layernorm"]').drag_to(
+        page.locator('[data-testid="ls-head"]')
+    )
+    expect_stack(page, ["lstm", "lstm", "gru", "lstm", "layernorm"])
+    cards.nth(4).drag_to(page.locator("h1").first)
+    expect_stack(page, ["lstm", "lstm", "gru", "lstm"])
+
+    # 5. drag the GRU card's right edge: the width shows while dragging, then snaps
+    before = dict(summary(page))["gru"]
+    handle = cards.nth(2).locator('[data-testid="ls-handle"]').bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y, steps=6)
+    shown = cards.nth(2).locator(".ls-width-num").text_content()
+    assert int(shown) > 64  # the new number is on the card while dragging
+    page.mouse.up()
+    wait_until(page, lambda: card_widths(page)[2] == shown, f"the GRU to be {shown} wide")
+    wait_until(page, lambda: dict(summary(page))["gru"] != before, "the summary to follow")
+
+    # 6. keys: select card 2, Alt+Up moves it up, '-' narrows it one snap step
+    cards.nth(2).click(position={"x": 30, "y": 12})
+    wait_until(page, lambda: "selected" in (cards.nth(2).get_attribute("class") or ""), "select")
+    cards.nth(2).focus()
+    page.keyboard.press("Alt+ArrowUp")
+    expect_stack(page, ["lstm", "gru", "lstm", "lstm"])
+    wide = int(card_widths(page)[1])
+    page.locator(f"{CARDS}.selected").focus()
+    page.keyboard.press("-")
+    wait_until(page, lambda: int(card_widths(page)[1]) < wide, "the '-' key to narrow the GRU")
+    widths = card_widths(page)
+
+    # 7. the URL holds the whole experiment: a reload shows the same stack
+    page.reload()
+    page.wait_for_app()
+    expect(cards).to_have_count(4)
+    expect_stack(page, ["lstm", "gru", "lstm", "lstm"])
+    assert card_widths(page) == widths
+
+    for path in (ROOT / "artifacts" / "design.png", ROOT / "docs" / "screenshot.png"):
+        path.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(path))
+    assert Path(ROOT / "artifacts" / "design.png").stat().st_size > 10_000
+    assert page.external_requests == []
