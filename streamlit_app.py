@@ -13,5 +13,6 @@ st.set_page_config(page_title="Deep RNN Designer", page_icon=ICON, layout="wide"
 # without this file, until some visitor has opened the main page since start-up.
 pages = [
     st.Page("app_pages/design.py", title="Design", icon=":material/stacks:", default=True),
+    st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
 ]
 st.navigation(pages).run()

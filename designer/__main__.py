@@ -4,6 +4,7 @@
     python -m designer validate SPEC.json [--json]
     python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
+    python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -22,7 +23,7 @@ from typing import Any
 
 from designer.model import summarize
 from designer.spec import Experiment, Problem, SpecError
-from designer.tasks import TASKS, get_task, make_task
+from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
 
 
 class UsageError(Exception):
@@ -213,6 +214,41 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from designer.graph import unroll, visible_steps, write_json
+
+    exp = read_experiment(args.spec)
+    task = get_task(exp)
+    seq_len = task.seq_len if args.seq_len is None else args.seq_len
+    if not 1 <= seq_len <= MAX_SEQ_LEN:
+        raise UsageError(f"--seq-len must be between 1 and {MAX_SEQ_LEN}")
+    out = Path(args.out)
+    if out.suffix not in (".json", ".html"):
+        raise UsageError("--out must end in .json (node-link data) or .html (a figure)")
+    try:
+        if out.suffix == ".json":
+            G = unroll(exp, task, seq_len)
+            write_json(G, str(out))
+        else:
+            from designer.figures import graph_figure
+
+            G = unroll(exp, task, seq_len, steps=visible_steps(seq_len))
+            graph_figure(G).write_html(str(out), include_plotlyjs=True, full_html=True)
+    except OSError as err:
+        raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+    record = {
+        "out": str(out),
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "seq_len": seq_len,
+    }
+    if args.json:
+        emit(record)
+    else:
+        print(f"wrote {out}: {record['nodes']:,} nodes, {record['edges']:,} edges")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench import run_all
 
@@ -263,6 +299,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="which probe batch (default: the experiment's seed)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("graph", help="the network unrolled over time")
+    p.add_argument("spec")
+    p.add_argument("--seq-len", type=int, help="time steps to unroll (default: the task's)")
+    p.add_argument("--out", required=True, help="FILE.json (node-link data) or FILE.html")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("bench", help="performance figures")
     p.add_argument("--json", action="store_true")

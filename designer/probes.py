@@ -29,6 +29,21 @@ from designer.model import GATE_NAMES, Recurrent, RecurrentStack
 from designer.tasks import Task
 
 PROBE_SEED = 424_242  # the probe batch is fixed, so probes over training compare
+PROBE_BATCH = 8
+PROBE_ELEMENTS = 2_000_000  # per kept tensor kind (h, dL/dh, ...), summed over layers
+
+
+def default_batch_size(model: RecurrentStack, task: Task) -> int:
+    """Up to PROBE_BATCH samples, fewer for very long and wide stacks, so that a
+    probe's kept tensors stay a few tens of MB on a shared server."""
+    units = sum(
+        layer.cell.hidden_size * (2 if layer.cell.bidirectional else 1)
+        for layer in model.layers
+        if isinstance(layer, Recurrent)
+    )
+    if units == 0:
+        return PROBE_BATCH
+    return max(1, min(PROBE_BATCH, PROBE_ELEMENTS // (task.seq_len * units)))
 
 
 # --- one recurrent layer, step by step -------------------------------------------------
@@ -172,10 +187,20 @@ class ProbeResult:
         }
 
     def summary(self) -> ProbeSummary:
+        """What a training history keeps of this probe: every norm, and the states and
+        gates in half precision (the gradients only as norms: they can be far
+        smaller than half precision reaches)."""
+        layers = []
+        for layer in self.layers:
+            data = layer.to_dict()
+            data["hidden"] = layer.hidden.half()
+            data["cell"] = None if layer.cell is None else layer.cell.half()
+            data["gates"] = {name: g.half() for name, g in layer.gates.items()}
+            layers.append(data)
         return ProbeSummary(
             step=self.step,
             loss=self.loss,
-            layers=[layer.to_dict() for layer in self.layers],
+            layers=layers,
             input_grad_norm=self.input_grad_norm,
             param_grad_norms=self.param_grad_norms,
         )
@@ -183,13 +208,23 @@ class ProbeResult:
 
 @dataclass
 class ProbeSummary:
-    """The per-step norms of a probe, small enough to keep one per probe in a history."""
+    """One probe as a training history keeps it. Each entry of `layers` is
+    LayerProbe.to_dict() plus 'hidden', 'cell' and 'gates' tensors (D, T, B, H)."""
 
     step: int | None
     loss: float
     layers: list[dict[str, Any]]
     input_grad_norm: list[float]
     param_grad_norms: dict[str, float]
+
+    @property
+    def elements(self) -> int:
+        """How many tensor elements it holds (for the history's memory budget)."""
+        total = 0
+        for layer in self.layers:
+            tensors = [layer["hidden"], layer["cell"], *layer["gates"].values()]
+            total += sum(t.numel() for t in tensors if t is not None)
+        return total
 
 
 def spectral_radius(cell: nn.RNNBase) -> dict[str, list[float]]:
@@ -210,7 +245,7 @@ def probe(
     model: RecurrentStack,
     task: Task,
     seed: int = 0,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     step: int | None = None,
     with_spectral_radius: bool = True,
 ) -> ProbeResult:
@@ -221,6 +256,8 @@ def probe(
     Dropout is off while probing, so the numbers are those of the model itself."""
     start = time.perf_counter()
     device = next(model.parameters()).device
+    if batch_size is None:
+        batch_size = default_batch_size(model, task)
     x, y = task.batch(batch_size, PROBE_SEED + seed, split="val")
     x, y = x.to(device), y.to(device)
     was_training = model.training

@@ -1,0 +1,75 @@
+"""Graph: the network unrolled over time, coloured by what the probe saw."""
+
+import streamlit as st
+
+from components.node_details import parse_node_id, show_node_details
+from components.probe_source import current_probe
+from components.state import get_experiment
+from designer import get_task
+from designer.figures import graph_figure
+from designer.graph import unroll, visible_steps
+
+NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
+
+exp = get_experiment()
+task = get_task(exp)
+T = task.seq_len
+
+st.title("Unrolled graph")
+scored = "at every step" if task.per_step else "at the last step only"
+st.caption(
+    f"{task.title}: every layer at every one of the {T} time steps. Time runs to the right, "
+    f"depth upwards; the loss is scored {scored}. Click a node for its details."
+)
+
+c1, c2, c3 = st.columns([1, 1, 2])
+columns = c1.slider(
+    "Time steps drawn",
+    2,
+    min(T, 60),
+    min(T, 24),
+    key="graph_columns",
+    help="Longer sequences show their first and last steps, with a gap between.",
+)
+color_by = c2.radio(
+    "Colour by",
+    ["type", "hidden", "gradient"],
+    key="graph_color_by",
+    format_func={"type": "layer type", "hidden": "‖h_t‖", "gradient": "‖dL/dh_t‖ (log)"}.get,
+)
+steps = visible_steps(T, columns)
+highlight = c3.select_slider("Highlight time step", steps, value=steps[-1], key="graph_t")
+
+G = unroll(exp, task, steps=steps)
+node = st.session_state.get(NODE)
+if node and parse_node_id(node) not in G:  # the experiment changed under it
+    del st.session_state[NODE]
+    node = None
+result, source = current_probe(exp) if color_by != "type" or node else (None, "")
+
+graph_col, detail_col = st.columns([3, 2]) if node else (st.container(), None)
+with graph_col:
+    event = st.plotly_chart(
+        graph_figure(G, result, color_by, highlight_t=highlight),
+        on_select="rerun",
+        selection_mode="points",
+        key=f"graph_plot_{st.session_state.get('graph_resets', 0)}",
+        width="stretch",
+    )
+    if color_by != "type":
+        st.caption(
+            f"Values from a probe {source}: means over a fixed batch of "
+            f"{result.x.shape[0]} sequences."
+        )
+clicked = [p["customdata"] for p in event.selection.points if p.get("customdata")]
+if clicked and clicked[0] != node:
+    st.session_state[NODE] = clicked[0]
+    st.rerun()
+if detail_col is not None:
+    with detail_col:
+        show_node_details(parse_node_id(node), exp, result, source)
+        if st.button("Close details", key="graph_close", icon=":material/close:"):
+            del st.session_state[NODE]
+            # a fresh chart: the old one would still report the clicked node as selected
+            st.session_state["graph_resets"] = st.session_state.get("graph_resets", 0) + 1
+            st.rerun()

@@ -1,0 +1,132 @@
+"""The details of one node of the unrolled graph: what it holds at its time step,
+its gates, and its layer's equations with that step's numbers put in."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from designer.equations import equations
+from designer.probes import LayerProbe, ProbeResult
+from designer.spec import Experiment
+
+GATE_SYMBOLS = {
+    "input": "i",
+    "forget": "f",
+    "cell": "g",
+    "output": "o",
+    "reset": "r",
+    "update": "z",
+    "new": "n",
+}
+
+
+def parse_node_id(text: str) -> tuple:
+    """'x:3' -> ('x', 3); '2:5:backward' -> (2, 5, 'backward'); '1:4:' -> (1, 4, None)."""
+    parts = text.split(":")
+    if parts[0] in ("x", "y", "loss"):
+        return (parts[0], int(parts[1]))
+    return (int(parts[0]), int(parts[1]), parts[2] or None)
+
+
+def _vector_heatmap(rows: dict[str, list[float]], title: str) -> go.Figure:
+    names = list(rows)
+    fig = go.Figure(
+        go.Heatmap(
+            z=[rows[n] for n in names],
+            y=names,
+            colorscale="RdBu",
+            zmid=0,
+            colorbar={"thickness": 10},
+            hovertemplate="unit %{x}<br>%{y}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=90 + 28 * len(names),
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        xaxis_title="unit",
+    )
+    return fig
+
+
+def _layer_probe(result: ProbeResult, index: int) -> LayerProbe | None:
+    return next((layer for layer in result.layers if layer.index == index), None)
+
+
+def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source: str) -> None:
+    samples = result.x.shape[0]
+    if node[0] in ("x", "y", "loss"):
+        kind, t = node
+        st.subheader({"x": "Input", "y": "Output", "loss": "Loss"}[kind] + f" at t = {t}")
+        if kind == "x":
+            st.metric("‖dL/dx_t‖ (mean over the probe batch)", f"{result.input_grad_norm[t]:.3g}")
+            st.caption(
+                "How much this input step matters to the loss: the gradient that "
+                "reaches it through every layer and every later step."
+            )
+        elif kind == "loss":
+            st.caption(
+                "The loss is scored here; gradients start at this node and flow back "
+                "down and to the left."
+            )
+        else:
+            st.caption(
+                "The task's head (a linear layer) turns the top layer's vector into "
+                "the prediction at this step."
+            )
+        return
+
+    index, t, direction = node
+    spec = exp.model.layers[index]
+    label = f"Layer {index}: {spec.type}" + (f", {direction}" if direction else "") + f", t = {t}"
+    st.subheader(label)
+    lines = equations(
+        spec.type,
+        getattr(spec, "residual", False),
+        nonlinearity=getattr(spec, "nonlinearity", "tanh"),
+        activation=getattr(spec, "activation", "none"),
+    )
+    layer = _layer_probe(result, index)
+    if layer is None:  # a per-step layer: no state of its own is probed
+        for line in lines:
+            st.latex(line)
+        st.caption(
+            "This layer works on each time step on its own; probes record the "
+            "recurrent layers' states."
+        )
+        return
+
+    d = 0 if direction in (None, "forward") else 1
+    sample = st.number_input("Sample of the probe batch", 0, samples - 1, 0, key="node_sample")
+    st.caption(f"Probe {source}.")
+    h = layer.hidden[d, t, sample]
+    dh = layer.grad_hidden[d, t, sample]
+    c1, c2 = st.columns(2)
+    c1.metric("‖h_t‖", f"{float(h.norm()):.3g}")
+    c2.metric("‖dL/dh_t‖ (total, through time)", f"{float(dh.norm()):.3g}")
+    rows = {"h_t": h.tolist(), "dL/dh_t": dh.tolist()}
+    if layer.cell is not None:
+        rows["c_t"] = layer.cell[d, t, sample].tolist()
+    st.plotly_chart(_vector_heatmap(rows, "State at this step"), width="stretch")
+    if layer.gates:
+        gates = {
+            f"{name} ({GATE_SYMBOLS[name]})": layer.gates[name][d, t, sample].tolist()
+            for name in layer.gates
+        }
+        st.plotly_chart(_vector_heatmap(gates, "Gates at this step"), width="stretch")
+    means = {
+        GATE_SYMBOLS[name]: float(values[d, t, sample].mean())
+        for name, values in layer.gates.items()
+    }
+    for line in lines:
+        st.latex(line)
+    if means:
+        numbers = r",\quad ".join(
+            rf"\overline{{{symbol}_{{{t}}}}} = {value:.2f}" for symbol, value in means.items()
+        )
+        st.latex(numbers)
+        st.caption(
+            "Bars are means over the units of this sample at this step: a forget gate "
+            "near 1 keeps the cell's memory, near 0 erases it."
+        )
