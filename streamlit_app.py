@@ -14,5 +14,7 @@ st.set_page_config(page_title="Deep RNN Designer", page_icon=ICON, layout="wide"
 pages = [
     st.Page("app_pages/design.py", title="Design", icon=":material/stacks:", default=True),
     st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
 ]
 st.navigation(pages).run()

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +19,13 @@ import torch
 import torch.nn as nn
 
 from designer.model import build_model
-from designer.probes import ProbeResult, probe
+from designer.probes import ProbeResult, ProbeSummary, probe
+from designer.slots import TrainingSlots
 from designer.spec import Experiment, TrainSpec
 from designer.tasks import Task, get_task
 
 VAL_BATCH = 256
+PROBE_HISTORY_ELEMENTS = 8_000_000  # half-precision values kept over a run (16 MB)
 PROBE_BUDGET = 0.03  # automatic probing spends at most this share of the training time
 VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
 
@@ -93,6 +96,17 @@ class History:
     def add_eval(self, record: dict[str, Any]) -> None:
         with self.lock:
             self.evals.append(record)
+
+    def add_probe(self, summary: ProbeSummary) -> None:
+        """Keep a probe; past the memory budget, drop every other older probe (the
+        first and the newest stay), so a long run keeps an even spread over time."""
+        with self.lock:
+            self.probes.append(summary)
+            while (
+                len(self.probes) > 3
+                and sum(p.elements for p in self.probes) > PROBE_HISTORY_ELEMENTS
+            ):
+                self.probes[1:-1] = self.probes[2:-1:2]
 
     def snapshot(self) -> History:
         """A consistent copy for drawing while training goes on."""
@@ -237,8 +251,7 @@ class Trainer:
         self.last_probe = result
         self.probe_time += result.seconds
         self._train_time_at_probe = self.train_time
-        with self.history.lock:
-            self.history.probes.append(result.summary())
+        self.history.add_probe(result.summary())
         return {
             "event": "probe",
             "step": self.step_count,
@@ -311,11 +324,16 @@ class BackgroundRunner:
         trainer: Trainer,
         steps: int | None = None,
         on_finish: Callable[[BackgroundRunner], None] | None = None,
+        slots: TrainingSlots | None = None,
     ):
         self.trainer = trainer
+        self.slots = slots
         self.total = trainer.step_count + (trainer.spec.steps if steps is None else steps)
         self.on_finish = on_finish
-        self.state = "idle"  # idle, running, paused, finished, stopped, diverged, failed
+        # idle, queued, running, paused, finished, stopped, diverged, failed
+        self.state = "idle"
+        self.model_lock = threading.Lock()  # held while the thread changes the model
+        self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
         self.error: str | None = None
         self._stop = threading.Event()
         self._paused = threading.Event()
@@ -339,52 +357,55 @@ class BackgroundRunner:
             return
         if paused:
             self._paused.set()
-        self.state = "paused" if paused else "running"
+        self.state = "queued" if self.slots is not None else "paused" if paused else "running"
         self._thread = threading.Thread(target=self._loop, name="designer-training", daemon=True)
         self._thread.start()
 
+    def queue_position(self) -> int | None:
+        """1.. while waiting for a training slot, else None."""
+        if self.slots is None or self.state != "queued":
+            return None
+        return self.slots.position(self) or None
+
     def pause(self) -> None:
-        if self.state == "running":
+        if self.state in ("running", "queued"):
             self._paused.set()
-            self.state = "paused"
+            if self.state == "running":
+                self.state = "paused"
 
     def resume(self) -> None:
-        if self.state == "paused":
+        if self._paused.is_set():
             self._paused.clear()
-            self.state = "running"
+            if self.state == "paused":
+                self.state = "running"
             self._wake.set()
 
     def step_once(self) -> None:
         """One step while paused (starts paused if not started yet)."""
         if self._thread is None:
             self.start(paused=True)
-        if self.state == "paused":
+        if self._paused.is_set():
             self._single.set()
             self._wake.set()
 
     def stop(self, wait: float | None = 5.0) -> None:
+        """Stop after the step under way; wait up to `wait` seconds for the thread."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None and wait:
+        if self._thread is None:
+            self.state = "stopped"
+        elif wait:
             self._thread.join(wait)
 
     def _loop(self) -> None:
         torch.set_num_threads(1)
-        trainer = self.trainer
+        slot = self.slots.hold(self, self._stop.is_set) if self.slots else nullcontext(True)
         try:
-            if trainer.probes and trainer.last_probe is None:
-                trainer.take_probe()  # the model at initialisation
-            while trainer.step_count < self.total and not self._stop.is_set():
-                if self._paused.is_set() and not self._single.is_set():
-                    self._wake.wait(0.2)
-                    self._wake.clear()
-                    continue
-                self._single.clear()
-                trainer.advance(self.total)
-            if self._stop.is_set():
-                self.state = "stopped"
-            else:
-                self.state = "finished"
+            with slot as got:
+                if got:
+                    self.state = "paused" if self._paused.is_set() else "running"
+                    self._train()
+            self.state = "stopped" if self._stop.is_set() else "finished"
         except TrainingDiverged as err:
             self.state, self.error = "diverged", str(err)
         except Exception as err:  # reported on the page; the thread must not die silently
@@ -392,3 +413,22 @@ class BackgroundRunner:
         finally:
             if self.on_finish is not None:
                 self.on_finish(self)
+
+    def _train(self) -> None:
+        trainer = self.trainer
+        if trainer.probes and trainer.last_probe is None:
+            with self.model_lock:
+                trainer.take_probe()  # the model at initialisation
+        while trainer.step_count < self.total and not self._stop.is_set():
+            if self._paused.is_set() and not self._single.is_set():
+                self.state = "paused"
+                self._wake.wait(0.2)
+                self._wake.clear()
+                continue
+            if not self._paused.is_set():
+                self.state = "running"
+            self._single.clear()
+            start = time.perf_counter()
+            with self.model_lock:
+                trainer.advance(self.total)
+            self.busy_seconds += time.perf_counter() - start

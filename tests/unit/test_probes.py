@@ -328,3 +328,27 @@ def test_trainer_probes_on_a_time_budget_and_at_start_and_end():
     assert steps == [0, 50, 100, 120]
     summary = trainer.history.probes[-1]
     assert summary.step == 200 and len(summary.layers[0]["grad_norm"]) == 20
+
+
+def test_history_keeps_probes_within_a_memory_budget(monkeypatch):
+    import designer.train as train
+
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 10},
+            "model": {"layers": [{"type": "lstm", "hidden_size": 8}]},
+            "train": {"batch_size": 8, "probe_every": 1},
+        }
+    )
+    trainer = Trainer(exp)
+    list(trainer.run(1))
+    one = trainer.history.probes[0].elements
+    assert one == 8 * 10 * 1 * 8 * 6  # h, c and four gates of (T, B, H) half floats
+    monkeypatch.setattr(train, "PROBE_HISTORY_ELEMENTS", 10 * one)
+    list(trainer.run(40))
+    probes = trainer.history.probes
+    assert len(probes) <= 10
+    assert probes[0].step == 0 and probes[-1].step == 41
+    steps = [p.step for p in probes]
+    assert steps == sorted(steps)
+    assert probes[-1].layers[0]["hidden"].dtype == torch.float16

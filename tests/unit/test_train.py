@@ -211,3 +211,31 @@ def test_lstm_solves_adding_where_tanh_rnn_fails():
     assert final_val("lstm") < 0.01
     assert final_val("rnn") > 0.1  # about the constant predictor's 1/6
     assert baseline > 0.1
+
+
+def test_training_slots_cap_concurrent_runs_first_come_first_served():
+    from designer.slots import TrainingSlots
+
+    slots = TrainingSlots(limit=1)
+    runners = [
+        BackgroundRunner(Trainer(experiment(steps=100_000), probes=False), slots=slots)
+        for _ in range(3)
+    ]
+    try:
+        for runner in runners:
+            runner.start()
+            time.sleep(0.05)
+        assert wait_for(lambda: runners[0].state == "running")
+        assert wait_for(lambda: [r.queue_position() for r in runners] == [None, 1, 2])
+        assert [r.state for r in runners[1:]] == ["queued", "queued"]
+        assert slots.running == 1 and slots.waiting == 2
+        assert runners[1].history.step == []  # waiting runs do not train
+        runners[1].stop()  # leaving the queue moves the others up
+        assert runners[1].state == "stopped" and runners[2].queue_position() == 1
+        runners[0].stop()  # its slot goes to the next in line
+        assert wait_for(lambda: runners[2].state == "running")
+        assert wait_for(lambda: len(runners[2].history.step) > 2)
+    finally:
+        for runner in runners:
+            runner.stop()
+    assert slots.running == 0 and slots.waiting == 0

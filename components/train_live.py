@@ -1,0 +1,133 @@
+"""The live view of a training run: counters, curves and what the model does now.
+Drawn from a snapshot of the run's history; the page polls it while it trains."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from designer.curves import grad_norm_figure, loss_figure, metric_figure
+from designer.tasks.charlm import sample_text
+from designer.train import History
+from designer.views import model_view
+from designer.worker import ProcessRunner
+
+STATES = {
+    "queued": ("Waiting for a free training slot", ":material/hourglass_top:"),
+    "starting": ("Starting", ":material/hourglass_top:"),
+    "running": ("Training", ":material/play_circle:"),
+    "paused": ("Paused", ":material/pause_circle:"),
+    "finished": ("Finished", ":material/check_circle:"),
+    "stopped": ("Stopped", ":material/stop_circle:"),
+    "diverged": ("Diverged", ":material/error:"),
+    "failed": ("Failed", ":material/error:"),
+    "idle": ("Ready", ":material/radio_button_unchecked:"),
+}
+
+
+def speed(history: History, window: int = 50) -> float | None:
+    """Steps per second of training time over the last `window` steps."""
+    if len(history.step) < 2:
+        return None
+    i = max(0, len(history.step) - window)
+    seconds = history.time[-1] - history.time[i]
+    return (history.step[-1] - history.step[i]) / seconds if seconds > 0 else None
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def status(runner: ProcessRunner, history: History) -> None:
+    text, icon = STATES[runner.state]
+    place = runner.queue_position()
+    if place:
+        text += f": you are number {place} in the queue"
+    if runner.state in ("finished", "stopped") and history.step:
+        text += f": {history.step[-1]:,} steps in {runner.busy_seconds:.1f} s of training"
+    if runner.state == "diverged":
+        st.error(runner.error, icon=icon)
+    elif runner.state == "failed":
+        st.error(f"Training failed: {runner.error}", icon=icon)
+    else:
+        st.markdown(f"{icon} **{text}**")
+    step = history.step[-1] if history.step else 0
+    rate = speed(history)
+    evals = history.evals
+    c = st.columns(5)
+    c[0].metric(f"Step (of {runner.total:,})", f"{step:,}")
+    c[1].metric("Steps per second", f"{rate:.1f}" if rate else "–")
+    left = (runner.total - step) / rate if rate and runner.state == "running" else None
+    c[2].metric("Time left", _duration(left) if left is not None else "–")
+    c[3].metric("Validation loss", f"{evals[-1]['val_loss']:.4g}" if evals else "–")
+    task = runner.trainer.task
+    c[4].metric(
+        f"Validation {task.metric_name}", f"{evals[-1]['val_metric']:.4g}" if evals else "–"
+    )
+
+
+def curves(runner: ProcessRunner, history: History) -> None:
+    """While a run is under way the charts are static pictures (redrawn at every
+    poll, they would not hold a zoom anyway, and drawing them is far cheaper for
+    the browser); once it has ended they can be zoomed and hovered."""
+    log = st.toggle("Log scale", value=True, key="train_log")
+    task = runner.trainer.task
+    config = {"staticPlot": runner.alive, "displaylogo": False}
+    st.plotly_chart(
+        loss_figure(history, task.baseline_loss(), log=log),
+        key="train_loss_chart",
+        width="stretch",
+        config=config,
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(
+        metric_figure(history, task.metric_name),
+        key="train_metric_chart",
+        width="stretch",
+        config=config,
+    )
+    right.plotly_chart(
+        grad_norm_figure(history, runner.trainer.spec.clip_norm, log=log),
+        key="train_grad_chart",
+        width="stretch",
+        config=config,
+    )
+
+
+def model_now(runner: ProcessRunner) -> None:
+    """What the model does on a few validation samples, redrawn at each evaluation
+    (the model is read between two training steps, under the runner's lock)."""
+    trainer = runner.trainer
+    task = trainer.task
+    cached = st.session_state.get("train_view")
+    step = trainer.history.evals[-1]["step"] if trainer.history.evals else 0
+    key = (id(runner), step)
+    if cached is None or cached[0] != key:
+        with runner.model_lock, torch.no_grad():
+            was_training = trainer.model.training
+            trainer.model.eval()
+            x, y = trainer.val_x[:8], trainer.val_y[:8]
+            pred = trainer.model(x)
+            trainer.model.train(was_training)
+        cached = (key, model_view(task, x, y, pred))
+        st.session_state["train_view"] = cached
+    st.plotly_chart(cached[1], key="train_view_chart", width="stretch")
+    if task.name == "charlm":
+        c1, c2 = st.columns([1, 3])
+        temperature = c1.slider(
+            "Temperature",
+            0.1,
+            2.0,
+            0.8,
+            0.1,
+            key="train_temperature",
+            help="Low: safe, repetitive text. High: adventurous, misspelt.",
+        )
+        prompt = c2.text_input("Start the text with", "The lighthouse", key="train_prompt")
+        if st.button("Sample text", key="train_sample", icon=":material/edit_note:"):
+            with runner.model_lock:
+                text = sample_text(trainer.model, task, prompt, 300, temperature, seed=step)
+            st.session_state["train_sample_text"] = text
+        if "train_sample_text" in st.session_state:
+            st.code(st.session_state["train_sample_text"], language=None, wrap_lines=True)

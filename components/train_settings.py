@@ -1,0 +1,137 @@
+"""The optimizer settings as widgets bound to the experiment's `train` section:
+each change updates the session's experiment (and so the URL) at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from components.state import get_experiment, set_experiment
+from components.training import MAX_RUN_STEPS
+from designer import Experiment, SpecError
+
+PREFIX = "train_"
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "momentum": "SGD with momentum (0.9)",
+    "rmsprop": "RMSprop",
+}
+
+
+def _update(field: str, value: Any) -> None:
+    exp = get_experiment()
+    data = exp.to_dict()
+    data["train"][field] = value
+    try:
+        set_experiment(Experiment.from_dict(data))
+    except SpecError as err:
+        st.session_state["train_settings_error"] = str(err)
+
+
+def _bind(field: str, value: Any) -> str:
+    """The widget key for `field`, holding the experiment's current value."""
+    key = PREFIX + field
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    return key
+
+
+def _on_change(field: str, transform=lambda v: v) -> dict[str, Any]:
+    return {"on_change": lambda: _update(field, transform(st.session_state[PREFIX + field]))}
+
+
+def train_settings(exp: Experiment, disabled: bool = False) -> None:
+    """Render the settings; `disabled` while a run is under way (they apply to the
+    next run, and changing them mid-run would mislead)."""
+    spec = exp.train
+    st.selectbox(
+        "Optimizer",
+        list(OPTIMIZERS),
+        format_func=OPTIMIZERS.get,
+        key=_bind("optimizer", spec.optimizer),
+        disabled=disabled,
+        **_on_change("optimizer"),
+    )
+    st.number_input(
+        "Learning rate",
+        min_value=1e-6,
+        max_value=10.0,
+        format="%.5f",
+        step=0.0005,
+        key=_bind("lr", spec.lr),
+        disabled=disabled,
+        **_on_change("lr"),
+    )
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Batch size",
+        1,
+        512,
+        key=_bind("batch_size", spec.batch_size),
+        disabled=disabled,
+        **_on_change("batch_size"),
+    )
+    c2.number_input(
+        "Steps",
+        1,
+        MAX_RUN_STEPS,
+        key=_bind("steps", min(spec.steps, MAX_RUN_STEPS)),
+        disabled=disabled,
+        **_on_change("steps"),
+    )
+    clip = st.checkbox(
+        "Clip the gradient norm",
+        key=_bind("clip", spec.clip_norm is not None),
+        disabled=disabled,
+        on_change=lambda: _update("clip_norm", 1.0 if st.session_state[PREFIX + "clip"] else None),
+    )
+    if clip:
+        st.number_input(
+            "Clip at norm",
+            0.001,
+            1000.0,
+            format="%.3f",
+            key=_bind("clip_norm", spec.clip_norm or 1.0),
+            disabled=disabled,
+            **_on_change("clip_norm"),
+        )
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Weight decay",
+        0.0,
+        1.0,
+        format="%.5f",
+        step=0.0001,
+        key=_bind("weight_decay", spec.weight_decay),
+        disabled=disabled,
+        **_on_change("weight_decay"),
+    )
+    c2.number_input(
+        "Seed", 0, 2**31 - 1, key=_bind("seed", spec.seed), disabled=disabled, **_on_change("seed")
+    )
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Evaluate every",
+        1,
+        100_000,
+        key=_bind("eval_every", spec.eval_every),
+        disabled=disabled,
+        help="steps between validation measurements",
+        **_on_change("eval_every"),
+    )
+    c2.number_input(
+        "Probe every",
+        0,
+        100_000,
+        key=_bind("probe_every", spec.probe_every or 0),
+        disabled=disabled,
+        help="steps between probes of hidden states and gradients; 0 = "
+        "automatic (about 3% of the training time)",
+        **_on_change("probe_every", lambda v: v or None),
+    )
+    error = st.session_state.pop("train_settings_error", None)
+    if error:
+        st.error(error)

@@ -1,0 +1,268 @@
+"""Training in a process of its own, controlled like designer.train.BackgroundRunner.
+
+Why a process: a training step makes hundreds of short calls into torch, each giving
+up and retaking Python's GIL. In the app's process every page being drawn holds the
+GIL too, so with a class training at once the steps crawl and the pages answer
+slowly. A separate process has a GIL of its own, runs at a lower CPU priority (the
+pages come first), and a crash there cannot take the app down.
+
+The child trains and sends every record back through a pipe; the parent keeps a
+mirror: the history, the latest probe, and a copy of the model that receives the
+weights at each evaluation (for the pages that show what the model does now).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext, suppress
+from typing import Any
+
+import torch
+
+from designer.slots import TrainingSlots
+from designer.spec import Experiment
+from designer.train import History, Trainer, TrainingDiverged
+
+_context: Any = None
+
+
+def context() -> Any:
+    """A forkserver: each run forks from a small process that has imported torch
+    once (fast starts), never from the app's own many-threaded process."""
+    global _context
+    if _context is None:
+        _context = mp.get_context("forkserver")
+        _context.set_forkserver_preload(["designer.worker"])
+    return _context
+
+
+def _put(conn: Any, message: Any) -> None:
+    """Send by value. The pipe's own pickler would hand tensors over as shared
+    memory that vanishes with a process that has just ended (its last messages)."""
+    conn.send_bytes(pickle.dumps(message))
+
+
+def _get(conn: Any) -> Any:
+    return pickle.loads(conn.recv_bytes())
+
+
+def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> None:
+    """The training process: trains, obeys commands, reports everything."""
+    if nice:
+        with suppress(OSError):
+            os.nice(nice)
+    torch.set_num_threads(1)
+    trainer = Trainer(Experiment.from_dict(exp_data))
+    single = False
+    busy = 0.0
+
+    def probe_message() -> tuple:
+        return ("probe", (trainer.last_probe, trainer.history.probes[-1]))
+
+    try:
+        _put(conn, ("state", "paused" if paused else "running"))
+        if trainer.probes:
+            trainer.take_probe()  # the model at initialisation
+            _put(conn, probe_message())
+        while trainer.step_count < total:
+            while conn.poll(0.2 if paused and not single else 0):
+                command = _get(conn)
+                if command == "stop":
+                    _put(conn, ("state", "stopped"))
+                    return
+                if command in ("pause", "resume"):
+                    paused = command == "pause"
+                    _put(conn, ("state", "paused" if paused else "running"))
+                elif command == "step":
+                    single = True
+            if paused and not single:
+                continue
+            single = False
+            start = time.perf_counter()
+            records = trainer.advance(total)
+            busy += time.perf_counter() - start
+            for record in records:
+                if record["event"] == "probe":
+                    _put(conn, probe_message())
+                    continue
+                _put(conn, (record["event"], {**record, "busy": busy}))
+                if record["event"] == "eval":
+                    weights = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+                    _put(conn, ("weights", weights))
+        _put(conn, ("state", "finished"))
+    except TrainingDiverged as err:
+        _put(conn, ("state", ("diverged", str(err))))
+    except Exception as err:  # reported on the page; never a silent death
+        _put(conn, ("state", ("failed", f"{type(err).__name__}: {err}")))
+    finally:
+        conn.close()
+
+
+class ProcessRunner:
+    """Start, pause, resume, single step and stop a run in its own process.
+
+    `trainer` is a mirror in this process (never trained here): its experiment,
+    task, validation batch, history, latest probe and a model with the weights of
+    the latest evaluation. Pages use it exactly as a BackgroundRunner's trainer."""
+
+    def __init__(
+        self,
+        exp: Experiment,
+        steps: int | None = None,
+        on_finish: Callable[[ProcessRunner], None] | None = None,
+        slots: TrainingSlots | None = None,
+        nice: int = 0,
+    ):
+        self.trainer = Trainer(exp, probes=False)
+        self.total = exp.train.steps if steps is None else steps
+        self.on_finish = on_finish
+        self.slots = slots
+        self.nice = nice
+        self.state = "idle"
+        self.error: str | None = None
+        self.busy_seconds = 0.0
+        self.model_lock = threading.Lock()  # held while the mirror model takes new weights
+        self._stop = threading.Event()
+        self._paused = False
+        self._conn: Any = None
+        self._send_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # --- the BackgroundRunner interface -----------------------------------------
+    @property
+    def history(self) -> History:
+        return self.trainer.history
+
+    def snapshot(self) -> History:
+        return self.trainer.history.snapshot()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def queue_position(self) -> int | None:
+        if self.slots is None or self.state != "queued":
+            return None
+        return self.slots.position(self) or None
+
+    def start(self, paused: bool = False) -> None:
+        if self._thread is not None:
+            return
+        self._paused = paused
+        self.state = "queued" if self.slots is not None else "starting"
+        self._thread = threading.Thread(target=self._watch, name="designer-run", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._paused = True
+        self._send("pause")
+        if self.state == "running":
+            self.state = "paused"
+
+    def resume(self) -> None:
+        self._paused = False
+        self._send("resume")
+        if self.state == "paused":
+            self.state = "running"
+
+    def step_once(self) -> None:
+        if self._thread is None:
+            self.start(paused=True)
+        self._send("step")
+
+    def stop(self, wait: float | None = 5.0) -> None:
+        self._stop.set()
+        self._send("stop")
+        if self._thread is None:
+            self.state = "stopped"
+        elif wait:
+            self._thread.join(wait)
+
+    # --- the parent side -----------------------------------------------------------
+    def _send(self, command: str) -> None:
+        """Commands before the process exists wait in `_pending`."""
+        with self._send_lock:
+            if self._conn is not None:
+                with suppress(OSError, ValueError):
+                    _put(self._conn, command)
+            elif command == "step":
+                self._pending_step = True
+
+    _pending_step = False
+
+    def _watch(self) -> None:
+        slot = self.slots.hold(self, self._stop.is_set) if self.slots else nullcontext(True)
+        try:
+            with slot as got:
+                if got and not self._stop.is_set():
+                    self._run_process()
+            if self.state not in ("finished", "diverged", "failed"):
+                self.state = "stopped"
+        except Exception as err:
+            self.state, self.error = "failed", f"{type(err).__name__}: {err}"
+        finally:
+            if self.on_finish is not None:
+                self.on_finish(self)
+
+    def _run_process(self) -> None:
+        parent, child = context().Pipe()
+        process = context().Process(
+            target=_child,
+            args=(self.trainer.exp.to_dict(), self.total, self._paused, self.nice, child),
+            daemon=True,
+        )
+        self.state = "starting"
+        process.start()
+        child.close()
+        with self._send_lock:
+            self._conn = parent
+            if self._pending_step:
+                _put(parent, "step")
+            if self._stop.is_set():
+                _put(parent, "stop")
+        try:
+            while True:
+                try:
+                    kind, payload = _get(parent)
+                except (EOFError, OSError):
+                    break
+                self._receive(kind, payload)
+        finally:
+            with self._send_lock:
+                self._conn = None
+            parent.close()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+            if process.exitcode not in (0, None) and self.state not in ("diverged", "failed"):
+                self.state = "failed"
+                self.error = f"the training process ended with exit code {process.exitcode}"
+
+    def _receive(self, kind: str, payload: Any) -> None:
+        trainer = self.trainer
+        if kind == "step":
+            trainer.step_count = payload["step"]
+            trainer.train_time = payload["time"]
+            self.busy_seconds = payload["busy"]
+            trainer.clipped_steps += bool(payload["clipped"])
+            trainer.history.add_step(payload)
+        elif kind == "eval":
+            trainer.history.add_eval(payload)
+        elif kind == "weights":
+            with self.model_lock:
+                trainer.model.load_state_dict(payload)
+        elif kind == "probe":
+            result, summary = payload
+            trainer.last_probe = result
+            trainer.probe_time += result.seconds
+            trainer.history.add_probe(summary)
+        elif kind == "state":
+            if isinstance(payload, tuple):
+                self.state, self.error = payload
+            elif self.state not in ("diverged", "failed"):
+                self.state = payload

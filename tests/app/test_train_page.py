@@ -1,0 +1,192 @@
+"""The Train and Inspect pages through AppTest. Every test stops its training thread."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from designer import Experiment
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+TRAIN = "app_pages/train.py"
+INSPECT = "app_pages/inspect.py"
+
+SMALL = Experiment.from_dict(
+    {
+        "task": {"name": "adding", "seq_len": 12},
+        "model": {
+            "layers": [{"type": "lstm", "hidden_size": 8}, {"type": "gru", "hidden_size": 6}]
+        },
+        "train": {"steps": 20_000, "batch_size": 16, "eval_every": 20, "probe_every": 25},
+    }
+)
+DIVERGES = Experiment.from_dict(
+    {
+        "task": {"name": "adding", "seq_len": 12},
+        "model": {
+            "layers": [
+                {"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}
+            ]
+        },
+        "train": {"optimizer": "sgd", "lr": 10.0, "clip_norm": None, "batch_size": 16},
+    }
+)
+
+
+@pytest.fixture
+def app():
+    apps = []
+
+    def open_page(exp: Experiment = SMALL, page: str = TRAIN) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["x"] = exp.to_url()
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        apps.append(at)
+        return at
+
+    yield open_page
+    for at in apps:  # never leave a training thread behind
+        if "run" in at.session_state:
+            at.session_state["run"].stop(wait=5)
+
+
+def steps(at: AppTest) -> int:
+    return len(at.session_state["run"].history.step)
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_start_pause_resume_step_stop_reset(app):
+    at = app()
+    assert any("Press **Start**" in i.value for i in at.info)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    runner = at.session_state["run"]
+    assert wait_until(lambda: steps(at) >= 5)
+    at.run()  # the page shows the growing history
+    assert any(m.label.startswith("Step") and int(m.value.replace(",", "")) >= 5 for m in at.metric)
+    assert at.get("plotly_chart")  # the loss curve and friends
+
+    at.button(key="train_pause").click().run()
+    assert wait_until(lambda: runner.state == "paused")
+    time.sleep(0.3)
+    paused_at = steps(at)
+    time.sleep(0.5)
+    assert steps(at) == paused_at  # paused: the history stops growing
+
+    at.run()
+    at.button(key="train_step").click().run()
+    assert wait_until(lambda: steps(at) == paused_at + 1)
+    time.sleep(0.3)
+    assert steps(at) == paused_at + 1  # exactly one step
+
+    at.button(key="train_resume").click().run()
+    assert wait_until(lambda: steps(at) > paused_at + 5)
+
+    at.button(key="train_stop").click().run()
+    assert wait_until(lambda: not runner.alive)
+    stopped_at = steps(at)
+    time.sleep(0.3)
+    assert steps(at) == stopped_at and runner.state == "stopped"
+    at.run()
+    assert any("Stopped" in m.value for m in at.markdown)
+
+    at.button(key="train_reset").click().run()
+    assert "run" not in at.session_state
+    assert any("Press **Start**" in i.value for i in at.info)
+
+
+def test_step_without_a_run_starts_one_paused(app):
+    at = app()
+    at.button(key="train_step").click().run()
+    runner = at.session_state["run"]
+    assert wait_until(lambda: len(runner.history.step) == 1)
+    time.sleep(0.3)
+    assert len(runner.history.step) == 1 and runner.state == "paused"
+
+
+def test_divergence_is_reported_with_the_step_and_advice(app):
+    at = app(DIVERGES)
+    at.button(key="train_start").click().run()
+    runner = at.session_state["run"]
+    assert wait_until(lambda: not runner.alive)
+    at.run()
+    assert runner.state == "diverged"
+    (error,) = [e.value for e in at.error]
+    assert "diverged at step" in error and "learning rate" in error and "clip" in error
+
+
+def test_settings_widgets_change_the_experiment(app):
+    at = app()
+    at.selectbox(key="train_optimizer").set_value("rmsprop").run()
+    at.number_input(key="train_lr").set_value(0.01).run()
+    at.number_input(key="train_batch_size").set_value(32).run()
+    at.number_input(key="train_steps").set_value(300).run()
+    at.number_input(key="train_weight_decay").set_value(0.001).run()
+    at.number_input(key="train_seed").set_value(7).run()
+    at.number_input(key="train_eval_every").set_value(50).run()
+    at.number_input(key="train_probe_every").set_value(0).run()
+    at.checkbox(key="train_clip").uncheck().run()
+    assert not at.exception
+    spec = at.session_state["experiment"].train
+    assert (spec.optimizer, spec.lr, spec.batch_size, spec.steps) == ("rmsprop", 0.01, 32, 300)
+    assert (spec.weight_decay, spec.seed, spec.eval_every) == (0.001, 7, 50)
+    assert spec.probe_every is None and spec.clip_norm is None
+    at.checkbox(key="train_clip").check().run()
+    at.number_input(key="train_clip_norm").set_value(0.5).run()
+    assert at.session_state["experiment"].train.clip_norm == 0.5
+    # the experiment, settings included, is in the link
+    assert Experiment.from_url(at.query_params["x"]).train.clip_norm == 0.5
+
+
+def test_changing_the_design_during_a_run_asks_whether_to_discard_it(app):
+    at = app()
+    at.button(key="train_start").click().run()
+    runner = at.session_state["run"]
+    changed = SMALL.with_layers([{"type": "gru", "hidden_size": 4}])
+    at.session_state["experiment"] = changed
+    at.run()
+    assert any("design changed" in w.value for w in at.warning)
+    at.button(key="train_restore").click().run()
+    assert at.session_state["experiment"] == SMALL
+    assert not at.warning
+    at.session_state["experiment"] = changed
+    at.run()
+    at.button(key="train_discard").click().run()
+    assert "run" not in at.session_state
+    assert wait_until(lambda: not runner.alive)
+    assert not at.warning
+
+
+def test_inspect_shows_an_untrained_probe_then_scrubs_recorded_probes(app):
+    at = app(page=INSPECT)
+    assert any("untrained model" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) >= 3  # gradient heatmap, lines, states, PCA
+    at.switch_page(TRAIN).run()
+    at.button(key="train_start").click().run()
+    runner = at.session_state["run"]
+    assert wait_until(lambda: len(runner.history.probes) >= 3)
+    runner.pause()
+    at.switch_page(INSPECT).run()
+    assert not at.exception, at.exception
+    assert any("probes recorded while training" in c.value for c in at.caption)
+    slider = at.select_slider(key="inspect_probe")
+    slider.set_value(0).run()
+    assert not at.exception
+    assert any(c.value for c in at.caption)
+    at.number_input(key="inspect_sample").set_value(2).run()
+    at.selectbox(key="inspect_layer").set_value(1).run()
+    assert not at.exception
+    specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    assert "Spectral radius" in specs and "Parameter gradient norm" in specs

@@ -1,0 +1,79 @@
+"""In Chromium: click a node of the unrolled graph and see its details; train live,
+watch the loss chart update by itself, Stop, and find the gradient heatmap."""
+
+import pytest
+
+from designer import Experiment
+
+pytestmark = pytest.mark.e2e
+
+SMALL = Experiment.from_dict(
+    {
+        "task": {"name": "adding", "seq_len": 20},
+        "model": {
+            "layers": [{"type": "lstm", "hidden_size": 16}, {"type": "gru", "hidden_size": 8}]
+        },
+        "train": {"steps": 20_000, "batch_size": 32, "eval_every": 50},
+    }
+)
+POINTS_JS = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  return plot && plot.data ? plot.data[0].x.length : -1;
+}"""
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def step_count(page) -> int:
+    return int(metric(page, "Step").replace(",", ""))
+
+
+def test_click_a_graph_node_and_see_its_details(page, app_url):
+    page.goto(f"{app_url}/graph?x={SMALL.to_url()}")
+    page.wait_for_app()
+    page.get_by_text("Unrolled graph").first.wait_for()
+    # nodes are drawn last, one trace per kind: input, lstm, gru, output, loss
+    traces = page.locator(".js-plotly-plot .scatterlayer .trace")
+    traces.last.locator("path.point").first.wait_for()  # the figure has been drawn
+    lstm = traces.nth(traces.count() - 4).locator("path.point")
+    assert lstm.count() == 20
+    lstm.nth(5).click(force=True)
+    page.wait_for_timeout(500)
+    page.wait_for_app()
+    page.get_by_text("Layer 0: lstm, forward, t = 5").wait_for(timeout=20_000)
+    page.get_by_text("Gates at this step").first.wait_for()
+    assert page.locator(".katex").count() >= 6  # the LSTM's equations
+    assert page.external_requests == []
+
+
+def test_live_training_updates_by_itself_stops_and_inspect_shows_gradients(page, app_url):
+    page.goto(f"{app_url}/train?x={SMALL.to_url()}")
+    page.wait_for_app()
+    page.locator(".st-key-train_start button").click()
+    page.get_by_text("Training", exact=True).wait_for(timeout=20_000)
+
+    seen = []
+    for _ in range(30):  # no clicks: the page polls the run by itself
+        page.wait_for_timeout(700)
+        count = page.evaluate(POINTS_JS)
+        if count > 0 and (not seen or count != seen[-1]):
+            seen.append(count)
+        if len(seen) >= 4:
+            break
+    assert len(seen) >= 4 and seen == sorted(seen), seen  # three updates after the first
+
+    page.locator(".st-key-train_stop button").click()
+    page.wait_for_timeout(2000)  # Stop takes effect within 2 seconds
+    page.wait_for_app()
+    stopped = step_count(page)
+    page.wait_for_timeout(2500)
+    assert step_count(page) == stopped
+    page.get_by_text("Stopped").first.wait_for()
+
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Inspect").click()
+    page.wait_for_app()
+    page.get_by_text("Gradient reaching each layer and step").first.wait_for(timeout=30_000)
+    assert page.external_requests == []

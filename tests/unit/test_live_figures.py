@@ -1,0 +1,138 @@
+"""Figures of the Train and Inspect pages: curves, task views, probe heatmaps."""
+
+import math
+
+import pytest
+import torch
+
+from designer import Experiment, Trainer, build_model, get_task
+from designer.curves import MAX_POINTS, downsample, grad_norm_figure, loss_figure, metric_figure
+from designer.heatmaps import (
+    MAX_UNITS,
+    gradient_heatmap,
+    gradient_lines,
+    param_grad_figure,
+    pca_figure,
+    spectral_figure,
+    state_heatmap,
+)
+from designer.tasks import TASKS
+from designer.train import History
+from designer.views import model_view
+
+
+def test_downsample_keeps_short_series_and_buckets_long_ones():
+    assert downsample([1, 2, 3], [4.0, 5.0, 6.0]) == ([1, 2, 3], [4.0, 5.0, 6.0])
+    steps = list(range(1, 10_001))
+    values = [float(s % 10) for s in steps]
+    x, y = downsample(steps, values)
+    assert len(x) == len(y) == MAX_POINTS
+    assert x == sorted(x) and all(y_ == pytest.approx(4.5, abs=0.6) for y_ in y)
+    spikes = [0.0] * 10_000
+    spikes[5_000] = 100.0
+    _, peak = downsample(steps, spikes, reduce="max")
+    assert max(peak) == 100.0  # a spike survives as the bucket maximum
+
+
+def trained(steps: int = 30, **train) -> Trainer:
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 15},
+            "model": {
+                "layers": [
+                    {"type": "lstm", "hidden_size": 8, "bidirectional": True},
+                    {"type": "gru", "hidden_size": 6},
+                ]
+            },
+            "train": {
+                "batch_size": 16,
+                "eval_every": 10,
+                "probe_every": 10,
+                "clip_norm": 0.05,
+                **train,
+            },
+        }
+    )
+    trainer = Trainer(exp)
+    list(trainer.run(steps))
+    return trainer
+
+
+def test_training_curves_show_train_val_baseline_and_clipping():
+    trainer = trained()
+    history = trainer.history.snapshot()
+    loss = loss_figure(history, trainer.task.baseline_loss(), log=True)
+    names = [trace.name for trace in loss.data]
+    assert names == ["train loss", "validation loss", "baseline"]
+    assert list(loss.data[1].x) == [10, 20, 30]
+    assert loss.layout.yaxis.type == "log"
+    assert loss_figure(history, None, log=False).layout.yaxis.type == "linear"
+    grads = grad_norm_figure(history, clip_norm=0.05)
+    clipped = [t for t in grads.data if t.name.startswith("clipped")]
+    assert clipped and f"({sum(history.clipped)} steps)" in clipped[0].name
+    assert list(metric_figure(history, "mse").data[0].y) == [e["val_metric"] for e in history.evals]
+    empty = History()
+    assert loss_figure(empty, 0.1).data  # no steps yet: still a figure
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_model_view_for_every_task(name):
+    exp = Experiment.from_dict(
+        {"task": {"name": name}, "model": {"layers": [{"type": "gru", "hidden_size": 8}]}}
+    )
+    task = get_task(exp)
+    model = build_model(exp, task).eval()
+    x, y = task.batch(8, seed=0, split="val")
+    with torch.no_grad():
+        fig = model_view(task, x, y, model(x))
+    kinds = {trace.type for trace in fig.data}
+    if task.kind == "regression":
+        assert kinds == {"scatter"}
+    elif task.per_step:
+        assert kinds == {"heatmap"}
+        (heat,) = fig.data
+        # scored steps are green (2) or red (0); unscored ones grey (1)
+        assert {v for row in heat.z for v in row} <= {0.0, 1.0, 2.0}
+    else:
+        assert kinds == {"table"}
+    assert fig.layout.title.text
+
+
+def test_probe_heatmaps_and_over_training_figures():
+    trainer = trained(steps=30)
+    probes = trainer.history.probes
+    assert [p.step for p in probes] == [0, 10, 20, 30]
+    last = probes[-1]
+    heat = gradient_heatmap(last)
+    assert list(heat.data[0].y) == ["input x", "0 lstm", "1 gru"]
+    assert len(heat.data[0].z[0]) == 15
+    hidden = state_heatmap(last.layers[0], sample=1)
+    assert len(hidden.data[0].y) == 16  # 8 units in each of two directions
+    forget = state_heatmap(last.layers[0], sample=0, gate="forget")
+    assert forget.data[0].zmin == 0 and forget.data[0].zmax == 1
+    cell_gate = state_heatmap(last.layers[0], sample=0, gate="cell")
+    assert "cell gate" in cell_gate.layout.title.text
+    cell_state = state_heatmap(last.layers[0], sample=0, what="cell")
+    assert "cell state" in cell_state.layout.title.text
+    lines = gradient_lines(last)
+    assert any("cell c_t" in trace.name for trace in lines.data)
+    grads = param_grad_figure(probes)
+    assert {t.name for t in grads.data} == {"layer 0", "layer 1", "head"}
+    assert all(len(t.x) == 4 for t in grads.data)
+    spectral = spectral_figure(probes)
+    assert len(spectral.data) == 4 * 2 + 3  # lstm gates x 2 directions, gru gates
+    assert len(pca_figure(last, sample=0).data) == 2
+
+
+def test_wide_heatmaps_are_capped():
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "sine", "seq_len": 20},
+            "model": {"layers": [{"type": "rnn", "hidden_size": 300}]},
+        }
+    )
+    trainer = Trainer(exp)
+    trainer.take_probe()
+    fig = state_heatmap(trainer.history.probes[0].layers[0], 0)
+    assert len(fig.data[0].y) <= MAX_UNITS
+    assert math.isfinite(float(fig.data[0].z.max()))

@@ -1,0 +1,105 @@
+"""Training in a separate process: the same controls as the thread runner, the
+history, probes and weights mirrored back, divergence reported, slots respected."""
+
+import time
+
+import torch
+
+from designer import Experiment
+from designer.slots import TrainingSlots
+from designer.worker import ProcessRunner
+
+
+def experiment(**train) -> Experiment:
+    return Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 12},
+            "model": {"layers": [{"type": "lstm", "hidden_size": 8}]},
+            "train": {"batch_size": 16, "eval_every": 10, "probe_every": 15, **train},
+        }
+    )
+
+
+def wait_for(condition, timeout: float = 60.0) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_controls_and_mirrored_history():
+    runner = ProcessRunner(experiment(steps=100_000))
+    try:
+        runner.start()
+        assert wait_for(lambda: len(runner.history.step) >= 20)
+        runner.pause()
+        assert wait_for(lambda: runner.state == "paused")
+        time.sleep(0.5)
+        paused_at = len(runner.history.step)
+        time.sleep(0.5)
+        assert len(runner.history.step) == paused_at
+        runner.step_once()
+        assert wait_for(lambda: len(runner.history.step) == paused_at + 1)
+        time.sleep(0.4)
+        assert len(runner.history.step) == paused_at + 1
+        runner.resume()
+        assert wait_for(lambda: len(runner.history.step) > paused_at + 10)
+        assert runner.history.evals and runner.history.probes
+        assert runner.trainer.last_probe is not None
+        assert runner.busy_seconds > 0
+    finally:
+        runner.stop()
+    assert wait_for(lambda: not runner.alive) and runner.state == "stopped"
+    steps = runner.snapshot().step
+    assert steps == list(range(1, len(steps) + 1))
+
+
+def test_finishes_with_the_weights_of_the_last_evaluation():
+    done = []
+    runner = ProcessRunner(experiment(steps=30), on_finish=done.append)
+    before = {k: v.clone() for k, v in runner.trainer.model.state_dict().items()}
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "finished" and done == [runner]
+    assert runner.history.step[-1] == 30 and runner.history.evals[-1]["step"] == 30
+    assert runner.history.probes[-1].step == 30
+    after = runner.trainer.model.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # trained weights arrived
+
+
+def test_divergence_is_reported():
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 12},
+            "model": {
+                "layers": [
+                    {"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}
+                ]
+            },
+            "train": {"optimizer": "sgd", "lr": 10.0, "clip_norm": None, "batch_size": 16},
+        }
+    )
+    runner = ProcessRunner(exp)
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "diverged" and "diverged at step" in runner.error
+
+
+def test_slots_queue_runs_in_processes_too():
+    slots = TrainingSlots(limit=1)
+    first = ProcessRunner(experiment(steps=100_000), slots=slots)
+    second = ProcessRunner(experiment(steps=100_000), slots=slots)
+    try:
+        first.start()
+        assert wait_for(lambda: len(first.history.step) > 0)
+        second.start()
+        assert wait_for(lambda: second.queue_position() == 1)
+        assert second.history.step == []
+        first.stop()
+        assert wait_for(lambda: len(second.history.step) > 0)
+    finally:
+        first.stop()
+        second.stop()
+    assert slots.running == 0 and slots.waiting == 0
