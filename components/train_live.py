@@ -8,9 +8,8 @@ import torch
 
 from designer.curves import grad_norm_figure, loss_figure, metric_figure
 from designer.tasks.charlm import sample_text
-from designer.train import History
+from designer.train import History, Runner
 from designer.views import model_view
-from designer.worker import ProcessRunner
 
 STATES = {
     "queued": ("Waiting for a free training slot", ":material/hourglass_top:"),
@@ -39,7 +38,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def status(runner: ProcessRunner, history: History) -> None:
+def status(runner: Runner, history: History) -> None:
     text, icon = STATES[runner.state]
     place = runner.queue_position()
     if place:
@@ -67,7 +66,7 @@ def status(runner: ProcessRunner, history: History) -> None:
     )
 
 
-def curves(runner: ProcessRunner, history: History) -> None:
+def curves(runner: Runner, history: History) -> None:
     """While a run is under way the charts are static pictures (redrawn at every
     poll, they would not hold a zoom anyway, and drawing them is far cheaper for
     the browser); once it has ended they can be zoomed and hovered."""
@@ -95,7 +94,7 @@ def curves(runner: ProcessRunner, history: History) -> None:
     )
 
 
-def model_now(runner: ProcessRunner) -> None:
+def model_now(runner: Runner) -> None:
     """What the model does on a few validation samples, redrawn at each evaluation
     (the model is read between two training steps, under the runner's lock)."""
     trainer = runner.trainer

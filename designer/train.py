@@ -312,33 +312,28 @@ def load_checkpoint(path: str) -> tuple[Experiment, nn.Module, History]:
     return exp, model, History.from_dict(data.get("history", {}))
 
 
-class BackgroundRunner:
-    """Runs a Trainer in a thread that the app controls: start, pause, resume,
-    single step, stop. It never touches the UI; pages read `snapshot()`.
-
-    The thread sets torch.set_num_threads(1): with more, a page polling the
-    history on the same small machine stalls, and Stop takes seconds."""
+class Runner:
+    """What the app needs of a run, wherever it trains: the (mirrored) trainer, its
+    state and error, the controls, and a consistent snapshot of its history.
+    BackgroundRunner trains in a thread; designer.worker.ProcessRunner in a process."""
 
     def __init__(
         self,
         trainer: Trainer,
-        steps: int | None = None,
-        on_finish: Callable[[BackgroundRunner], None] | None = None,
-        slots: TrainingSlots | None = None,
+        total: int,
+        on_finish: Callable[[Any], None] | None,
+        slots: TrainingSlots | None,
     ):
         self.trainer = trainer
-        self.slots = slots
-        self.total = trainer.step_count + (trainer.spec.steps if steps is None else steps)
+        self.total = total
         self.on_finish = on_finish
-        # idle, queued, running, paused, finished, stopped, diverged, failed
+        self.slots = slots
+        # idle, queued, starting, running, paused, finished, stopped, diverged, failed
         self.state = "idle"
-        self.model_lock = threading.Lock()  # held while the thread changes the model
-        self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
         self.error: str | None = None
+        self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
+        self.model_lock = threading.Lock()  # held while the model's weights change
         self._stop = threading.Event()
-        self._paused = threading.Event()
-        self._single = threading.Event()
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -352,6 +347,33 @@ class BackgroundRunner:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def queue_position(self) -> int | None:
+        """1.. while waiting for a training slot, else None."""
+        if self.slots is None or self.state != "queued":
+            return None
+        return self.slots.position(self) or None
+
+
+class BackgroundRunner(Runner):
+    """Runs a Trainer in a thread that the app controls: start, pause, resume,
+    single step, stop. It never touches the UI; pages read `snapshot()`.
+
+    The thread sets torch.set_num_threads(1): with more, a page polling the
+    history on the same small machine stalls, and Stop takes seconds."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        steps: int | None = None,
+        on_finish: Callable[[BackgroundRunner], None] | None = None,
+        slots: TrainingSlots | None = None,
+    ):
+        total = trainer.step_count + (trainer.spec.steps if steps is None else steps)
+        super().__init__(trainer, total, on_finish, slots)
+        self._paused = threading.Event()
+        self._single = threading.Event()
+        self._wake = threading.Event()
+
     def start(self, paused: bool = False) -> None:
         if self._thread is not None:
             return
@@ -360,12 +382,6 @@ class BackgroundRunner:
         self.state = "queued" if self.slots is not None else "paused" if paused else "running"
         self._thread = threading.Thread(target=self._loop, name="designer-training", daemon=True)
         self._thread.start()
-
-    def queue_position(self) -> int | None:
-        """1.. while waiting for a training slot, else None."""
-        if self.slots is None or self.state != "queued":
-            return None
-        return self.slots.position(self) or None
 
     def pause(self) -> None:
         if self.state in ("running", "queued"):

@@ -26,7 +26,7 @@ import torch
 
 from designer.slots import TrainingSlots
 from designer.spec import Experiment
-from designer.train import History, Trainer, TrainingDiverged
+from designer.train import Runner, Trainer, TrainingDiverged
 
 _context: Any = None
 
@@ -103,7 +103,7 @@ def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> No
         conn.close()
 
 
-class ProcessRunner:
+class ProcessRunner(Runner):
     """Start, pause, resume, single step and stop a run in its own process.
 
     `trainer` is a mirror in this process (never trained here): its experiment,
@@ -118,37 +118,12 @@ class ProcessRunner:
         slots: TrainingSlots | None = None,
         nice: int = 0,
     ):
-        self.trainer = Trainer(exp, probes=False)
-        self.total = exp.train.steps if steps is None else steps
-        self.on_finish = on_finish
-        self.slots = slots
+        mirror = Trainer(exp, probes=False)
+        super().__init__(mirror, exp.train.steps if steps is None else steps, on_finish, slots)
         self.nice = nice
-        self.state = "idle"
-        self.error: str | None = None
-        self.busy_seconds = 0.0
-        self.model_lock = threading.Lock()  # held while the mirror model takes new weights
-        self._stop = threading.Event()
         self._paused = False
         self._conn: Any = None
         self._send_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    # --- the BackgroundRunner interface -----------------------------------------
-    @property
-    def history(self) -> History:
-        return self.trainer.history
-
-    def snapshot(self) -> History:
-        return self.trainer.history.snapshot()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def queue_position(self) -> int | None:
-        if self.slots is None or self.state != "queued":
-            return None
-        return self.slots.position(self) or None
 
     def start(self, paused: bool = False) -> None:
         if self._thread is not None:
