@@ -101,7 +101,8 @@ def gradient_heatmap(summary: ProbeSummary) -> go.Figure:
     )
     fig.update_layout(
         title={
-            "text": f"Gradient reaching each layer and step (probe at step {summary.step})",
+            "text": "Gradient reaching each layer and step "
+            + (f"(probe at step {summary.step})" if summary.step is not None else "(untrained)"),
             "font": {"size": 14},
         },
         height=140 + 34 * len(names),
