@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.node_details import parse_node_id, show_node_details
 from components.probe_source import current_probe
-from components.state import get_experiment
+from components.state import get_experiment, show_url_warning
 from designer import get_task
 from designer.figures import graph_figure
 from designer.graph import unroll, visible_steps
@@ -12,6 +12,7 @@ from designer.graph import unroll, visible_steps
 NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
 
 exp = get_experiment()
+show_url_warning()  # a damaged link opened on this page
 task = get_task(exp)
 T = task.seq_len
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.probe_source import current_probe
-from components.state import get_experiment
+from components.state import get_experiment, show_url_warning
 from components.training import current_run, run_matches
 from designer import get_task
 from designer.heatmaps import (
@@ -16,6 +16,7 @@ from designer.heatmaps import (
 )
 
 exp = get_experiment()
+show_url_warning()  # a damaged link opened on this page
 task = get_task(exp)
 runner = current_run()
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.state import get_experiment, set_experiment
+from components.state import get_experiment, set_experiment, show_url_warning
 from components.train_live import curves, model_now, status
 from components.train_settings import train_settings
 from components.training import (
@@ -17,6 +17,7 @@ from designer import get_task, summarize
 POLL_SECONDS = 2.0  # how often a training page redraws itself
 
 exp = get_experiment()
+show_url_warning()  # a damaged link opened on this page
 task = get_task(exp)
 runner = current_run()
 total = summarize(exp, task).total

@@ -71,6 +71,34 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
+def token_grid(
+    z: list[list[float]],
+    text: list[list[str]],
+    rows: list[str],
+    colorscale: list,
+    font_size: int | None = None,
+) -> go.Figure:
+    """Rows of labelled cells, one per time step (z in 0..2 picks each cell's colour),
+    drawn top row first: the picture of token sequences here and in designer.views."""
+    return go.Figure(
+        go.Heatmap(
+            z=z[::-1],
+            text=text[::-1],
+            y=rows[::-1],
+            x=list(range(len(z[0]) if z else 0)),
+            texttemplate="%{text}",
+            textfont=dict(size=font_size) if font_size else None,
+            colorscale=colorscale,
+            zmin=0,
+            zmax=2,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertemplate="step %{x}: %{text}<extra>%{y}</extra>",
+        )
+    )
+
+
 def _token_figure(task: Task, x: list[int], y: list[int] | int) -> go.Figure:
     steps = min(len(x), MAX_TOKEN_STEPS)
     rows = [token_labels(task, x[:steps])]
@@ -80,22 +108,8 @@ def _token_figure(task: Task, x: list[int], y: list[int] | int) -> go.Figure:
         rows.append(target_labels(task, y[:steps]))
         names.append("target")
         values.append([0.0 if c == IGNORE else 2.0 for c in y[:steps]])
-    fig = go.Figure(
-        go.Heatmap(
-            z=values[::-1],
-            text=rows[::-1],
-            y=names[::-1],
-            x=list(range(steps)),
-            texttemplate="%{text}",
-            textfont=dict(size=13),
-            colorscale=[[0, "#f0f2f6"], [0.5, "#d6e4f5"], [1, "#fde2c4"]],
-            zmin=0,
-            zmax=2,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hovertemplate="step %{x}: %{text}<extra>%{y}</extra>",
-        )
+    fig = token_grid(
+        values, rows, names, [[0, "#f0f2f6"], [0.5, "#d6e4f5"], [1, "#fde2c4"]], font_size=13
     )
     fig.update_yaxes(fixedrange=True)
     return fig

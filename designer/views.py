@@ -11,7 +11,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from designer.preview import MAX_TOKEN_STEPS, target_labels, token_labels
+from designer.preview import MAX_TOKEN_STEPS, target_labels, token_grid, token_labels
 from designer.tasks import IGNORE, Task
 
 TRUE_COLOR = "#7f8c8d"
@@ -118,22 +118,7 @@ def _tokens(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) ->
         z.append([UNSCORED] * steps)
         text.append(token_labels(task, x[b, :steps].tolist()))
         rows.append(f"sample {b} input")
-    fig = go.Figure(
-        go.Heatmap(
-            z=z[::-1],
-            text=text[::-1],
-            y=rows[::-1],
-            x=list(range(steps)),
-            texttemplate="%{text}",
-            colorscale=[[0, "#f5b7b1"], [0.5, "#f0f2f6"], [1, "#abebc6"]],
-            zmin=0,
-            zmax=2,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hovertemplate="step %{x}: %{text}<extra>%{y}</extra>",
-        )
-    )
+    fig = token_grid(z, text, rows, [[0, "#f5b7b1"], [0.5, "#f0f2f6"], [1, "#abebc6"]])
     fig.update_xaxes(title_text="time step t")
     cut = f" (first {steps} of {x.shape[1]} steps)" if x.shape[1] > steps else ""
     return _layout(

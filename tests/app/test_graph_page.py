@@ -87,3 +87,12 @@ def test_a_node_that_no_longer_exists_is_dropped():
     at.run()
     assert not at.exception
     assert "graph_node" not in at.session_state
+
+
+def test_a_damaged_link_to_this_page_warns_and_opens_the_default():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["x"] = BI.to_url()[:20]
+    at.switch_page("app_pages/graph.py").run()  # the link opens this page first
+    assert not at.exception
+    assert at.title[0].value == "Unrolled graph"
+    assert any("could not be opened" in w.value for w in at.warning)
