@@ -3,13 +3,20 @@ Drawn from a snapshot of the run's history; the page polls it while it trains.""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 import torch
 
-from designer.curves import grad_norm_figure, loss_figure, metric_figure
+from components.live_chart import live_chart
+from designer.curves import figure, grad_norm_chart, loss_chart, metric_chart
 from designer.tasks.charlm import sample_text
 from designer.train import History, Runner
 from designer.views import model_view
+
+# While a run trains, what the model does now is redrawn at most this often (a plotly
+# figure costs the browser far more to draw than the canvas curves).
+MODEL_VIEW_SECONDS = 6.0
 
 STATES = {
     "queued": ("Waiting for a free training slot", ":material/hourglass_top:"),
@@ -67,31 +74,29 @@ def status(runner: Runner, history: History) -> None:
 
 
 def curves(runner: Runner, history: History) -> None:
-    """While a run is under way the charts are static pictures (redrawn at every
-    poll, they would not hold a zoom anyway, and drawing them is far cheaper for
-    the browser); once it has ended they can be zoomed and hovered."""
+    """While a run trains the curves are drawn on a canvas (cheap to redraw at every
+    poll); once it has ended, as plotly figures that can be zoomed."""
     log = st.toggle("Log scale", value=True, key="train_log")
     task = runner.trainer.task
-    config = {"staticPlot": runner.alive, "displaylogo": False}
-    st.plotly_chart(
-        loss_figure(history, task.baseline_loss(), log=log),
-        key="train_loss_chart",
-        width="stretch",
-        config=config,
-    )
+    charts = {
+        "loss": loss_chart(history, task.baseline_loss(), log=log),
+        "metric": metric_chart(history, task.metric_name),
+        "grad": grad_norm_chart(history, runner.trainer.spec.clip_norm, log=log),
+    }
+    top = st.container()
     left, right = st.columns(2)
-    left.plotly_chart(
-        metric_figure(history, task.metric_name),
-        key="train_metric_chart",
-        width="stretch",
-        config=config,
-    )
-    right.plotly_chart(
-        grad_norm_figure(history, runner.trainer.spec.clip_norm, log=log),
-        key="train_grad_chart",
-        width="stretch",
-        config=config,
-    )
+    places = {"loss": top, "metric": left, "grad": right}
+    for name, chart in charts.items():
+        with places[name]:
+            if runner.alive:
+                live_chart(chart, key=f"train_{name}_live")
+            else:
+                st.plotly_chart(
+                    figure(chart),
+                    key=f"train_{name}_chart",
+                    width="stretch",
+                    config={"displaylogo": False},
+                )
 
 
 def model_now(runner: Runner) -> None:
@@ -102,16 +107,26 @@ def model_now(runner: Runner) -> None:
     cached = st.session_state.get("train_view")
     step = trainer.history.evals[-1]["step"] if trainer.history.evals else 0
     key = (id(runner), step)
-    if cached is None or cached[0] != key:
+    now = time.monotonic()
+    stale = cached is None or cached[0][0] != key[0]  # another run
+    due = not runner.alive or now - cached[2] >= MODEL_VIEW_SECONDS if cached else True
+    if stale or (cached[0] != key and due):
         with runner.model_lock, torch.no_grad():
             was_training = trainer.model.training
             trainer.model.eval()
             x, y = trainer.val_x[:8], trainer.val_y[:8]
             pred = trainer.model(x)
             trainer.model.train(was_training)
-        cached = (key, model_view(task, x, y, pred))
+        cached = (key, model_view(task, x, y, pred), now)
         st.session_state["train_view"] = cached
-    st.plotly_chart(cached[1], key="train_view_chart", width="stretch")
+    st.plotly_chart(
+        cached[1],
+        key="train_view_chart",
+        width="stretch",
+        # a picture while it trains (redrawn at every evaluation, it would not keep
+        # a zoom anyway, and a static plot is cheaper for the browser to draw)
+        config={"staticPlot": runner.alive, "displaylogo": False},
+    )
     if task.name == "charlm":
         c1, c2 = st.columns([1, 3])
         temperature = c1.slider(

@@ -9,13 +9,14 @@ trains, the page polls the history it reports."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import streamlit as st
 
 from designer import Experiment
 from designer.slots import TrainingSlots
-from designer.worker import ProcessRunner
+from designer.worker import ProcessRunner, warm_up
 
 RUN = "run"  # st.session_state key of the current ProcessRunner
 # How many runs train at once on this server, across all sessions (others queue);
@@ -44,7 +45,17 @@ def _session_box() -> dict[str, Any]:
     return {"runners": [], "runs": []}
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> threading.Thread:
+    """Once per server, in the background: ready the process that training runs
+    fork from, before anyone presses Start."""
+    thread = threading.Thread(target=warm_up, name="designer-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def current_run() -> ProcessRunner | None:
+    _warm_up()
     return st.session_state.get(RUN)
 
 

@@ -1,13 +1,22 @@
 """Training curves: loss (train and validation, with the task's baseline), the
 task's metric, and the gradient norm with the steps where clipping acted.
 
-Every redraw sends the whole figure to the browser, so long histories are reduced
-to at most MAX_POINTS points (means over equal buckets of steps; for the gradient
-norm the bucket's largest value, so that spikes stay visible)."""
+Each curve is first described as a plain `Chart` (a JSON-ready dict: series of
+points, horizontal reference lines, axis settings). While a run trains, the Train
+page draws these on a canvas (components.live_chart), which costs the browser a
+few milliseconds a redraw where a plotly figure costs a hundred; `figure(chart)`
+turns the same description into a plotly figure, to zoom and hover once the run
+has ended.
+
+Every redraw sends the whole chart, so long histories are reduced to at most
+MAX_POINTS points (means over equal buckets of steps; for the gradient norm the
+bucket's largest value, so that spikes stay visible)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -19,6 +28,9 @@ TRAIN_COLOR = "#2e86de"
 VAL_COLOR = "#e67e22"
 BASELINE_COLOR = "#7f8c8d"
 CLIP_COLOR = "#e74c3c"
+GRAD_COLOR = "#8e44ad"
+
+Chart = dict[str, Any]
 
 
 def downsample(
@@ -37,88 +49,99 @@ def downsample(
     return x.tolist(), y.tolist()
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, log: bool, height: int) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "font": {"size": 15}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
-        xaxis_title="step",
-        yaxis={"title": y_title, "type": "log" if log else "linear"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
-        plot_bgcolor="white",
-        hovermode="x unified",
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eef0f2", rangemode="tozero")
-    fig.update_yaxes(showgrid=True, gridcolor="#eef0f2")
-    return fig
+def _finite(values: Sequence[float]) -> list[float | None]:
+    """JSON has no NaN or infinity (a diverging run ends with them): gaps instead."""
+    return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
-def loss_figure(
+def series(
+    name: str,
+    x: Sequence[float],
+    y: Sequence[float],
+    color: str,
+    mode: str = "lines",
+    width: float = 1.5,
+    dash: str = "solid",
+    symbol: str = "circle",
+    size: float = 6,
+) -> dict[str, Any]:
+    """One series of a Chart. mode: lines, markers or lines+markers; dash: solid,
+    dash or dot; symbol: circle or x."""
+    return {
+        "name": name,
+        "x": list(x),
+        "y": _finite(y),
+        "color": color,
+        "mode": mode,
+        "width": width,
+        "dash": dash,
+        "symbol": symbol,
+        "size": size,
+    }
+
+
+def chart(
+    title: str,
+    y_title: str,
+    lines: list[dict[str, Any]],
+    log: bool = False,
+    height: int = 260,
+    hlines: list[dict[str, Any]] | None = None,
+) -> Chart:
+    """A chart over training steps (the x axis starts at step 0)."""
+    return {
+        "title": title,
+        "x_title": "step",
+        "y_title": y_title,
+        "log": log,
+        "height": height,
+        "series": lines,
+        "hlines": hlines or [],
+    }
+
+
+def loss_chart(
     history: History, baseline: float | None = None, log: bool = True, height: int = 320
-) -> go.Figure:
+) -> Chart:
     """Training loss (per step, bucket means), validation loss, and the baseline."""
-    fig = go.Figure()
     x, y = downsample(history.step, history.loss)
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=y, mode="lines", name="train loss", line={"color": TRAIN_COLOR, "width": 1.5}
-        )
-    )
+    lines = [series("train loss", x, y, TRAIN_COLOR)]
     if history.evals:
-        fig.add_trace(
-            go.Scatter(
-                x=[e["step"] for e in history.evals],
-                y=[e["val_loss"] for e in history.evals],
+        lines.append(
+            series(
+                "validation loss",
+                [e["step"] for e in history.evals],
+                [e["val_loss"] for e in history.evals],
+                VAL_COLOR,
                 mode="lines+markers",
-                name="validation loss",
-                line={"color": VAL_COLOR, "width": 2},
-                marker={"size": 6},
+                width=2,
             )
         )
+    hlines = []
     if baseline is not None:
-        fig.add_hline(
-            y=baseline,
-            line={"color": BASELINE_COLOR, "dash": "dash", "width": 1.5},
-            annotation_text=f"baseline {baseline:.3g}",
-            annotation_position="top left",
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="lines",
-                name="baseline",
-                line={"color": BASELINE_COLOR, "dash": "dash"},
-            )
-        )
-    return _layout(fig, "Loss", "loss", log, height)
+        hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
+    return chart("Loss", "loss", lines, log, height, hlines)
 
 
-def metric_figure(history: History, metric: str, height: int = 260) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            x=[e["step"] for e in history.evals],
-            y=[e["val_metric"] for e in history.evals],
-            mode="lines+markers",
-            name=f"validation {metric}",
-            line={"color": VAL_COLOR, "width": 2},
-        )
+def metric_chart(history: History, metric: str, height: int = 260) -> Chart:
+    line = series(
+        f"validation {metric}",
+        [e["step"] for e in history.evals],
+        [e["val_metric"] for e in history.evals],
+        VAL_COLOR,
+        mode="lines+markers",
+        width=2,
     )
-    return _layout(fig, f"Validation {metric}", metric, False, height)
+    return chart(f"Validation {metric}", metric, [line], False, height)
 
 
-def grad_norm_figure(
+def grad_norm_chart(
     history: History, clip_norm: float | None = None, log: bool = True, height: int = 260
-) -> go.Figure:
+) -> Chart:
     """The gradient norm before clipping (bucket maxima), the clipping threshold,
     and a mark at every step where clipping acted."""
-    fig = go.Figure()
     x, y = downsample(history.step, history.grad_norm, reduce="max")
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=y, mode="lines", name="gradient norm", line={"color": "#8e44ad", "width": 1.3}
-        )
-    )
+    lines = [series("gradient norm", x, y, GRAD_COLOR, width=1.3)]
     clipped = [
         (s, g)
         for s, g, c in zip(history.step, history.grad_norm, history.clipped, strict=True)
@@ -126,20 +149,66 @@ def grad_norm_figure(
     ]
     if clipped:
         cx, cy = downsample([s for s, _ in clipped], [g for _, g in clipped], reduce="max")
-        fig.add_trace(
-            go.Scatter(
-                x=cx,
-                y=cy,
+        lines.append(
+            series(
+                f"clipped ({len(clipped):,} steps)",
+                cx,
+                cy,
+                CLIP_COLOR,
                 mode="markers",
-                name=f"clipped ({len(clipped):,} steps)",
-                marker={"color": CLIP_COLOR, "size": 5, "symbol": "x"},
+                symbol="x",
+                size=5,
             )
         )
+    hlines = []
     if clip_norm is not None:
+        hlines.append(
+            {"y": clip_norm, "color": CLIP_COLOR, "dash": "dot", "label": "clip threshold"}
+        )
+    return chart("Gradient norm (before clipping)", "‖∇‖", lines, log, height, hlines)
+
+
+def figure(spec: Chart) -> go.Figure:
+    """The chart as a plotly figure (zoom, hover, download)."""
+    fig = go.Figure()
+    for s in spec["series"]:
+        fig.add_trace(
+            go.Scatter(
+                x=s["x"],
+                y=s["y"],
+                mode=s["mode"],
+                name=s["name"],
+                line={"color": s["color"], "width": s["width"], "dash": s["dash"]},
+                marker={"color": s["color"], "size": s["size"], "symbol": s["symbol"]},
+            )
+        )
+    for h in spec["hlines"]:
         fig.add_hline(
-            y=clip_norm,
-            line={"color": CLIP_COLOR, "dash": "dot", "width": 1},
-            annotation_text=f"clip at {clip_norm:g}",
+            y=h["y"],
+            line={"color": h["color"], "dash": h["dash"], "width": 1.5},
+            annotation_text=f"{h['label']} {h['y']:.3g}",
             annotation_position="top left",
         )
-    return _layout(fig, "Gradient norm (before clipping)", "‖∇‖", log, height)
+        fig.add_trace(  # a legend entry for the line
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=h["label"],
+                line={"color": h["color"], "dash": h["dash"]},
+            )
+        )
+    fig.update_layout(
+        # the title, then the legend on a line of its own (as on the canvas)
+        title={"text": spec["title"], "font": {"size": 15}, "y": 0.98, "yanchor": "top"},
+        height=spec["height"],
+        margin={"l": 10, "r": 10, "t": 64, "b": 40},
+        xaxis_title=spec["x_title"],
+        yaxis={"title": spec["y_title"], "type": "log" if spec["log"] else "linear"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        plot_bgcolor="white",
+        hovermode="x unified",
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eef0f2", rangemode="tozero")
+    fig.update_yaxes(showgrid=True, gridcolor="#eef0f2")
+    return fig

@@ -1,5 +1,6 @@
 """The Train and Inspect pages through AppTest. Every test stops its training thread."""
 
+import json
 import time
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def steps(at: AppTest) -> int:
     return len(at.session_state["run"].history.step)
 
 
+def live_charts(at: AppTest) -> list[dict]:
+    """What the page gave the canvas chart components to draw."""
+    return [
+        json.loads(c.proto.json)
+        for c in at.get("bidi_component")
+        if c.proto.component_name.endswith("live_chart")
+    ]
+
+
 def wait_until(condition, timeout: float = 20.0) -> bool:
     end = time.time() + timeout
     while time.time() < end:
@@ -76,7 +86,13 @@ def test_start_pause_resume_step_stop_reset(app):
     assert wait_until(lambda: steps(at) >= 5)
     at.run()  # the page shows the growing history
     assert any(m.label.startswith("Step") and int(m.value.replace(",", "")) >= 5 for m in at.metric)
-    assert at.get("plotly_chart")  # the loss curve and friends
+    charts = live_charts(at)  # while it trains: the canvas curves
+    assert [c["title"] for c in charts] == [
+        "Loss",
+        "Validation mse",
+        "Gradient norm (before clipping)",
+    ]
+    assert charts[0]["series"][0]["name"] == "train loss" and charts[0]["series"][0]["x"]
 
     at.button(key="train_pause").click().run()
     assert wait_until(lambda: runner.state == "paused")
@@ -101,6 +117,8 @@ def test_start_pause_resume_step_stop_reset(app):
     assert steps(at) == stopped_at and runner.state == "stopped"
     at.run()
     assert any("Stopped" in m.value for m in at.markdown)
+    # once the run has ended, the curves are plotly figures that can be zoomed
+    assert not live_charts(at) and len(at.get("plotly_chart")) >= 3
 
     at.button(key="train_reset").click().run()
     assert "run" not in at.session_state

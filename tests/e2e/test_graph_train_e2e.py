@@ -1,6 +1,8 @@
 """In Chromium: click a node of the unrolled graph and see its details; train live,
 watch the loss chart update by itself, Stop, and find the gradient heatmap."""
 
+import re
+
 import pytest
 
 from designer import Experiment
@@ -16,11 +18,17 @@ SMALL = Experiment.from_dict(
         "train": {"steps": 20_000, "batch_size": 32, "eval_every": 50},
     }
 )
-LAST_STEP_JS = """() => {
-  const plot = document.querySelector('.js-plotly-plot');
-  if (!plot || !plot.data || !plot.data[0].x.length) return -1;
-  return plot.data[0].x[plot.data[0].x.length - 1];
-}"""  # the loss chart's last step drawn (long histories are bucketed: count stays)
+LOSS_CHART = ".st-key-train_loss_live [role=img]"  # the canvas loss curve while it trains
+
+
+def last_step_drawn(page) -> int:
+    """The loss chart's last step drawn, read from its accessible description
+    ("Loss: train loss 0.1 at step 123, ...")."""
+    chart = page.locator(LOSS_CHART)
+    if not chart.count():
+        return -1
+    found = re.search(r"train loss \S+ at step (\d+)", chart.get_attribute("aria-label") or "")
+    return int(found.group(1)) if found else -1
 
 
 def metric(page, label: str) -> str:
@@ -59,12 +67,15 @@ def test_live_training_updates_by_itself_stops_and_inspect_shows_gradients(page,
     seen = []
     for _ in range(30):  # no clicks: the page polls the run by itself
         page.wait_for_timeout(700)
-        count = page.evaluate(LAST_STEP_JS)
+        count = last_step_drawn(page)
         if count > 0 and (not seen or count != seen[-1]):
             seen.append(count)
         if len(seen) >= 4:
             break
     assert len(seen) >= 4 and seen == sorted(seen), seen  # three updates after the first
+    page.locator(LOSS_CHART).hover()  # the values under the pointer
+    tip = page.locator(".st-key-train_loss_live .tip")
+    assert re.match(r"step [\d,]+train loss: \S+", tip.inner_text().replace("\n", ""))
 
     page.locator(".st-key-train_stop button").click()
     page.wait_for_timeout(2000)  # Stop takes effect within 2 seconds

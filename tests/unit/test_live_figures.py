@@ -1,12 +1,20 @@
 """Figures of the Train and Inspect pages: curves, task views, probe heatmaps."""
 
+import json
 import math
 
 import pytest
 import torch
 
 from designer import Experiment, Trainer, build_model, get_task
-from designer.curves import MAX_POINTS, downsample, grad_norm_figure, loss_figure, metric_figure
+from designer.curves import (
+    MAX_POINTS,
+    downsample,
+    figure,
+    grad_norm_chart,
+    loss_chart,
+    metric_chart,
+)
 from designer.heatmaps import (
     MAX_UNITS,
     gradient_heatmap,
@@ -61,18 +69,36 @@ def trained(steps: int = 30, **train) -> Trainer:
 def test_training_curves_show_train_val_baseline_and_clipping():
     trainer = trained()
     history = trainer.history.snapshot()
-    loss = loss_figure(history, trainer.task.baseline_loss(), log=True)
-    names = [trace.name for trace in loss.data]
-    assert names == ["train loss", "validation loss", "baseline"]
-    assert list(loss.data[1].x) == [10, 20, 30]
-    assert loss.layout.yaxis.type == "log"
-    assert loss_figure(history, None, log=False).layout.yaxis.type == "linear"
-    grads = grad_norm_figure(history, clip_norm=0.05)
-    clipped = [t for t in grads.data if t.name.startswith("clipped")]
-    assert clipped and f"({sum(history.clipped)} steps)" in clipped[0].name
-    assert list(metric_figure(history, "mse").data[0].y) == [e["val_metric"] for e in history.evals]
-    empty = History()
-    assert loss_figure(empty, 0.1).data  # no steps yet: still a figure
+    loss = loss_chart(history, trainer.task.baseline_loss(), log=True)
+    assert [s["name"] for s in loss["series"]] == ["train loss", "validation loss"]
+    assert loss["series"][1]["x"] == [10, 20, 30]
+    assert loss["hlines"] == [
+        {"y": trainer.task.baseline_loss(), "color": "#7f8c8d", "dash": "dash", "label": "baseline"}
+    ]
+    assert loss["log"] and not loss_chart(history, None, log=False)["log"]
+    grads = grad_norm_chart(history, clip_norm=0.05)
+    clipped = [s for s in grads["series"] if s["name"].startswith("clipped")]
+    assert clipped and f"({sum(history.clipped)} steps)" in clipped[0]["name"]
+    assert grads["hlines"][0]["y"] == 0.05
+    metric = metric_chart(history, "mse")
+    assert metric["series"][0]["y"] == [e["val_metric"] for e in history.evals]
+    empty = loss_chart(History(), 0.1)
+    assert empty["series"][0]["x"] == [] and empty["hlines"]  # no steps yet: still a chart
+
+
+def test_charts_are_json_and_become_the_same_plotly_figures():
+    trainer = trained()
+    history = trainer.history.snapshot()
+    history.loss[-1] = float("nan")  # a diverged last step is a gap, not invalid JSON
+    chart = loss_chart(history, trainer.task.baseline_loss(), log=True)
+    assert json.loads(json.dumps(chart, allow_nan=False)) == chart
+    assert chart["series"][0]["y"][-1] is None
+    fig = figure(chart)
+    assert [t.name for t in fig.data] == ["train loss", "validation loss", "baseline"]
+    assert list(fig.data[1].x) == [10, 20, 30]
+    assert fig.layout.yaxis.type == "log" and fig.layout.title.text == "Loss"
+    assert figure(loss_chart(history, None, log=False)).layout.yaxis.type == "linear"
+    assert fig.layout.annotations[0].text.startswith("baseline")
 
 
 @pytest.mark.parametrize("name", list(TASKS))
