@@ -183,18 +183,15 @@ def figure(spec: Chart) -> go.Figure:
             )
         )
     for h in spec["hlines"]:
-        fig.add_hline(
-            y=h["y"],
-            line={"color": h["color"], "dash": h["dash"], "width": 1.5},
-            annotation_text=f"{h['label']} {h['y']:.3g}",
-            annotation_position="top left",
-        )
-        fig.add_trace(  # a legend entry for the line
+        # named in the legend, not by an annotation (plotly places those wrongly on
+        # a log axis)
+        fig.add_hline(y=h["y"], line={"color": h["color"], "dash": h["dash"], "width": 1.5})
+        fig.add_trace(
             go.Scatter(
                 x=[None],
                 y=[None],
                 mode="lines",
-                name=h["label"],
+                name=f"{h['label']} {h['y']:.3g}",
                 line={"color": h["color"], "dash": h["dash"]},
             )
         )

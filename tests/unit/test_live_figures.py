@@ -94,11 +94,12 @@ def test_charts_are_json_and_become_the_same_plotly_figures():
     assert json.loads(json.dumps(chart, allow_nan=False)) == chart
     assert chart["series"][0]["y"][-1] is None
     fig = figure(chart)
-    assert [t.name for t in fig.data] == ["train loss", "validation loss", "baseline"]
+    baseline = f"baseline {trainer.task.baseline_loss():.3g}"
+    assert [t.name for t in fig.data] == ["train loss", "validation loss", baseline]
     assert list(fig.data[1].x) == [10, 20, 30]
     assert fig.layout.yaxis.type == "log" and fig.layout.title.text == "Loss"
     assert figure(loss_chart(history, None, log=False)).layout.yaxis.type == "linear"
-    assert fig.layout.annotations[0].text.startswith("baseline")
+    assert fig.layout.shapes[0].y0 == trainer.task.baseline_loss()
 
 
 @pytest.mark.parametrize("name", list(TASKS))
