@@ -13,6 +13,7 @@ from components.training import (
     start_run,
 )
 from designer import get_task, summarize
+from designer.preview import sample_figure
 
 POLL_SECONDS = 2.0  # how often a training page redraws itself
 
@@ -106,6 +107,14 @@ with main_col:
                 "Press **Start** to train this design on the task, or **Step** to go one "
                 "step at a time.",
                 icon=":material/model_training:",
+            )
+            # what it will learn from (this also readies the chart library before
+            # training starts, when drawing it the first time competes with the run)
+            st.plotly_chart(
+                sample_figure(task, exp.train.seed),
+                key="train_sample_chart",
+                width="stretch",
+                config={"displayModeBar": False},
             )
             return
         history = run.snapshot()
