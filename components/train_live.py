@@ -108,9 +108,10 @@ def model_now(runner: Runner) -> None:
     step = trainer.history.evals[-1]["step"] if trainer.history.evals else 0
     key = (id(runner), step)
     now = time.monotonic()
-    stale = cached is None or cached[0][0] != key[0]  # another run
-    due = not runner.alive or now - cached[2] >= MODEL_VIEW_SECONDS if cached else True
-    if stale or (cached[0] != key and due):
+    newer = cached is None or cached[0] != key  # another run, or a later evaluation
+    other_run = cached is None or cached[0][0] != key[0]
+    waited = cached is not None and now - cached[2] >= MODEL_VIEW_SECONDS
+    if newer and (other_run or waited or not runner.alive):
         with runner.model_lock, torch.no_grad():
             was_training = trainer.model.training
             trainer.model.eval()
