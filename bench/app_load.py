@@ -10,7 +10,8 @@ Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 - `live_overhead`: the wall time of one run's training loop on the Train page (probes
   and the live charts on, the browser on the same machine) against the same run's
   loop from the command line (process start-up left out of both), taken in turn
-  `--repeats` times and compared by their medians.
+  `--repeats` times (the order swapped each time), as the median of the pairs'
+  ratios.
 """
 
 from __future__ import annotations
@@ -147,19 +148,27 @@ def page_seconds(browser, url: str, exp: Experiment) -> float:
 
 
 def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
-    """Command line and live page in turn, `repeats` times each (the machine's speed
-    drifts by several percent over minutes), compared by their medians."""
+    """Command line and live page as `repeats` back-to-back pairs, the order swapped
+    from one pair to the next. This machine's speed drifts by 10% and more over
+    minutes, so each pair gives a ratio and the figure is the median of those."""
     exp = experiment(steps)
     cli, page = [], []
-    for _ in range(repeats):
-        cli.append(cli_seconds(exp))
-        page.append(page_seconds(browser, url, exp))
+    for i in range(repeats):
+        if i % 2 == 0:
+            cli.append(cli_seconds(exp))
+            page.append(page_seconds(browser, url, exp))
+        else:
+            page.append(page_seconds(browser, url, exp))
+            cli.append(cli_seconds(exp))
+    ratios = sorted(p / c for p, c in zip(page, cli, strict=True))
     return {
         "bench": "live_overhead",
         "steps": steps,
         "cli_s": cli,
         "page_s": page,
-        "ratio": round(statistics.median(page) / statistics.median(cli), 3),
+        "pair_ratios": [round(r, 3) for r in ratios],
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_of_medians": round(statistics.median(page) / statistics.median(cli), 3),
         "target": 1.10,
     }
 
@@ -168,7 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--repeats", type=int, default=3, help="live_overhead runs of each")
+    parser.add_argument("--repeats", type=int, default=7, help="live_overhead pairs")
     parser.add_argument("--only", choices=("click_response", "live_overhead"))
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright

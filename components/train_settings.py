@@ -10,6 +10,7 @@ import streamlit as st
 from components.state import get_experiment, set_experiment
 from components.training import MAX_RUN_STEPS
 from designer import Experiment, SpecError
+from designer.train import PROBE_BUDGET
 
 PREFIX = "train_"
 OPTIMIZERS = {
@@ -129,7 +130,7 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
         key=_bind("probe_every", spec.probe_every or 0),
         disabled=disabled,
         help="steps between probes of hidden states and gradients; 0 = "
-        "automatic (about 3% of the training time)",
+        f"automatic (about {PROBE_BUDGET:.0%} of the training time)",
         **_on_change("probe_every", lambda v: v or None),
     )
     error = st.session_state.pop("train_settings_error", None)

@@ -26,7 +26,7 @@ from designer.tasks import Task, get_task
 
 VAL_BATCH = 256
 PROBE_HISTORY_ELEMENTS = 8_000_000  # half-precision values kept over a run (16 MB)
-PROBE_BUDGET = 0.03  # automatic probing spends at most this share of the training time
+PROBE_BUDGET = 0.02  # automatic probing spends at most this share of the training time
 VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
 
 
