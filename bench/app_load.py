@@ -18,27 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from bench.served import CHROMIUM, CHROMIUM_ARGS, READY, ROOT, served_app
 from designer import Experiment
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def experiment(steps: int) -> Experiment:
@@ -49,38 +37,6 @@ def experiment(steps: int) -> Experiment:
             "train": {"steps": steps, "batch_size": 64, "eval_every": 100},
         }
     )
-
-
-def serve(env_limit: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**__import__("os").environ, "DESIGNER_MAX_TRAININGS": str(env_limit)},
-    )
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return server, url
-        except OSError:
-            time.sleep(0.25)
-    server.terminate()
-    raise RuntimeError("streamlit did not start")
 
 
 def open_train(browser, url: str, exp: Experiment):
@@ -182,18 +138,14 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    server, url = serve(env_limit=args.sessions)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            if args.only in (None, "click_response"):
-                print(json.dumps(click_response(browser, url, args.sessions)), flush=True)
-            if args.only in (None, "live_overhead"):
-                print(json.dumps(live_overhead(browser, url, args.steps, args.repeats)), flush=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(10)
+    # as many training slots as sessions, so that none of them waits in the queue
+    with served_app({"DESIGNER_MAX_TRAININGS": str(args.sessions)}) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.only in (None, "click_response"):
+            print(json.dumps(click_response(browser, url, args.sessions)), flush=True)
+        if args.only in (None, "live_overhead"):
+            print(json.dumps(live_overhead(browser, url, args.steps, args.repeats)), flush=True)
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ def test_click_a_graph_node_and_see_its_details(page, app_url):
     traces.last.locator("path.point").first.wait_for()  # the figure has been drawn
     lstm = traces.nth(traces.count() - 4).locator("path.point")
     assert lstm.count() == 20
+    # as a user does: point at it (plotly shows its hover label once its handlers
+    # are live), then click
+    lstm.nth(5).hover(force=True)
+    page.locator(".hoverlayer .hovertext").first.wait_for()
     lstm.nth(5).click(force=True)
     page.wait_for_timeout(500)
     page.wait_for_app()
