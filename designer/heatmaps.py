@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,6 +26,20 @@ LAYER_COLORS = ("#2e86de", "#e67e22", "#10ac84", "#8e44ad", "#c0392b", "#16a085"
 
 def _stride(n: int, cap: int) -> int:
     return max(1, math.ceil(n / cap))
+
+
+def _laid_out(
+    fig: go.Figure, title: str, height: int, top: int = 40, bottom: int = 30, **layout: Any
+) -> go.Figure:
+    """The Inspect figures' common frame: a small title and narrow side margins, so
+    that several fit side by side on a projector."""
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": top, "b": bottom},
+        **layout,
+    )
+    return fig
 
 
 def _layer_name(layer: dict) -> str:
@@ -63,14 +78,13 @@ def state_heatmap(
     title = (
         f"{gate} gate" if gate else {"hidden": "hidden state h_t", "cell": "cell state c_t"}[what]
     )
-    fig.update_layout(
-        title={"text": f"Layer {_layer_name(layer)}: {title}", "font": {"size": 14}},
+    return _laid_out(
+        fig,
+        f"Layer {_layer_name(layer)}: {title}",
         height=min(420, 120 + 4 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
         xaxis_title="time step t",
         yaxis={"title": "unit", "showticklabels": len(rows) <= 40},
     )
-    return fig
 
 
 def gradient_heatmap(summary: ProbeSummary) -> go.Figure:
@@ -99,17 +113,13 @@ def gradient_heatmap(summary: ProbeSummary) -> go.Figure:
             hovertemplate="%{y}, t %{x}<br>‖dL/dh_t‖ = %{customdata:.3g}<extra></extra>",
         )
     )
-    fig.update_layout(
-        title={
-            "text": "Gradient reaching each layer and step "
-            + (f"(probe at step {summary.step})" if summary.step is not None else "(untrained)"),
-            "font": {"size": 14},
-        },
+    when = f"(probe at step {summary.step})" if summary.step is not None else "(untrained)"
+    return _laid_out(
+        fig,
+        f"Gradient reaching each layer and step {when}",
         height=140 + 34 * len(names),
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
         xaxis_title="time step t",
     )
-    return fig
 
 
 def _layer_of(parameter: str) -> str:
@@ -138,15 +148,15 @@ def param_grad_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figur
                 line={"color": LAYER_COLORS[i % len(LAYER_COLORS)]},
             )
         )
-    fig.update_layout(
-        title={"text": "Parameter gradient norm per layer", "font": {"size": 14}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+    return _laid_out(
+        fig,
+        "Parameter gradient norm per layer",
+        height,
+        bottom=40,
         xaxis_title="step",
         yaxis={"type": "log", "title": "‖dL/dW‖"},
         plot_bgcolor="white",
     )
-    return fig
 
 
 def spectral_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
@@ -171,15 +181,15 @@ def spectral_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
             )
         )
     fig.add_hline(y=1.0, line={"dash": "dash", "color": "#7f8c8d", "width": 1})
-    fig.update_layout(
-        title={"text": "Spectral radius of the recurrent weights", "font": {"size": 14}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+    return _laid_out(
+        fig,
+        "Spectral radius of the recurrent weights",
+        height,
+        bottom=40,
         xaxis_title="step",
         yaxis_title="max |eigenvalue| of W_hh",
         plot_bgcolor="white",
     )
-    return fig
 
 
 def pca_figure(summary: ProbeSummary, sample: int) -> go.Figure:
@@ -222,12 +232,13 @@ def pca_figure(summary: ProbeSummary, sample: int) -> go.Figure:
             row=i // cols + 1,
             col=i % cols + 1,
         )
-    fig.update_layout(
-        title={"text": "Hidden-state trajectories (PCA, one sample)", "font": {"size": 14}},
+    return _laid_out(
+        fig,
+        "Hidden-state trajectories (PCA, one sample)",
         height=260 * rows + 40,
-        margin={"l": 10, "r": 10, "t": 60, "b": 20},
+        top=60,
+        bottom=20,
     )
-    return fig
 
 
 def gradient_lines(summary: ProbeSummary, height: int = 320) -> go.Figure:
@@ -268,13 +279,13 @@ def gradient_lines(summary: ProbeSummary, height: int = 320) -> go.Figure:
             line={"color": "#7f8c8d", "width": 1.5, "dash": "dash"},
         )
     )
-    fig.update_layout(
-        title={"text": "‖dL/dh_t‖ through time (log scale)", "font": {"size": 14}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+    return _laid_out(
+        fig,
+        "‖dL/dh_t‖ through time (log scale)",
+        height,
+        bottom=40,
         xaxis_title="time step t",
         yaxis={"type": "log", "exponentformat": "power"},
         plot_bgcolor="white",
         hovermode="x unified",
     )
-    return fig

@@ -2,12 +2,14 @@
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment
+from tests.helpers import diverging_experiment, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -23,17 +25,7 @@ SMALL = Experiment.from_dict(
         "train": {"steps": 20_000, "batch_size": 16, "eval_every": 20, "probe_every": 25},
     }
 )
-DIVERGES = Experiment.from_dict(
-    {
-        "task": {"name": "adding", "seq_len": 12},
-        "model": {
-            "layers": [
-                {"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}
-            ]
-        },
-        "train": {"optimizer": "sgd", "lr": 10.0, "clip_norm": None, "batch_size": 16},
-    }
-)
+DIVERGES = diverging_experiment()
 
 
 @pytest.fixture
@@ -68,13 +60,7 @@ def live_charts(at: AppTest) -> list[dict]:
     ]
 
 
-def wait_until(condition, timeout: float = 20.0) -> bool:
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+wait_until = partial(wait_for, timeout=20.0)
 
 
 def test_start_pause_resume_step_stop_reset(app):

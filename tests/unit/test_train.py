@@ -3,11 +3,13 @@ the background runner, and the classic LSTM-vs-RNN result on the adding problem.
 
 import math
 import time
+from functools import partial
 
 import pytest
 import torch
 
 from designer import BackgroundRunner, Experiment, Trainer, TrainingDiverged, load_checkpoint
+from tests import helpers
 
 
 def experiment(layers=None, task=None, **train) -> Experiment:
@@ -139,13 +141,7 @@ def test_cuda_request_falls_back_to_cpu_without_gpu():
     trainer.train_step()
 
 
-def wait_for(condition, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+wait_for = partial(helpers.wait_for, timeout=10.0)
 
 
 def test_background_runner_start_pause_resume_step_stop():

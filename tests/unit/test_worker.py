@@ -2,12 +2,15 @@
 history, probes and weights mirrored back, divergence reported, slots respected."""
 
 import time
+from functools import partial
 
 import torch
 
 from designer import Experiment
 from designer.slots import TrainingSlots
 from designer.worker import ProcessRunner
+from tests import helpers
+from tests.helpers import diverging_experiment
 
 
 def experiment(**train) -> Experiment:
@@ -20,13 +23,7 @@ def experiment(**train) -> Experiment:
     )
 
 
-def wait_for(condition, timeout: float = 60.0) -> bool:
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+wait_for = partial(helpers.wait_for, timeout=60.0)
 
 
 def test_controls_and_mirrored_history():
@@ -70,18 +67,7 @@ def test_finishes_with_the_weights_of_the_last_evaluation():
 
 
 def test_divergence_is_reported():
-    exp = Experiment.from_dict(
-        {
-            "task": {"name": "adding", "seq_len": 12},
-            "model": {
-                "layers": [
-                    {"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}
-                ]
-            },
-            "train": {"optimizer": "sgd", "lr": 10.0, "clip_norm": None, "batch_size": 16},
-        }
-    )
-    runner = ProcessRunner(exp)
+    runner = ProcessRunner(diverging_experiment())
     runner.start()
     assert wait_for(lambda: not runner.alive)
     assert runner.state == "diverged" and "diverged at step" in runner.error
