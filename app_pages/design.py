@@ -20,11 +20,13 @@ from components.state import (
 )
 from components.summary import model_summary
 from components.task_picker import task_picker, task_preview
+from components.training import current_link
 from designer import get_task
 from designer.presets import PRESETS, matching_preset
 
 exp = get_experiment()
 task = get_task(exp)
+current_link()  # the link's runs and uploads, if it has any
 sidebar()
 
 st.title("Deep RNN Designer")

@@ -5,6 +5,7 @@ import streamlit as st
 from components.node_details import parse_node_id, show_node_details
 from components.probe_source import current_probe
 from components.state import get_experiment, show_url_warning
+from components.training import current_link
 from designer import get_task
 from designer.figures import graph_figure
 from designer.graph import unroll, visible_steps
@@ -12,7 +13,8 @@ from designer.graph import unroll, visible_steps
 NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
 
 exp = get_experiment()
-show_url_warning()  # a damaged link opened on this page
+current_link()  # the link's runs (their probes colour the graph)
+show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
 task = get_task(exp)
 T = task.seq_len
 

@@ -16,9 +16,9 @@ from designer.heatmaps import (
 )
 
 exp = get_experiment()
-show_url_warning()  # a damaged link opened on this page
 task = get_task(exp)
 runner = current_run()
+show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
 
 st.title("Inspect")
 probes = runner.snapshot().probes if runner is not None and run_matches(runner, exp) else []

@@ -1,12 +1,13 @@
-"""Train: the model learns live, in a background thread the page polls."""
+"""Train: the model learns live, in a process of its own that the page polls."""
 
 import streamlit as st
 
 from components.state import get_experiment, set_experiment, show_url_warning
-from components.train_live import curves, model_now, status
+from components.train_live import curves, kept_runs, model_now, status
 from components.train_settings import train_settings
 from components.training import (
     MAX_RUN_PARAMETERS,
+    current_link,
     current_run,
     discard_run,
     run_matches,
@@ -18,9 +19,9 @@ from designer.preview import sample_figure
 POLL_SECONDS = 2.0  # how often a training page redraws itself
 
 exp = get_experiment()
-show_url_warning()  # a damaged link opened on this page
 task = get_task(exp)
 runner = current_run()
+show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
 total = summarize(exp, task).total
 
 st.title("Train")
@@ -93,6 +94,9 @@ with main_col:
         on_click=discard_run,
         help="Forget this run; the next Start begins from fresh weights",
     )
+    lost = current_link()
+    if lost is not None and lost.lost:
+        st.warning(lost.lost, icon=":material/cloud_off:")
     if too_big:
         st.error(
             f"This model has {total:,} parameters; this server trains at most "
@@ -126,3 +130,4 @@ with main_col:
             st.rerun()
 
     live()
+    kept_runs(current_link(), disabled=active)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.training import current_run
 from designer import Experiment, build_model, get_task
 from designer.probes import ProbeResult, probe
-
-RUN_KEY = "run"  # the session's training run (a designer.train.BackgroundRunner)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -21,7 +20,7 @@ def _initial_probe(token: str) -> ProbeResult:
 
 def current_probe(exp: Experiment) -> tuple[ProbeResult, str]:
     """(probe, where it comes from, in words)."""
-    run = st.session_state.get(RUN_KEY)
+    run = current_run()
     if run is not None:
         trainer = run.trainer
         last = trainer.last_probe

@@ -19,6 +19,8 @@ from designer import Experiment, SpecError
 from designer.presets import default_experiment
 
 PARAM = "x"
+LINK_PARAM = "r"  # the id of the link's runs kept on the server (components.training)
+LINK_KEY = "link_id"
 KEY = "experiment"
 HISTORY = "history"
 SELECTED = "selected_layer"
@@ -53,9 +55,12 @@ def get_experiment() -> Experiment:
 
 def _warn_link(err: SpecError, outcome: str) -> None:
     problems = escape_markdown("; ".join(str(p) for p in err.problems))
-    st.session_state["url_warning"] = (
-        f"The link's experiment could not be opened ({problems}); {outcome}."
-    )
+    warn(f"The link's experiment could not be opened ({problems}); {outcome}.")
+
+
+def warn(message: str) -> None:
+    """A warning about the link, shown once at the top of the next page drawn."""
+    st.session_state["url_warning"] = message
 
 
 def set_experiment(exp: Experiment, record: bool = True) -> None:
@@ -76,6 +81,27 @@ def sync_url(exp: Experiment) -> None:
     st.session_state[URL_TOKEN] = token
     if st.query_params.get(PARAM) != token:
         st.query_params[PARAM] = token
+    link = st.session_state.get(LINK_KEY)
+    if link and st.query_params.get(LINK_PARAM) != link:
+        st.query_params[LINK_PARAM] = link
+
+
+# --- the link's runs on the server -------------------------------------------------------
+def link_id() -> str | None:
+    """The id of this link's runs: the one in the address (a link pasted during the
+    session wins), else the one this session made."""
+    in_url = st.query_params.get(LINK_PARAM)
+    if in_url and in_url != st.session_state.get(LINK_KEY):
+        st.session_state[LINK_KEY] = in_url
+    return st.session_state.get(LINK_KEY)
+
+
+def set_link_id(value: str | None) -> None:
+    st.session_state[LINK_KEY] = value
+    if value:
+        st.query_params[LINK_PARAM] = value
+    elif LINK_PARAM in st.query_params:
+        del st.query_params[LINK_PARAM]
 
 
 def show_url_warning() -> None:

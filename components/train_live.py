@@ -9,7 +9,10 @@ import streamlit as st
 import torch
 
 from components.live_chart import live_chart
+from components.state import escape_markdown, notify
+from designer.checkpoints import CheckpointError
 from designer.curves import figure, grad_norm_chart, loss_chart, metric_chart
+from designer.runstore import Link
 from designer.tasks.charlm import sample_text
 from designer.train import History, Runner
 from designer.views import model_view
@@ -52,10 +55,17 @@ def status(runner: Runner, history: History) -> None:
         text += f": you are number {place} in the queue"
     if runner.state in ("finished", "stopped") and history.step:
         text += f": {history.step[-1]:,} steps in {runner.busy_seconds:.1f} s of training"
+    if runner.dropped:
+        names = ", ".join(escape_markdown(name) for name in runner.dropped)
+        st.caption(f"To keep this run, the oldest kept run was dropped: {names}.")
     if runner.state == "diverged":
         st.error(runner.error, icon=icon)
     elif runner.state == "failed":
-        st.error(f"Training failed: {runner.error}", icon=icon)
+        st.error(
+            f"The run ended abnormally: {escape_markdown(runner.error)}. The experiment is "
+            "intact; press Start to train again.",
+            icon=icon,
+        )
     else:
         st.markdown(f"{icon} **{text}**")
     step = history.step[-1] if history.step else 0
@@ -146,3 +156,53 @@ def model_now(runner: Runner) -> None:
             st.session_state["train_sample_text"] = text
         if "train_sample_text" in st.session_state:
             st.code(st.session_state["train_sample_text"], language=None, wrap_lines=True)
+
+
+def _open(link: Link, run_id: str) -> None:
+    try:
+        link.open(run_id)
+    except CheckpointError as err:
+        notify("error", f"That run could not be opened: {err}")
+
+
+def kept_runs(link: Link | None, disabled: bool) -> None:
+    """The finished runs this link keeps on the server: open one, or delete it."""
+    runs = link.runs() if link is not None else []
+    limit = link.store.max_runs if link is not None else None
+    label = f"Runs kept for this link ({len(runs)})"
+    with st.expander(label, icon=":material/history:"):
+        if link is None or not runs:
+            st.caption(
+                "Finished runs are kept on the server for this link: a reload, a second "
+                "tab or the copied link shows them again."
+            )
+            return
+        st.caption(
+            f"The newest {limit} runs are kept, for {link.store.keep_days:g} days after the "
+            "link was last used; older ones are dropped first. Anyone with this link "
+            "sees them."
+        )
+        current = link.index.get("current")
+        for run in reversed(runs):
+            loss = f"{run['val_loss']:.4g}" if run.get("val_loss") is not None else "–"
+            row = st.container(horizontal=True, vertical_alignment="center")
+            mark = "▶ " if run["id"] == current else ""
+            row.markdown(
+                f"{mark}**{escape_markdown(run['name'])}**: {run['state']}, "
+                f"{run['step']:,} steps, validation loss {loss}"
+            )
+            row.button(
+                "Open",
+                key=f"run_open_{run['id']}",
+                on_click=_open,
+                args=(link, run["id"]),
+                disabled=disabled or run["id"] == current,
+            )
+            row.button(
+                "Delete",
+                key=f"run_delete_{run['id']}",
+                icon=":material/delete:",
+                on_click=link.delete,
+                args=(run["id"],),
+                disabled=disabled,
+            )

@@ -1,10 +1,13 @@
-"""The session's training run: a designer.worker.ProcessRunner (training in a
-process of its own) owned by the session, stopped when the session ends, with a
-shared cap on concurrent runs.
+"""The runs of this page's link: the one the pages show (training in a process of its
+own, designer.worker.ProcessRunner), and the finished ones kept on the server
+(designer.runstore), with a shared cap on concurrent runs.
 
 Training never runs in the page script (a click would rerun the script and abandon
 the loop), nor in the app's process (its GIL is the pages'): a child process
-trains, the page polls the history it reports."""
+trains, the page polls the history it reports. A run belongs to the link, not to
+the session: a reload or a second tab opens a new session on the same link and
+sees the same run, still training. When no session shows the link any more, its
+run in progress stops after a short grace period (long enough for a reload)."""
 
 from __future__ import annotations
 
@@ -14,11 +17,13 @@ from typing import Any
 
 import streamlit as st
 
+from components.state import link_id, set_link_id, warn
 from designer import Experiment
+from designer.runstore import Link, RunStore
 from designer.slots import TrainingSlots
+from designer.train import Runner
 from designer.worker import ProcessRunner, warm_up
 
-RUN = "run"  # st.session_state key of the current ProcessRunner
 # How many runs train at once on this server, across all sessions (others queue);
 # the longest run and the largest model one session may start.
 MAX_TRAININGS = int(os.environ.get("DESIGNER_MAX_TRAININGS", max(1, os.cpu_count() or 1)))
@@ -34,15 +39,21 @@ def training_slots() -> TrainingSlots:
     return TrainingSlots(MAX_TRAININGS)
 
 
-def _stop_session_runs(box: dict[str, Any]) -> None:
-    for runner in box["runners"]:
-        runner.stop(wait=None)
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """Every link's runs, for the whole server (on disk under DESIGNER_STORE_DIR)."""
+    return RunStore()
 
 
-@st.cache_resource(scope="session", on_release=_stop_session_runs, show_spinner=False)
+def _release(box: dict[str, Any]) -> None:
+    if box["link"] is not None:
+        run_store().detach(box["link"])
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
 def _session_box() -> dict[str, Any]:
-    """Every runner this session started, so they stop when the session ends."""
-    return {"runners": [], "runs": []}
+    """The link this session shows, so the store knows when nobody shows it."""
+    return {"link": None}
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,54 +65,83 @@ def _warm_up() -> threading.Thread:
     return thread
 
 
-def current_run() -> ProcessRunner | None:
+def current_link(create: bool = False) -> Link | None:
+    """This page's link's runs (made, with a new id in the address, if `create`).
+    An id the server does not know (expired, or from another server) says so once."""
+    box = _session_box()
+    wanted = link_id()
+    link = box["link"]
+    if link is None or link.id != wanted:
+        found = run_store().get(wanted) if wanted else None
+        if wanted and found is None:
+            warn(
+                "The runs of this link are no longer on this server (runs are kept "
+                f"{run_store().keep_days:g} days after their last use); the experiment is "
+                "still here."
+            )
+            set_link_id(None)
+        _show(box, found)
+        link = found
+    if link is None and create:
+        link = run_store().create()
+        set_link_id(link.id)
+        _show(box, link)
+    return link
+
+
+def _show(box: dict[str, Any], link: Link | None) -> None:
+    if box["link"] is not None:
+        run_store().detach(box["link"])
+    box["link"] = link
+    if link is not None:
+        run_store().attach(link)
+
+
+def current_run() -> Runner | None:
+    """The run the pages show: training now, or the latest one kept."""
     _warm_up()
-    return st.session_state.get(RUN)
+    link = current_link()
+    return link.current if link is not None else None
 
 
-def finished_runs() -> list[dict[str, Any]]:
-    """Finished or stopped runs of this session: experiment, history, outcome."""
-    return _session_box()["runs"]
-
-
-def _keep(box: dict[str, Any], runner: ProcessRunner) -> None:
-    """Called by the training thread when a run ends: keep it for comparison."""
-    if runner.trainer.step_count:
-        box["runs"].append(
-            {
-                "experiment": runner.trainer.exp,
-                "history": runner.trainer.history,
-                "state": runner.state,
-                "step": runner.trainer.step_count,
-            }
-        )
+def _name(exp: Experiment, number: int) -> str:
+    layers = exp.model.layers
+    kinds = " + ".join(
+        f"{layer.type.upper()} {getattr(layer, 'hidden_size', '')}".strip() for layer in layers[:3]
+    )
+    more = f" + {len(layers) - 3} more" if len(layers) > 3 else ""
+    return f"Run {number}: {kinds or 'no layers'}{more} on {exp.task.name}"
 
 
 def start_run(exp: Experiment, paused: bool = False) -> ProcessRunner:
-    """A new run of `exp` (stopping the previous one), capped in steps."""
-    discard_run()
-    steps = min(exp.train.steps, MAX_RUN_STEPS)
-    box = _session_box()
+    """A new run of `exp` (stopping the one in progress), capped in steps."""
+    link = current_link(create=True)
+    link.discard()
+    run_id = link.new_run_id()
+    name = _name(exp, len(link.runs()) + 1)
+
+    def keep(finished: ProcessRunner) -> None:
+        finished.dropped = link.keep(finished, run_id, name)
+
     runner = ProcessRunner(
         exp,
-        steps=steps,
-        on_finish=lambda finished: _keep(box, finished),
+        steps=min(exp.train.steps, MAX_RUN_STEPS),
+        on_finish=keep,
         slots=training_slots(),
         nice=TRAINING_NICE,
     )
-    box["runners"] = [r for r in box["runners"] if r.alive] + [runner]
-    st.session_state[RUN] = runner
+    link.start(runner, run_id)
     runner.start(paused=paused)
     return runner
 
 
 def discard_run() -> None:
-    runner = st.session_state.pop(RUN, None)
-    if runner is not None:
-        runner.stop(wait=2.0)
+    link = current_link()
+    if link is not None:
+        link.discard()
 
 
-def run_matches(runner: ProcessRunner, exp: Experiment) -> bool:
+def run_matches(runner: Runner, exp: Experiment) -> bool:
     """Whether the run trains the experiment's current design (model and task)."""
     started = runner.trainer.exp
     return started.model == exp.model and started.task == exp.task

@@ -7,7 +7,7 @@ command line and the tests.
 from designer.model import build_model, summarize
 from designer.spec import Experiment, SpecError
 from designer.tasks import get_task
-from designer.train import BackgroundRunner, Trainer, TrainingDiverged, load_checkpoint
+from designer.train import BackgroundRunner, Trainer, TrainingDiverged
 
 __all__ = [
     "BackgroundRunner",
@@ -17,6 +17,5 @@ __all__ = [
     "TrainingDiverged",
     "build_model",
     "get_task",
-    "load_checkpoint",
     "summarize",
 ]

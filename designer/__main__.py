@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 from designer.model import summarize
 from designer.spec import Experiment, Problem, SpecError
 from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
+from designer.tasks.datafiles import allow_any_path
 
 
 class UsageError(Exception):
@@ -163,20 +163,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
+    from designer import checkpoints
     from designer.probes import probe
-    from designer.train import load_checkpoint
 
     if args.checkpoint:
         try:
-            exp, model, _ = load_checkpoint(args.checkpoint)
-        except (
-            OSError,
-            RuntimeError,
-            KeyError,
-            ValueError,
-            EOFError,
-            pickle.UnpicklingError,
-        ) as err:
+            saved = checkpoints.load(args.checkpoint)
+            exp, model = saved.experiment, saved.model()
+        except checkpoints.CheckpointError as err:
             raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
         if args.spec:
             spec = read_experiment(args.spec)
@@ -320,6 +314,7 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = None
+    allow_any_path(True)  # the user's own machine: a path names the user's own file
     try:
         args = parser.parse_args(argv)
         if args.command == "train" and args.task is not None and args.task not in TASKS:
@@ -337,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        allow_any_path(False)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from designer import checkpoints
+from designer.checkpoints import Checkpoint
 from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
 from designer.slots import TrainingSlots
@@ -291,25 +293,39 @@ class Trainer:
             yield from self.advance(total)
 
     # --- checkpoints ------------------------------------------------------------
-    def checkpoint(self) -> dict[str, Any]:
-        return {
-            "experiment": self.exp.to_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "history": self.history.to_dict(),
-            "step": self.step_count,
-        }
+    def checkpoint(self, run: dict[str, Any] | None = None) -> Checkpoint:
+        """The run so far as a checkpoint (see designer.checkpoints); `run` adds what
+        the app knows of it (name, how it ended)."""
+        return Checkpoint(
+            experiment=self.exp,
+            state_dict=self.model.state_dict(),
+            history=self.history.to_dict(),
+            probes=self.history.snapshot().probes,
+            last_probe=self.last_probe,
+            step=self.step_count,
+            run={
+                "clipped_steps": self.clipped_steps,
+                "train_time": self.train_time,
+                "probe_time": self.probe_time,
+                **(run or {}),
+            },
+        )
 
     def save(self, path: str) -> None:
-        torch.save(self.checkpoint(), path)
+        checkpoints.save(self.checkpoint(), path)
 
-
-def load_checkpoint(path: str) -> tuple[Experiment, nn.Module, History]:
-    """A checkpoint saved by `Trainer.save`: the experiment, its model, its history."""
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    exp = Experiment.from_dict(data["experiment"])
-    model = build_model(exp, get_task(exp))
-    model.load_state_dict(data["state_dict"])
-    return exp, model, History.from_dict(data.get("history", {}))
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, probes: bool = True) -> Trainer:
+        """A trainer where the checkpoint left off: weights, history, probes."""
+        trainer = cls(checkpoint.experiment, model=checkpoint.model(), probes=probes)
+        trainer.history = History.from_dict(checkpoint.history)
+        trainer.history.probes = list(checkpoint.probes)
+        trainer.last_probe = checkpoint.last_probe
+        trainer.step_count = checkpoint.step
+        trainer.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
+        trainer.train_time = float(checkpoint.run.get("train_time", 0.0))
+        trainer.probe_time = float(checkpoint.run.get("probe_time", 0.0))
+        return trainer
 
 
 class Runner:
@@ -332,6 +348,7 @@ class Runner:
         self.state = "idle"
         self.error: str | None = None
         self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
+        self.dropped: list[str] = []  # older runs dropped to keep this one (a bounded store)
         self.model_lock = threading.Lock()  # held while the model's weights change
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -120,6 +121,17 @@ def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> No
         conn.close()
 
 
+def _abnormal_end(exitcode: int) -> str:
+    """Why a training process ended without saying so, in words."""
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the training process ended abnormally (killed by {name})"
+    return f"the training process ended abnormally (exit code {exitcode})"
+
+
 class ProcessRunner(Runner):
     """Start, pause, resume, single step and stop a run in its own process.
 
@@ -138,6 +150,7 @@ class ProcessRunner(Runner):
         mirror = Trainer(exp, probes=False)
         super().__init__(mirror, exp.train.steps if steps is None else steps, on_finish, slots)
         self.nice = nice
+        self.pid: int | None = None  # the training process, once started
         self._paused = False
         self._conn: Any = None
         self._send_lock = threading.Lock()
@@ -210,6 +223,7 @@ class ProcessRunner(Runner):
         )
         self.state = "starting"
         process.start()
+        self.pid = process.pid
         child.close()
         with self._send_lock:
             self._conn = parent
@@ -233,7 +247,7 @@ class ProcessRunner(Runner):
                 process.kill()
             if process.exitcode not in (0, None) and self.state not in ("diverged", "failed"):
                 self.state = "failed"
-                self.error = f"the training process ended with exit code {process.exitcode}"
+                self.error = _abnormal_end(process.exitcode)
 
     def _receive(self, kind: str, payload: Any) -> None:
         trainer = self.trainer

@@ -5,6 +5,11 @@ days (temperature_c, humidity_pct, pressure_hpa), designer/tasks/data/example.cs
 which the parameter `path` also accepts under the short name "example":
 
     {"task": {"name": "csv", "path": "example", "targets": ["temperature_c"]}}
+
+The data comes from one of three places: `data` (the CSV text itself, which then
+travels inside the document and its link), `upload` (the SHA-256 of a file uploaded
+to the server) or `path` (a file; which paths a process may read is decided in
+designer.tasks.datafiles).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import numpy as np
 import torch
 
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
+from designer.tasks.datafiles import readable_path, upload_path
 
-EXAMPLE_CSV = Path(__file__).parent / "data" / "example.csv"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 1_000_000
 
@@ -46,38 +51,60 @@ def rows_needed(seq_len: int) -> int:
     return n
 
 
-def read_table(path: str, data: str) -> Table:
-    """The table from a file `path` or from the CSV text `data` (at most one of them;
-    with neither, the shipped example, so the task works out of the box)."""
-    if path and data:
-        raise TaskDataError("give either 'path' (a CSV file) or 'data' (the CSV text), not both")
-    if not path and not data:
-        path = "example"
+def read_table(path: str = "", data: str = "", upload: str = "") -> Table:
+    """The table from a file `path`, the CSV text `data` or the uploaded file with the
+    SHA-256 `upload` (at most one of them; with none, the shipped example, so the
+    task works out of the box)."""
+    given = [name for name, value in (("path", path), ("data", data), ("upload", upload)) if value]
+    if len(given) > 1:
+        raise TaskDataError(
+            f"give only one of 'path' (a CSV file), 'data' (the CSV text) and 'upload' "
+            f"(an uploaded file), not {' and '.join(given)}"
+        )
     if data:
         if len(data.encode()) > MAX_BYTES:
             raise TaskDataError(f"the CSV data is too large: {_size(len(data.encode()))}")
         return _parse(data, "the CSV data")
-    file = EXAMPLE_CSV if path == "example" else Path(path)
+    if upload:
+        return _read_file(upload_path(upload), "the uploaded CSV file")
+    path = path or "example"
+    file = readable_path(path)
     if not file.is_file():
         raise TaskDataError(f"CSV file not found: {path}")
-    stat = file.stat()
-    if stat.st_size > MAX_BYTES:
-        raise TaskDataError(f"the CSV file {path} is too large: {_size(stat.st_size)}")
-    return _read_file(str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _read_file(file, f"the CSV file {path}")
 
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB"
 
 
+def _read_file(file: Path, source: str) -> Table:
+    """Size-checked before it is read; `source` names it in messages as the user did."""
+    stat = file.stat()
+    if stat.st_size > MAX_BYTES:
+        raise TaskDataError(f"{source} is too large: {_size(stat.st_size)}")
+    return _read_cached(str(file.resolve()), stat.st_mtime_ns, stat.st_size, source)
+
+
 @functools.lru_cache(maxsize=8)
-def _read_file(path: str, mtime_ns: int, size: int) -> Table:
+def _read_cached(path: str, mtime_ns: int, size: int, source: str) -> Table:
     """Cached on (path, modification time, size): an edited file is read again."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TaskDataError(f"the CSV file {path} is not UTF-8 text ({e.reason})") from None
-    return _parse(text, f"the CSV file {path}")
+        raise TaskDataError(f"{source} is not UTF-8 text ({e.reason})") from None
+    return _parse(text, source)
+
+
+def parse_upload(content: bytes) -> Table:
+    """An uploaded file's table, size-checked before it is decoded or parsed."""
+    if len(content) > MAX_BYTES:
+        raise TaskDataError(f"the file is too large: {_size(len(content))}")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TaskDataError(f"the file is not UTF-8 text ({e.reason})") from None
+    return _parse(text, "the file")
 
 
 @functools.lru_cache(maxsize=8)
@@ -166,6 +193,8 @@ class CSVTask(Task):
     PARAMS = (
         Param("path", "", "path of a CSV file (empty or 'example': the shipped example)", "str"),
         Param("data", "", "the CSV text itself (instead of a path)", "str"),
+        Param("upload", "", "SHA-256 of a CSV file uploaded to the server", "str"),
+        Param("upload_name", "", "the uploaded file's name, to show", "str"),
         Param("targets", [], "columns to forecast (empty: all of them)", "strs"),
         Param("seq_len", 50, "rows per training window", "int", 2, MAX_SEQ_LEN),
     )
@@ -175,7 +204,7 @@ class CSVTask(Task):
     higher_is_better = False
 
     def __post_init__(self) -> None:
-        table = read_table(self.params["path"], self.params["data"])
+        table = read_table(self.params["path"], self.params["data"], self.params["upload"])
         self.columns = table.columns
         self.target_columns = tuple(self.params["targets"]) or table.columns
         for name in self.target_columns:

@@ -42,13 +42,23 @@ def app():
         return at
 
     yield open_page
-    for at in apps:  # never leave a training thread behind
-        if "run" in at.session_state:
-            at.session_state["run"].stop(wait=5)
+    for at in apps:  # never leave a training process behind
+        if run_of(at) is not None:
+            run_of(at).stop(wait=5)
+
+
+def run_of(at: AppTest):
+    """The run the page shows (kept for the page's link, on the server)."""
+    from components.training import run_store
+
+    if "link_id" not in at.session_state or not at.session_state["link_id"]:
+        return None
+    link = run_store().get(at.session_state["link_id"])
+    return link.current if link is not None else None
 
 
 def steps(at: AppTest) -> int:
-    return len(at.session_state["run"].history.step)
+    return len(run_of(at).history.step)
 
 
 def live_charts(at: AppTest) -> list[dict]:
@@ -68,7 +78,7 @@ def test_start_pause_resume_step_stop_reset(app):
     assert any("Press **Start**" in i.value for i in at.info)
     at.button(key="train_start").click().run()
     assert not at.exception
-    runner = at.session_state["run"]
+    runner = run_of(at)
     assert wait_until(lambda: steps(at) >= 5)
     at.run()  # the page shows the growing history
     assert any(m.label.startswith("Step") and int(m.value.replace(",", "")) >= 5 for m in at.metric)
@@ -107,14 +117,14 @@ def test_start_pause_resume_step_stop_reset(app):
     assert not live_charts(at) and len(at.get("plotly_chart")) >= 3
 
     at.button(key="train_reset").click().run()
-    assert "run" not in at.session_state
+    assert run_of(at) is None
     assert any("Press **Start**" in i.value for i in at.info)
 
 
 def test_step_without_a_run_starts_one_paused(app):
     at = app()
     at.button(key="train_step").click().run()
-    runner = at.session_state["run"]
+    runner = run_of(at)
     assert wait_until(lambda: len(runner.history.step) == 1)
     time.sleep(0.3)
     assert len(runner.history.step) == 1 and runner.state == "paused"
@@ -123,7 +133,7 @@ def test_step_without_a_run_starts_one_paused(app):
 def test_divergence_is_reported_with_the_step_and_advice(app):
     at = app(DIVERGES)
     at.button(key="train_start").click().run()
-    runner = at.session_state["run"]
+    runner = run_of(at)
     assert wait_until(lambda: not runner.alive)
     at.run()
     assert runner.state == "diverged"
@@ -157,7 +167,7 @@ def test_settings_widgets_change_the_experiment(app):
 def test_changing_the_design_during_a_run_asks_whether_to_discard_it(app):
     at = app()
     at.button(key="train_start").click().run()
-    runner = at.session_state["run"]
+    runner = run_of(at)
     changed = SMALL.with_layers([{"type": "gru", "hidden_size": 4}])
     at.session_state["experiment"] = changed
     at.run()
@@ -168,7 +178,7 @@ def test_changing_the_design_during_a_run_asks_whether_to_discard_it(app):
     at.session_state["experiment"] = changed
     at.run()
     at.button(key="train_discard").click().run()
-    assert "run" not in at.session_state
+    assert run_of(at) is None
     assert wait_until(lambda: not runner.alive)
     assert not at.warning
 
@@ -179,7 +189,7 @@ def test_inspect_shows_an_untrained_probe_then_scrubs_recorded_probes(app):
     assert len(at.get("plotly_chart")) >= 3  # gradient heatmap, lines, states, PCA
     at.switch_page(TRAIN).run()
     at.button(key="train_start").click().run()
-    runner = at.session_state["run"]
+    runner = run_of(at)
     assert wait_until(lambda: len(runner.history.probes) >= 3)
     runner.pause()
     at.switch_page(INSPECT).run()

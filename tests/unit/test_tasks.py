@@ -12,6 +12,7 @@ from torch import nn
 
 import designer.tasks as tasks
 import designer.tasks.csv as csv_module
+import designer.tasks.datafiles as datafiles
 from designer.tasks import IGNORE, MAX_SEQ_LEN, TASKS, TaskDataError, make_task
 from designer.tasks.base import Task
 from designer.tasks.brackets import bracket_tags
@@ -442,13 +443,21 @@ def test_csv_val_windows_come_from_the_last_rows() -> None:
         assert any(torch.equal(row, val[s : s + 10]) for s in range(len(val) - 10))
 
 
+@pytest.fixture
+def any_path():
+    """Paths as the command line reads them: the user's own files."""
+    datafiles.allow_any_path(True)
+    yield
+    datafiles.allow_any_path(False)
+
+
 def test_csv_example_file() -> None:
-    task = make_task("csv", {"path": str(csv_module.EXAMPLE_CSV)})
+    task = make_task("csv", {"path": "example"})
     assert task.columns == ("temperature_c", "humidity_pct", "pressure_hpa")
     assert len(task.splits["train"]) + len(task.splits["val"]) == 400
 
 
-def test_csv_parsing_is_cached(tmp_path) -> None:
+def test_csv_parsing_is_cached(any_path, tmp_path) -> None:
     path = tmp_path / "data.csv"
     path.write_text(csv_text())
     first = csv_module.read_table(str(path), "")
@@ -466,18 +475,18 @@ def csv_error(**params) -> str:
     return str(info.value)
 
 
-def test_csv_takes_one_source_and_defaults_to_the_example(tmp_path) -> None:
-    assert "not both" in csv_error(path="x.csv", data="a\n1\n")
+def test_csv_takes_one_source_and_defaults_to_the_example(any_path, tmp_path) -> None:
+    assert "not path and data" in csv_error(path="x.csv", data="a\n1\n")
     default = make_task("csv")
     assert default.columns == make_task("csv", {"path": "example"}).columns
 
 
-def test_csv_file_not_found(tmp_path) -> None:
+def test_csv_file_not_found(any_path, tmp_path) -> None:
     missing = tmp_path / "nope.csv"
     assert f"not found: {missing}" in csv_error(path=str(missing))
 
 
-def test_csv_too_large(tmp_path, monkeypatch) -> None:
+def test_csv_too_large(any_path, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(csv_module, "MAX_BYTES", 1000)
     path = tmp_path / "big.csv"
     path.write_text(csv_text(rows=200))
@@ -510,7 +519,7 @@ def test_csv_bad_content(text: str, expected: list[str]) -> None:
         assert part in message, message
 
 
-def test_csv_bad_file_names_the_file(tmp_path) -> None:
+def test_csv_bad_file_names_the_file(any_path, tmp_path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("temp,hum\n1,2\n3,oops\n")
     message = csv_error(path=str(path))
@@ -537,3 +546,84 @@ def test_csv_semicolons_and_blank_lines() -> None:
     text = csv_text(rows=100).replace(",", ";").replace("\n", "\n\n", 3)
     task = make_task("csv", {"data": text, "seq_len": 5})
     assert task.columns == ("a", "b") and len(task.splits["train"]) == 80
+
+
+# --- which files a served app may read ------------------------------------------------
+SECRET = "name,value\nroot-secret-line,1\n"
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    """A file outside every allowed place, and a symlink to it from inside the data folder."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text(SECRET)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ok.csv").write_text(csv_text())
+    (data / "link.csv").symlink_to(secret)
+    return secret, data
+
+
+@pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink", "missing", "etc"])
+def test_a_served_app_reads_no_file_outside_its_data_folder(secret_file, monkeypatch, where):
+    secret, data = secret_file
+    monkeypatch.setenv("DESIGNER_DATA_DIR", str(data))
+    path = {
+        "absolute": str(secret),
+        "dotdot": "../secret.csv",
+        "symlink": "link.csv",
+        "missing": str(secret.parent / "nope.csv"),
+        "etc": "/etc/passwd",
+    }[where]
+    message = csv_error(path=path)
+    assert "outside this server's data folder" in message
+    assert "root-secret-line" not in message and "root:" not in message
+    assert "not found" not in message  # a refusal does not say whether the file exists
+
+
+def test_a_served_app_reads_its_data_folder_and_the_example(secret_file, monkeypatch):
+    _, data = secret_file
+    monkeypatch.setenv("DESIGNER_DATA_DIR", str(data))
+    assert make_task("csv", {"path": "ok.csv"}).columns == ("a", "b")
+    assert make_task("csv", {"path": str(data / "ok.csv")}).columns == ("a", "b")
+    assert make_task("csv", {"path": "example"}).columns[0] == "temperature_c"
+    assert "CSV file not found: gone.csv" in csv_error(path="gone.csv")
+
+
+def test_without_a_data_folder_no_path_is_read(secret_file, monkeypatch):
+    monkeypatch.delenv("DESIGNER_DATA_DIR", raising=False)
+    message = csv_error(path=str(secret_file[0]))
+    assert "reads no files by path" in message and "root-secret-line" not in message
+    assert make_task("csv").columns[0] == "temperature_c"  # the example still works
+
+
+def test_an_experiment_naming_a_server_file_is_refused_plainly(monkeypatch):
+    from designer import Experiment, SpecError
+
+    monkeypatch.delenv("DESIGNER_DATA_DIR", raising=False)
+    with pytest.raises(SpecError) as info:
+        Experiment.from_dict({"task": {"name": "csv", "path": "/etc/passwd"}})
+    assert "/etc/passwd" in str(info.value) and "root:" not in str(info.value)
+
+
+def test_uploads_are_kept_by_content_hash(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESIGNER_STORE_DIR", str(tmp_path))
+    content = csv_text().encode()
+    digest = datafiles.save_upload(content)
+    assert digest == datafiles.digest_of(content) and datafiles.save_upload(content) == digest
+    task = make_task("csv", {"upload": digest, "upload_name": "mine.csv"})
+    assert task.columns == ("a", "b")
+    assert "64 hex digits" in csv_error(upload="../../etc/passwd")
+    assert "upload it again" in csv_error(upload="0" * 64)
+    assert "not path and upload" in csv_error(upload=digest, path="example")
+    old = datafiles.uploads_dir() / f"{digest}.csv"
+    os.utime(old, (0, 0))
+    assert datafiles.prune_uploads() == 1 and not old.exists()
+
+
+def test_an_upload_is_size_checked_before_it_is_parsed(monkeypatch):
+    monkeypatch.setattr(csv_module, "MAX_BYTES", 100)
+    with pytest.raises(TaskDataError, match="too large"):
+        csv_module.parse_upload(b"a\n" + b"1\n" * 200)
+    with pytest.raises(TaskDataError, match="not UTF-8"):
+        csv_module.parse_upload(b"a,b\n\xff\xfe,1\n")

@@ -2,13 +2,14 @@
 the background runner, and the classic LSTM-vs-RNN result on the adding problem."""
 
 import math
+import os
 import time
 from functools import partial
 
 import pytest
 import torch
 
-from designer import BackgroundRunner, Experiment, Trainer, TrainingDiverged, load_checkpoint
+from designer import BackgroundRunner, Experiment, Trainer, TrainingDiverged, checkpoints
 from tests import helpers
 
 
@@ -122,15 +123,54 @@ def test_checkpoint_round_trip(tmp_path):
     list(trainer.run(6))
     path = tmp_path / "run.pt"
     trainer.save(str(path))
-    exp, model, history = load_checkpoint(str(path))
-    assert exp == trainer.exp
+    restored = Trainer.from_checkpoint(checkpoints.load(path))
+    assert restored.exp == trainer.exp and restored.step_count == 6
+    history = restored.history
     assert history.loss == trainer.history.loss and history.evals == trainer.history.evals
+    assert [p.step for p in history.probes] == [p.step for p in trainer.history.probes]
+    assert torch.equal(
+        restored.last_probe.layers[0].grad_hidden,
+        trainer.last_probe.layers[0].grad_hidden,
+    )
     x, _ = trainer.task.batch(4, seed=9)
     trainer.model.eval()
-    model.eval()
+    model = restored.model.eval()
     assert torch.equal(model(x), trainer.model(x))
     raw = torch.load(path, weights_only=True)
     assert set(raw) >= {"experiment", "state_dict", "history"}
+
+
+class _RunsCode:
+    """A pickle that would run code when loaded (it must never be)."""
+
+    def __reduce__(self):
+        return (os.system, ("touch ran-code",))
+
+
+def test_checkpoint_loader_refuses_what_is_not_a_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.pt"
+    Trainer(experiment()).save(str(good))
+    cases = {
+        "random.pt": (os.urandom(4096), "not a checkpoint"),
+        "code.pt": (None, "could run code"),
+        "truncated.pt": (good.read_bytes()[:2000], "damaged or truncated"),
+    }
+    torch.save({"experiment": {}, "x": _RunsCode()}, tmp_path / "code.pt")
+    for name, (content, expected) in cases.items():
+        if content is not None:
+            (tmp_path / name).write_bytes(content)
+        with pytest.raises(checkpoints.CheckpointError, match=expected):
+            checkpoints.load(tmp_path / name)
+    assert not (tmp_path / "ran-code").exists()
+    data = torch.load(good, weights_only=True)
+    data["state_dict"]["head.weight"] = torch.zeros(3, 3)
+    torch.save(data, tmp_path / "mismatch.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="do not match"):
+        checkpoints.load(tmp_path / "mismatch.pt").model()
+    monkeypatch.setattr(checkpoints, "MAX_BYTES", 100)
+    with pytest.raises(checkpoints.CheckpointError, match="the limit is"):
+        checkpoints.load(good)
 
 
 def test_cuda_request_falls_back_to_cpu_without_gpu():
