@@ -5,6 +5,7 @@ import streamlit as st
 from components.equations_panel import layer_equations
 from components.layer_settings import layer_settings
 from components.layer_stack import layer_stack
+from components.links import current_link
 from components.sidebar import sidebar
 from components.stack_edit import stack_view
 from components.state import (
@@ -20,7 +21,7 @@ from components.state import (
 )
 from components.summary import model_summary
 from components.task_picker import task_picker, task_preview
-from components.training import current_link
+from components.uploads import ask_for_pending_upload
 from designer import get_task
 from designer.presets import PRESETS, matching_preset
 
@@ -41,6 +42,7 @@ st.caption(
     "in the sidebar load a whole design in one click."
 )
 show_url_warning()
+ask_for_pending_upload()  # a link whose CSV file was uploaded from another browser
 show_notices()
 
 stack_col, side_col = st.columns([11, 9], gap="large")

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from components.links import current_link
 from components.node_details import parse_node_id, show_node_details
 from components.probe_source import current_probe
 from components.state import get_experiment, show_url_warning
-from components.training import current_link
 from designer import get_task
 from designer.figures import graph_figure
 from designer.graph import unroll, visible_steps

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
+from components.links import current_link
 from components.state import get_experiment, set_experiment, show_url_warning
 from components.train_live import curves, kept_runs, model_now, status
 from components.train_settings import train_settings
 from components.training import (
     MAX_RUN_PARAMETERS,
-    current_link,
     current_run,
     discard_run,
     run_matches,

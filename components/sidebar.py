@@ -6,16 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from components.state import (
-    escape_markdown,
     get_experiment,
     notify,
     select_layer,
     set_experiment,
 )
+from components.uploads import uploader
 from designer import Experiment, SpecError
 from designer.presets import PRESETS, matching_preset, preset_experiment
-
-UPLOAD_ROUND = "import_round"  # a new uploader key after each import, so it empties
+from designer.spec import MAX_DOCUMENT_BYTES
 
 
 def load_preset(name: str) -> None:
@@ -43,18 +42,6 @@ def import_document(text: str | bytes, source: str = "the file") -> bool:
     return True
 
 
-def _uploader_key() -> str:
-    return f"import_file_{st.session_state.get(UPLOAD_ROUND, 0)}"
-
-
-def _on_upload() -> None:
-    uploaded = st.session_state.get(_uploader_key())
-    if uploaded is None:
-        return
-    import_document(uploaded.getvalue(), f"'{escape_markdown(uploaded.name)}'")
-    st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
-
-
 def sidebar() -> None:
     exp = get_experiment()
     current = matching_preset(exp)
@@ -73,11 +60,12 @@ def sidebar() -> None:
                 icon=":material/check:" if name == current else None,
             )
         st.markdown("### Import / Export")
-        st.file_uploader(
+        uploader(
             "Import an experiment (JSON)",
-            type=["json"],
-            key=_uploader_key(),
-            on_change=_on_upload,
+            "import_file",
+            ["json"],
+            MAX_DOCUMENT_BYTES,
+            lambda content, name: import_document(content, f"'{name}'"),
             help="A document exported here or written by hand (see the README).",
         )
         st.download_button(

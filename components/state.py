@@ -14,19 +14,20 @@ from typing import Any
 
 import streamlit as st
 
+from components.links import WARNING, owns_upload, sync_link_id, warn
 from components.stack_edit import EditError, History, apply_event
 from designer import Experiment, SpecError
 from designer.presets import default_experiment
+from designer.spec import Problem
 
 PARAM = "x"
-LINK_PARAM = "r"  # the id of the link's runs kept on the server (components.training)
-LINK_KEY = "link_id"
 KEY = "experiment"
 HISTORY = "history"
 SELECTED = "selected_layer"
 LAYER_ERRORS = "layer_errors"
 NOTICES = "notices"
 URL_TOKEN = "url_token"  # the token this session last wrote to the URL
+PENDING = "pending_upload"  # a link's experiment waiting for its uploaded CSV file
 
 
 def get_experiment() -> Experiment:
@@ -39,28 +40,36 @@ def get_experiment() -> Experiment:
         exp = default_experiment()
         if token:
             try:
-                exp = Experiment.from_url(token)
+                exp = _from_link(token)
             except SpecError as err:
                 _warn_link(err, "showing the default experiment instead")
         st.session_state[KEY] = exp
         st.session_state[SELECTED] = 0 if exp.model.layers else None
     elif token and token != st.session_state.get(URL_TOKEN):
         try:
-            set_experiment(Experiment.from_url(token))
+            set_experiment(_from_link(token))
         except SpecError as err:
             _warn_link(err, "the current experiment is kept")
     sync_url(st.session_state[KEY])
     return st.session_state[KEY]
 
 
+def _from_link(token: str) -> Experiment:
+    """The link's experiment. One that trains on a CSV file uploaded from another
+    browser waits for this visitor to bring the same file (the Design page asks)."""
+    exp = Experiment.from_url(token)
+    digest = exp.task.params.get("upload")
+    if digest and not owns_upload(digest):
+        name = exp.task.params.get("upload_name") or ""
+        st.session_state[PENDING] = {"token": token, "digest": digest, "name": name}
+        problem = "it trains on an uploaded CSV file: upload that file on the Design page"
+        raise SpecError([Problem("task.upload", problem)])
+    return exp
+
+
 def _warn_link(err: SpecError, outcome: str) -> None:
     problems = escape_markdown("; ".join(str(p) for p in err.problems))
     warn(f"The link's experiment could not be opened ({problems}); {outcome}.")
-
-
-def warn(message: str) -> None:
-    """A warning about the link, shown once at the top of the next page drawn."""
-    st.session_state["url_warning"] = message
 
 
 def set_experiment(exp: Experiment, record: bool = True) -> None:
@@ -81,31 +90,11 @@ def sync_url(exp: Experiment) -> None:
     st.session_state[URL_TOKEN] = token
     if st.query_params.get(PARAM) != token:
         st.query_params[PARAM] = token
-    link = st.session_state.get(LINK_KEY)
-    if link and st.query_params.get(LINK_PARAM) != link:
-        st.query_params[LINK_PARAM] = link
-
-
-# --- the link's runs on the server -------------------------------------------------------
-def link_id() -> str | None:
-    """The id of this link's runs: the one in the address (a link pasted during the
-    session wins), else the one this session made."""
-    in_url = st.query_params.get(LINK_PARAM)
-    if in_url and in_url != st.session_state.get(LINK_KEY):
-        st.session_state[LINK_KEY] = in_url
-    return st.session_state.get(LINK_KEY)
-
-
-def set_link_id(value: str | None) -> None:
-    st.session_state[LINK_KEY] = value
-    if value:
-        st.query_params[LINK_PARAM] = value
-    elif LINK_PARAM in st.query_params:
-        del st.query_params[LINK_PARAM]
+    sync_link_id()
 
 
 def show_url_warning() -> None:
-    message = st.session_state.pop("url_warning", None)
+    message = st.session_state.pop(WARNING, None)
     if message:
         st.warning(message, icon=":material/link_off:")
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import streamlit as st
 
-from components.state import get_experiment, notify, try_edit
+from components.state import escape_markdown, get_experiment, notify, try_edit
+from components.uploads import csv_uploader
 from designer import Experiment
 from designer.preview import sample_figure
 from designer.tasks import TASKS, Param, Task, get_task
+from designer.tasks.datafiles import data_dir
 
 TASK_KEY = "task_name"
 EMBED_ON = "task_embedding_on"
@@ -101,6 +103,32 @@ def _param_widget(task: Task, param: Param) -> None:
         st.text_input(label, **kwargs)
 
 
+def _shown_params(task: Task) -> list[Param]:
+    """The parameters a visitor edits. An uploaded file's hash and name are set by
+    the uploader, and a file path only where the operator named a data folder (a
+    link must not read the server's files)."""
+    hidden = {"upload", "upload_name"}
+    if data_dir() is None:
+        hidden.add("path")
+    return [p for p in task.PARAMS if p.name not in hidden]
+
+
+def _data_source(task: Task) -> None:
+    """Where the csv task's data comes from, and the uploader for one's own file."""
+    params = task.params
+    if params["upload"]:
+        name = escape_markdown(params["upload_name"] or "an uploaded file")
+        source = f"**{name}**, uploaded (kept on this server; the link names it by its hash)"
+    elif params["data"]:
+        source = "the CSV text below (it travels inside the link)"
+    elif params["path"] and params["path"] != "example":
+        source = f"the file **{escape_markdown(params['path'])}** in the server's data folder"
+    else:
+        source = "the shipped example (400 days of made-up weather)"
+    st.markdown(f"Data: {source}; {len(task.columns)} columns, {task.rows:,} rows.")
+    csv_uploader()
+
+
 def task_picker(exp: Experiment) -> Task:
     """The task section: picker, parameters, input encoding. Returns the task."""
     task = get_task(exp)
@@ -120,8 +148,11 @@ def task_picker(exp: Experiment) -> Task:
         "and the loss; the same stack can be tried on every task.",
     )
     st.caption(task.description)
-    columns = st.columns(min(len(task.PARAMS), 3) or 1)
-    for i, param in enumerate(task.PARAMS):
+    if task.name == "csv":
+        _data_source(task)
+    params = _shown_params(task)
+    columns = st.columns(min(len(params), 3) or 1)
+    for i, param in enumerate(params):
         with columns[i % len(columns)]:
             _param_widget(task, param)
     if task.token_input:

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
 
 import streamlit as st
 
-from components.state import link_id, set_link_id, warn
+from components.links import current_link
 from designer import Experiment
-from designer.runstore import Link, RunStore
 from designer.slots import TrainingSlots
 from designer.train import Runner
 from designer.worker import ProcessRunner, warm_up
@@ -40,61 +38,12 @@ def training_slots() -> TrainingSlots:
 
 
 @st.cache_resource(show_spinner=False)
-def run_store() -> RunStore:
-    """Every link's runs, for the whole server (on disk under DESIGNER_STORE_DIR)."""
-    return RunStore()
-
-
-def _release(box: dict[str, Any]) -> None:
-    if box["link"] is not None:
-        run_store().detach(box["link"])
-
-
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _session_box() -> dict[str, Any]:
-    """The link this session shows, so the store knows when nobody shows it."""
-    return {"link": None}
-
-
-@st.cache_resource(show_spinner=False)
 def _warm_up() -> threading.Thread:
     """Once per server, in the background: ready the process that training runs
     fork from, before anyone presses Start."""
     thread = threading.Thread(target=warm_up, name="designer-warm-up", daemon=True)
     thread.start()
     return thread
-
-
-def current_link(create: bool = False) -> Link | None:
-    """This page's link's runs (made, with a new id in the address, if `create`).
-    An id the server does not know (expired, or from another server) says so once."""
-    box = _session_box()
-    wanted = link_id()
-    link = box["link"]
-    if link is None or link.id != wanted:
-        found = run_store().get(wanted) if wanted else None
-        if wanted and found is None:
-            warn(
-                "The runs of this link are no longer on this server (runs are kept "
-                f"{run_store().keep_days:g} days after their last use); the experiment is "
-                "still here."
-            )
-            set_link_id(None)
-        _show(box, found)
-        link = found
-    if link is None and create:
-        link = run_store().create()
-        set_link_id(link.id)
-        _show(box, link)
-    return link
-
-
-def _show(box: dict[str, Any], link: Link | None) -> None:
-    if box["link"] is not None:
-        run_store().detach(box["link"])
-    box["link"] = link
-    if link is not None:
-        run_store().attach(link)
 
 
 def current_run() -> Runner | None:

@@ -28,7 +28,8 @@ import torch
 import torch._dynamo  # noqa: F401  (see below)
 
 from designer.slots import TrainingSlots
-from designer.spec import Experiment
+from designer.spec import Experiment, SpecError
+from designer.tasks import TaskDataError
 from designer.train import Runner, Trainer, TrainingDiverged
 
 _context: Any = None
@@ -71,7 +72,12 @@ def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> No
         with suppress(OSError):
             os.nice(nice)
     torch.set_num_threads(1)
-    trainer = Trainer(Experiment.from_dict(exp_data))
+    try:
+        trainer = Trainer(Experiment.from_dict(exp_data))
+    except (SpecError, TaskDataError) as err:  # its data went away since it was checked
+        _put(conn, ("state", ("failed", str(err))))
+        conn.close()
+        return
     single = False
     # Training time, as `python -m designer train` counts it: the loop's wall time
     # (probes, evaluations and reporting included), less the time spent paused.

@@ -183,8 +183,8 @@ class CSVTask(Task):
         "standardised (mean 0, standard deviation 1, measured on the training part), so "
         "the loss is in standard deviations squared. The first 80% of the rows are for "
         "training and the last 20% for validation, as in a real forecast. The baseline is "
-        "persistence: the next value equals the current one. An example to try: the path "
-        "'example' (designer/tasks/data/example.csv, 400 days of made-up weather)."
+        "persistence: the next value equals the current one. Without a file of your own "
+        "it trains on the shipped example, 400 days of made-up weather."
     )
     lesson = (
         "Real series mix slow trends, cycles and noise: compare a model's loss with "
@@ -213,6 +213,7 @@ class CSVTask(Task):
                     f"unknown target column '{name}'; the columns are {', '.join(table.columns)}"
                 )
         n, need = len(table.values), rows_needed(self.seq_len)
+        self.rows = n
         if n < need:
             raise TaskDataError(
                 f"the CSV has {n} data rows; seq_len {self.seq_len} needs at least {need} "

@@ -49,7 +49,7 @@ def app():
 
 def run_of(at: AppTest):
     """The run the page shows (kept for the page's link, on the server)."""
-    from components.training import run_store
+    from components.links import run_store
 
     if "link_id" not in at.session_state or not at.session_state["link_id"]:
         return None

@@ -58,7 +58,8 @@ def test_click_a_graph_node_and_see_its_details(page, app_url):
     page.wait_for_app()
     page.get_by_text("Layer 0: lstm, forward, t = 5").wait_for(timeout=20_000)
     page.get_by_text("Gates at this step").first.wait_for()
-    assert page.locator(".katex").count() >= 6  # the LSTM's equations
+    # the LSTM's equations, once KaTeX has drawn them (it renders after the text)
+    page.wait_for_function("document.querySelectorAll('.katex').length >= 6")
     assert page.external_requests == []
 
 

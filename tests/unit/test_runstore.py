@@ -1,0 +1,161 @@
+"""Runs kept on the server per link: what a reload, a shared link and a restarted
+server see; the limits; and the faults a hosted server meets (a training process
+killed from outside, a run whose training raises)."""
+
+import os
+import signal
+import time
+from functools import partial
+
+import pytest
+
+from designer import Experiment, Trainer
+from designer.runstore import RunStore, StoredRun
+from designer.tasks import datafiles
+from designer.worker import ProcessRunner
+from tests import helpers
+
+wait_for = partial(helpers.wait_for, timeout=60.0)
+
+
+def experiment(**train) -> Experiment:
+    return Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 10},
+            "model": {"layers": [{"type": "gru", "hidden_size": 6}]},
+            "train": {"batch_size": 8, "eval_every": 5, "probe_every": 5, **train},
+        }
+    )
+
+
+class Finished:
+    """A run that has ended, as a runner reports it (without a process)."""
+
+    def __init__(self, steps: int = 10, state: str = "finished"):
+        self.trainer = Trainer(experiment())
+        list(self.trainer.run(steps))
+        self.state, self.error, self.total = state, None, steps
+        self.busy_seconds, self.alive = 1.5, False
+        import threading
+
+        self.model_lock = threading.Lock()
+
+    def stop(self, wait=None):
+        pass
+
+
+def test_a_restarted_server_shows_the_kept_runs_and_reports_the_lost_one(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    run = Finished()
+    link.start(run, "AAAAAAAAAAA")
+    assert link.keep(run, "AAAAAAAAAAA", "Run 1") == []
+    link.start(Finished(), "BBBBBBBBBBB")  # training when the server stops
+
+    restarted = RunStore(tmp_path)
+    again = restarted.get(link.id)
+    assert [r["name"] for r in again.runs()] == ["Run 1"]
+    assert "was lost" in again.lost
+    assert again.current is None  # the lost run is not shown as running
+    shown = again.open("AAAAAAAAAAA")
+    assert isinstance(shown, StoredRun) and shown.state == "finished" and not shown.alive
+    assert shown.history.loss == run.trainer.history.loss
+    assert [p.step for p in shown.history.probes] == [0, 5, 10]
+    assert shown.trainer.last_probe.layers[0].grad_hidden.shape[1] == 10
+    assert shown.busy_seconds == 1.5
+    # the lost run is reported once, not again after the next restart
+    assert RunStore(tmp_path).get(link.id).lost is None
+
+
+def test_the_current_run_survives_a_reload(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    run = Finished()
+    link.start(run, "AAAAAAAAAAA")
+    store.attach(link)
+    link.keep(run, "AAAAAAAAAAA", "Run 1")
+    assert store.get(link.id).current is run  # a second session: the same object
+    assert RunStore(tmp_path).get(link.id).current.history.step == run.trainer.history.step
+
+
+def test_runs_kept_are_bounded_oldest_dropped_first(tmp_path):
+    store = RunStore(tmp_path, max_runs=2)
+    link = store.create()
+    runs = [Finished(steps=3) for _ in range(3)]
+    ids = ["AAAAAAAAAA" + c for c in "123"]
+    dropped = [link.keep(run, ids[i], f"Run {i}") for i, run in enumerate(runs)]
+    assert dropped == [[], [], ["Run 0"]]
+    assert [r["name"] for r in link.runs()] == ["Run 1", "Run 2"]
+    assert sorted(p.stem for p in (link.folder / "runs").glob("*.pt")) == ids[1:]
+    link.delete(ids[1])
+    assert [r["name"] for r in link.runs()] == ["Run 2"]
+
+
+def test_unknown_malformed_and_expired_links_are_not_found(tmp_path):
+    store = RunStore(tmp_path, keep_days=1)
+    link = store.create()
+    for bad in ["", "../../etc/passwd", "x" * 22 + "/", "short", link.id[:-1] + "!"]:
+        assert store.get(bad) is None
+    assert store.get("A" * 22) is None  # well formed, never made
+    with pytest.raises(Exception, match="not kept"):
+        link.open("../../../x")
+    index = link.folder / "index.json"
+    index.write_text(index.read_text().replace('"used": ', '"used": 1, "was": '))
+    fresh = RunStore(tmp_path, keep_days=1)  # start-up removes links unused for too long
+    assert fresh.get(link.id) is None and not link.folder.exists()
+
+
+def test_a_link_nobody_shows_stops_its_run_after_the_grace_period(tmp_path):
+    store = RunStore(tmp_path, grace_seconds=30)
+    link = store.create()
+    runner = ProcessRunner(experiment(steps=100_000))
+    link.start(runner, "AAAAAAAAAAA")
+    runner.on_finish = lambda r: link.keep(r, "AAAAAAAAAAA", "Run 1")
+    runner.start()
+    later = []
+    try:
+        store.attach(link)
+        assert wait_for(lambda: len(runner.history.step) > 3)
+        store.detach(link, later=lambda delay, action: later.append(action))  # a reload...
+        store.attach(link)  # ...opens a new session before the grace period ends
+        later.pop()()
+        time.sleep(0.5)
+        assert runner.alive  # still training
+        store.detach(link, later=lambda delay, action: later.append(action))  # tab closed
+        later.pop()()
+        assert wait_for(lambda: not runner.alive)
+    finally:
+        runner.stop()
+    assert runner.state == "stopped" and [r["state"] for r in link.runs()] == ["stopped"]
+
+
+def test_a_training_process_killed_from_outside_ends_the_run_plainly(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    runner = ProcessRunner(experiment(steps=100_000))
+    runner.on_finish = lambda r: link.keep(r, "AAAAAAAAAAA", "Run 1")
+    link.start(runner, "AAAAAAAAAAA")
+    runner.start()
+    try:
+        assert wait_for(lambda: len(runner.history.step) > 3)
+        os.kill(runner.pid, signal.SIGKILL)
+        assert wait_for(lambda: not runner.alive)
+    finally:
+        runner.stop()
+    assert runner.state == "failed" and "killed by SIGKILL" in runner.error
+    assert link.runs()[0]["state"] == "failed"  # kept, with what it had learnt
+    again = ProcessRunner(experiment(steps=5))  # training works again
+    again.start()
+    assert wait_for(lambda: not again.alive) and again.state == "finished"
+
+
+def test_a_run_whose_training_raises_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESIGNER_STORE_DIR", str(tmp_path))
+    content = "a,b\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(200))
+    digest = datafiles.save_upload(content.encode())
+    exp = Experiment.from_dict({"task": {"name": "csv", "upload": digest, "seq_len": 10}})
+    runner = ProcessRunner(exp)
+    datafiles.upload_path(digest).unlink()  # gone before the training process reads it
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "failed" and "upload it again" in runner.error
