@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from designer.runstore import Link, RunStore
+from designer.tasks.datafiles import prune_uploads
 
 LINK_PARAM = "r"
 LINK_KEY = "link_id"
@@ -23,7 +24,9 @@ WARNING = "url_warning"  # a warning about the link, shown once at the top of a 
 
 @st.cache_resource(show_spinner=False)
 def run_store() -> RunStore:
-    """Every link's runs, for the whole server (on disk under DESIGNER_STORE_DIR)."""
+    """Every link's runs, for the whole server (on disk under DESIGNER_STORE_DIR).
+    Made once per server start, which also removes runs and uploads past their age."""
+    prune_uploads()
     return RunStore()
 
 

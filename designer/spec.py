@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from designer.tasks.base import shown
+
 SCHEMA_VERSION = 1
 MAX_LAYERS = 16
 MAX_WIDTH = 1024
@@ -169,10 +171,17 @@ class Experiment(_Strict):
             )
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            where = f" (line {err.lineno}, column {err.colno})" if hasattr(err, "lineno") else ""
-            reason = err.msg if hasattr(err, "msg") else str(err)
-            raise SpecError([Problem("", f"not valid JSON{where}: {reason}")]) from None
+        except json.JSONDecodeError as err:
+            where = f" (line {err.lineno}, column {err.colno})"
+            raise SpecError([Problem("", f"not valid JSON{where}: {err.msg}")]) from None
+        except UnicodeDecodeError as err:
+            raise SpecError([Problem("", f"not valid JSON: {err}")]) from None
+        except RecursionError:
+            raise SpecError([Problem("", "not valid JSON: it is nested too deeply")]) from None
+        except ValueError:  # an integer of over 4,300 digits, which Python refuses to read
+            raise SpecError(
+                [Problem("", "not valid JSON: it holds a number too long to read")]
+            ) from None
         return cls.from_dict(data)
 
     def to_dict(self, compact: bool = False) -> dict[str, Any]:
@@ -232,8 +241,8 @@ class Problem:
 
     def __init__(self, path: str, message: str, label: str | None = None):
         self.path = path
-        self.message = message
-        self.label = path if label is None else label
+        self.message = _printable(message)
+        self.label = _printable(path if label is None else label, limit=100)
 
     def __str__(self) -> str:
         return f"{self.label}: {self.message}" if self.label else self.message
@@ -251,6 +260,13 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "layer": self.layer, "message": self.message}
+
+
+def _printable(text: str, limit: int = 500) -> str:
+    """A message that any page can show: a document's text may hold lone surrogates
+    (JSON's "\\ud800"), which cannot be encoded, and keys of any length."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class SpecError(ValueError):
@@ -287,6 +303,7 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str, type[BaseModel] 
         layers = data.get("model", {}).get("layers") if isinstance(data, dict) else None
         layer = layers[index] if isinstance(layers, list) and index < len(layers) else None
         kind = layer.get("type") if isinstance(layer, dict) else None
+        kind = kind[:20] if isinstance(kind, str) else None  # the visitor's own text
         path = f"model.layers[{index}]" + "".join(f".{k}" for k in rest)
         label = f"layer {index}" + (f" ({kind})" if kind else "")
         label += "".join(f" {k}" for k in rest)
@@ -322,25 +339,30 @@ def _explain(err: ValidationError, data: Any) -> list[Problem]:
         got = e.get("input")
         if kind == "union_tag_invalid":
             got_type = got.get("type") if isinstance(got, dict) else got
-            hint = difflib.get_close_matches(str(got_type), LAYER_TYPES, n=1)
+            typed = got_type if isinstance(got_type, str) else ""
+            hint = difflib.get_close_matches(typed, LAYER_TYPES, n=1)
             extra = f" (did you mean '{hint[0]}'?)" if hint else ""
             message = (
-                f"unknown layer type '{got_type}'{extra}; the types are {', '.join(LAYER_TYPES)}"
+                f"unknown layer type {shown(got_type)}{extra}; "
+                f"the types are {', '.join(LAYER_TYPES)}"
             )
         elif kind == "union_tag_not_found":
             message = f"a layer needs a 'type', one of {', '.join(LAYER_TYPES)}"
         elif kind == "too_long" and loc[-1] == "layers":
             message = f"at most {MAX_LAYERS} layers are allowed (the layer limit), got {len(got)}"
         elif kind == "less_than_equal" and loc[-1] in ("hidden_size", "out_features"):
-            message = f"must be at most {MAX_WIDTH} (the width limit), got {got!r}"
+            message = f"must be at most {MAX_WIDTH} (the width limit), got {shown(got)}"
         elif kind == "less_than_equal" and loc[-1] == "batch_size":
-            message = f"must be at most {MAX_BATCH} (the batch size limit), got {got!r}"
+            message = f"must be at most {MAX_BATCH} (the batch size limit), got {shown(got)}"
         elif kind == "less_than_equal" and loc[-1] == "steps":
-            message = f"must be at most {MAX_STEPS:,} (the step limit), got {got!r}"
+            message = f"must be at most {MAX_STEPS:,} (the step limit), got {shown(got)}"
         elif kind == "missing":
             message = "is required"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            # pydantic's words name the class ("or instance of ModelSpec")
+            message = f"must be a JSON object, got {shown(got)}"
         else:
-            message = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {got!r}"
+            message = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {shown(got)}"
         problems.append(Problem(path, message, label))
     return problems
 

@@ -6,7 +6,7 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 from designer.tasks.adding import AddingTask
-from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError
+from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.brackets import BracketsTask
 from designer.tasks.charlm import CharLMTask
 from designer.tasks.copy import CopyTask
@@ -52,7 +52,7 @@ def check_task_params(name: str, params: dict[str, Any]) -> list[tuple[str, str]
     if name not in TASKS:
         hint = difflib.get_close_matches(name, TASKS, n=1)
         extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return [("name", f"unknown task '{name}'{extra}; the tasks are {', '.join(TASKS)}")]
+        return [("name", f"unknown task {shown(name)}{extra}; the tasks are {', '.join(TASKS)}")]
     declared = {p.name: p for p in TASKS[name].PARAMS}
     problems = []
     for key, value in params.items():

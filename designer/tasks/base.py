@@ -39,42 +39,63 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] | None = None
+    max_items: int | None = None  # "floats" and "strs": the longest list allowed
 
     def check(self, value: Any) -> str | None:
         """Return a plain sentence saying what is wrong with `value`, or None."""
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
-                return f"must be a whole number, got {value!r}"
+                return f"must be a whole number, got {shown(value)}"
         elif self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return f"must be a number, got {value!r}"
-            if not math.isfinite(value):
-                return f"must be a finite number, got {value!r}"
+                return f"must be a number, got {shown(value)}"
+            if isinstance(value, float) and not math.isfinite(value):
+                return f"must be a finite number, got {shown(value)}"
         elif self.kind == "bool":
             if not isinstance(value, bool):
-                return f"must be true or false, got {value!r}"
+                return f"must be true or false, got {shown(value)}"
         elif self.kind == "str":
             if not isinstance(value, str):
-                return f"must be text, got {value!r}"
+                return f"must be text, got {shown(value)}"
         elif self.kind == "floats":
             if not isinstance(value, list) or not value:
-                return f"must be a non-empty list of numbers, got {value!r}"
+                return f"must be a non-empty list of numbers, got {shown(value)}"
             if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
-                return f"must be a list of numbers, got {value!r}"
-        elif self.kind == "strs" and (
-            not isinstance(value, list) or any(not isinstance(v, str) for v in value)
-        ):
-            return f"must be a list of names, got {value!r}"
+                return f"must be a list of numbers, got {shown(value)}"
+            if any(isinstance(v, float) and not math.isfinite(v) for v in value):
+                return f"must be a list of finite numbers, got {shown(value)}"
+        elif self.kind == "strs":
+            if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+                return f"must be a list of names, got {shown(value)}"
+            seen: set[str] = set()
+            for v in value:
+                if v in seen:
+                    return f"names {shown(v)} twice"
+                seen.add(v)
+        if self.kind in ("floats", "strs") and self.max_items and len(value) > self.max_items:
+            return f"must have at most {self.max_items} items, got {len(value)}"
         if self.choices is not None and value not in self.choices:
-            return f"must be one of {', '.join(map(str, self.choices))}, got {value!r}"
+            return f"must be one of {', '.join(map(str, self.choices))}, got {shown(value)}"
         values = value if self.kind == "floats" else [value]
         if self.kind in ("int", "float", "floats"):
             for v in values:
                 if self.min is not None and v < self.min:
-                    return f"must be at least {self.min:g}, got {v!r}"
+                    return f"must be at least {self.min:g}, got {shown(v)}"
                 if self.max is not None and v > self.max:
-                    return f"must be at most {self.max:g}, got {v!r}"
+                    return f"must be at most {self.max:g}, got {shown(v)}"
         return None
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """`value` quoted for a message: its repr, cut to about `limit` characters.
+
+    A visitor's document may hold a megabyte of text where a number belongs, or an
+    integer of a million digits (whose repr Python refuses to build)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # over 4,300 digits; nesting too deep to print
+        return "a value too large to show"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TaskDataError(ValueError):

@@ -20,16 +20,17 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
+from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.datafiles import readable_path, upload_path
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 1_000_000
+csv.field_size_limit(MAX_BYTES)  # one long cell is refused as a bad number, not a crash
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,12 @@ def read_table(path: str = "", data: str = "", upload: str = "") -> Table:
             f"(an uploaded file), not {' and '.join(given)}"
         )
     if data:
-        if len(data.encode()) > MAX_BYTES:
-            raise TaskDataError(f"the CSV data is too large: {_size(len(data.encode()))}")
+        try:
+            size = len(data.encode())
+        except UnicodeEncodeError:  # a lone surrogate, which JSON's "\ud800" can carry
+            raise TaskDataError("the CSV data holds characters that are not valid text") from None
+        if size > MAX_BYTES:
+            raise TaskDataError(f"the CSV data is too large: {_size(size)}")
         return _parse(data, "the CSV data")
     if upload:
         return _read_file(upload_path(upload), "the uploaded CSV file")
@@ -111,13 +116,21 @@ def parse_upload(content: bytes) -> Table:
 def _parse(text: str, source: str) -> Table:
     """Parse CSV text with a header row into a float table; every problem raises
     TaskDataError naming the column and the line (the header is line 1)."""
+    # One kind of line end (old Mac files end lines with a bare CR), and the delimiter
+    # guessed from the first lines that hold anything (blank lines confuse the guess).
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    sample = "\n".join(line for line in text[:8192].split("\n") if line.strip())[:4096]
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:4096], delimiters=",;\t"
-        )
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect)
+    try:
+        return _read_rows(csv.reader(io.StringIO(text), dialect), source)
+    except csv.Error as err:
+        raise TaskDataError(f"{source} cannot be read as CSV ({err})") from None
+
+
+def _read_rows(reader: Any, source: str) -> Table:
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
     if header is None:
         raise TaskDataError(f"{source} is empty")
@@ -152,12 +165,13 @@ def _parse(text: str, source: str) -> Table:
                 value = float(cell) if cell else math.nan
             except ValueError:
                 raise TaskDataError(
-                    f"column '{name}' has a non-numeric value on line {line} of {source}: {cell!r}"
+                    f"column {shown(name)} has a non-numeric value on line {line} of "
+                    f"{source}: {shown(cell)}"
                 ) from None
             if not math.isfinite(value):
-                shown = f" ({cell!r})" if cell else ""
+                what = f" ({shown(cell)})" if cell else ""
                 raise TaskDataError(
-                    f"column '{name}' has a missing value{shown} on line {line} of {source}"
+                    f"column {shown(name)} has a missing value{what} on line {line} of {source}"
                 )
             values.append(value)
         rows.append(values)
@@ -221,8 +235,15 @@ class CSVTask(Task):
                 f"and the last 20% for validation)"
             )
         cut = train_rows(n)
-        self.mean = table.values[:cut].mean(0)  # (C,) in the file's units
-        self.std = table.values[:cut].std(0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean = table.values[:cut].mean(0)  # (C,) in the file's units
+            self.std = table.values[:cut].std(0)
+        for name, mean, std in zip(self.columns, self.mean, self.std, strict=True):
+            if not (math.isfinite(mean) and math.isfinite(std)):
+                raise TaskDataError(
+                    f"column {shown(name)} holds values too large to standardise "
+                    "(near the largest number a computer holds)"
+                )
         self.std[self.std < 1e-12] = 1.0  # a constant column stays constant
         values = torch.from_numpy((table.values - self.mean) / self.std).float()  # (n,C)
         self.splits = {"train": values[:cut], "val": values[cut:]}

@@ -10,6 +10,8 @@ import torch
 
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
+MAX_WAVES = 16  # a batch holds (batch, waves, seq_len) values: keep it bounded
+
 
 @dataclass
 class SineTask(Task):
@@ -31,7 +33,15 @@ class SineTask(Task):
     PARAMS = (
         Param("seq_len", 50, "time steps per sequence", "int", 2, MAX_SEQ_LEN),
         Param("noise", 0.05, "standard deviation of the added noise", "float", 0.0, 1.0),
-        Param("frequencies", [0.05, 0.11], "cycles per step of each wave", "floats", 0.001, 0.5),
+        Param(
+            "frequencies",
+            [0.05, 0.11],
+            "cycles per step of each wave",
+            "floats",
+            0.001,
+            0.5,
+            max_items=MAX_WAVES,
+        ),
     )
     kind = "regression"
     per_step = True

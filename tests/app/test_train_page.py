@@ -1,6 +1,8 @@
 """The Train and Inspect pages through AppTest. Every test stops its training thread."""
 
 import json
+import os
+import signal
 import time
 from functools import partial
 from pathlib import Path
@@ -204,3 +206,20 @@ def test_inspect_shows_an_untrained_probe_then_scrubs_recorded_probes(app):
     assert not at.exception
     specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
     assert "Spectral radius" in specs and "Parameter gradient norm" in specs
+
+
+def test_a_training_process_killed_from_outside_leaves_the_page_usable(app):
+    at = app()
+    at.button(key="train_start").click().run()
+    runner = run_of(at)
+    assert wait_until(lambda: steps(at) >= 3)
+    os.kill(runner.pid, signal.SIGKILL)
+    assert wait_until(lambda: not runner.alive)
+    at.run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "ended abnormally" in error and "SIGKILL" in error and "press Start" in error
+    assert not at.button(key="train_start").disabled
+    assert at.session_state["experiment"] == SMALL  # the experiment is intact
+    at.button(key="train_start").click().run()  # and training works again
+    assert wait_until(lambda: run_of(at) is not runner and steps(at) >= 1)

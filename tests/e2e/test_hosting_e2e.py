@@ -150,10 +150,28 @@ def test_a_reload_keeps_the_run_and_another_browser_does_not_see_it(page, browse
 
     stranger = browser.new_context().new_page()
     stranger.goto(f"{app_url}/train?x={exp.to_url()}")
-    stranger.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    stranger.wait_for_selector(READY)
     stranger.get_by_text("Press Start").first.wait_for()
     assert stranger.locator('[data-testid="stMetric"]').count() == 0
     stranger.context.close()
+
+
+def test_a_reload_during_training_follows_the_run_still_training(page, app_url):
+    exp = Experiment.from_dict({**SMALL, "train": {**SMALL["train"], "steps": 20_000}})
+    page.goto(f"{app_url}/train?x={exp.to_url()}")
+    page.wait_for_app()
+    page.locator(".st-key-train_start button").click()
+    page.get_by_text("Training", exact=True).wait_for(timeout=30_000)
+    page.reload()
+    page.wait_for_app()
+    page.get_by_text("Training", exact=True).wait_for(timeout=30_000)
+    first = step_metric(page)
+    deadline = time.monotonic() + 30
+    while step_metric(page) <= first and time.monotonic() < deadline:
+        page.wait_for_timeout(500)  # the page polls the run by itself
+    assert step_metric(page) > first
+    page.locator(".st-key-train_stop button").click()
+    page.get_by_text("Stopped").first.wait_for(timeout=30_000)
 
 
 def server_pid(url: str) -> int:
