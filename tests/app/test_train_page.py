@@ -223,3 +223,15 @@ def test_a_training_process_killed_from_outside_leaves_the_page_usable(app):
     assert at.session_state["experiment"] == SMALL  # the experiment is intact
     at.button(key="train_start").click().run()  # and training works again
     assert wait_until(lambda: run_of(at) is not runner and steps(at) >= 1)
+
+
+def test_a_link_whose_runs_are_gone_says_so_and_keeps_the_experiment(app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["x"] = SMALL.to_url()
+    at.query_params["r"] = "A" * 22  # well formed, but no such runs on this server
+    at.run()  # the Design page, where the link is opened
+    assert not at.exception
+    assert any("no longer on this server" in w.value for w in at.warning)
+    at.switch_page(TRAIN).run()
+    assert at.session_state["experiment"] == SMALL and run_of(at) is None
+    assert "r" not in at.query_params
