@@ -1,8 +1,16 @@
-"""Deep RNN Designer: page configuration and navigation, nothing else."""
+"""Deep RNN Designer: the process's start-up settings, page configuration and
+navigation, nothing else."""
 
+import os
 from pathlib import Path
 
-import streamlit as st
+# The app serves many sessions from one process, and every page run is a thread that
+# may call torch: OpenMP thread teams would multiply (and spin while idle) with each
+# of them. So torch gets one thread per caller, set before any page imports torch.
+for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(name, "1")
+
+import streamlit as st  # noqa: E402  (after the thread settings, as torch reads them)
 
 # A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
 ICON = str(Path(__file__).parent / "components" / "icon.png")

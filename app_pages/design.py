@@ -26,7 +26,7 @@ from designer import get_task
 from designer.presets import PRESETS, matching_preset
 
 exp = get_experiment()
-task = get_task(exp)
+task = get_task(exp.task)
 current_link()  # the link's runs and uploads, if it has any
 sidebar()
 

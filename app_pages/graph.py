@@ -7,7 +7,7 @@ from components.node_details import parse_node_id, show_node_details
 from components.probe_source import current_probe
 from components.state import get_experiment, show_url_warning
 from designer import get_task
-from designer.figures import graph_figure
+from designer.figures.graph import graph_figure
 from designer.graph import unroll, visible_steps
 
 NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
@@ -15,7 +15,7 @@ NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
 exp = get_experiment()
 current_link()  # the link's runs (their probes colour the graph)
 show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
-task = get_task(exp)
+task = get_task(exp.task)
 T = task.seq_len
 
 st.title("Unrolled graph")

@@ -6,7 +6,7 @@ from components.probe_source import current_probe
 from components.state import get_experiment, show_url_warning
 from components.training import current_run, run_matches
 from designer import get_task
-from designer.heatmaps import (
+from designer.figures.probes import (
     gradient_heatmap,
     gradient_lines,
     param_grad_figure,
@@ -16,7 +16,7 @@ from designer.heatmaps import (
 )
 
 exp = get_experiment()
-task = get_task(exp)
+task = get_task(exp.task)
 runner = current_run()
 show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.links import current_link
-from components.state import get_experiment, set_experiment, show_url_warning
+from components.state import get_experiment, set_experiment, show_notices, show_url_warning
 from components.train_live import curves, kept_runs, model_now, status
 from components.train_settings import train_settings
 from components.training import (
@@ -14,14 +14,15 @@ from components.training import (
     start_run,
 )
 from designer import get_task, summarize
-from designer.preview import sample_figure
+from designer.figures.tasks import sample_figure
 
 POLL_SECONDS = 2.0  # how often a training page redraws itself
 
 exp = get_experiment()
-task = get_task(exp)
+task = get_task(exp.task)
 runner = current_run()
 show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
+show_notices()  # a refused setting, say
 total = summarize(exp, task).total
 
 st.title("Train")
@@ -38,7 +39,7 @@ if runner is not None and not run_matches(runner, exp):
     c2.button(
         "Back to the run's design",
         key="train_restore",
-        on_click=lambda: set_experiment(runner.trainer.exp),
+        on_click=lambda: set_experiment(runner.record.exp),
     )
 
 active = runner is not None and runner.alive

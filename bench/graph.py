@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from designer.figures import graph_figure
+from designer.figures.graph import graph_figure
 from designer.graph import unroll, visible_steps
 from designer.spec import Experiment
 from designer.tasks import get_task
@@ -26,7 +26,7 @@ def largest_experiment() -> Experiment:
 
 def graph_figure_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
     exp = largest_experiment()
-    task = get_task(exp)
+    task = get_task(exp.task)
     times, size = [], 0
     for _ in range(2 if quick else 7):
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Both loops train the same LSTM sizes on the same batches (the adding task, drawn
 the same way), with Adam and gradient clipping, on one thread, as the app's
-background runner does. They run interleaved, a block of steps each in turn, so
+training processes do. They run interleaved, a block of steps each in turn, so
 that drifting machine load hits both alike; we report medians over blocks.
 """
 

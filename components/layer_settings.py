@@ -13,15 +13,17 @@ import streamlit as st
 from components.stack_edit import HINTS, TITLES
 from components.state import try_edit
 from designer import Experiment
+from designer.spec import MAX_WIDTH, RECURRENT_TYPES, LinearLayer, RNNLayer, field_choices
 
 PREFIX = "layer_"
-INITS = ["default", "orthogonal", "xavier", "identity"]
+INITS = field_choices(RNNLayer, "init")
 INIT_HELP = (
     "How the weights start. default: PyTorch's uniform init; orthogonal: each recurrent "
     "gate matrix orthogonal (keeps signal norms); xavier: Glorot uniform; identity: the "
     "recurrent matrix starts as I (Le et al. 2015, for ReLU RNNs)."
 )
-ACTIVATIONS = ["none", "relu", "tanh", "sigmoid", "gelu"]
+ACTIVATIONS = field_choices(LinearLayer, "activation")
+NONLINEARITIES = field_choices(RNNLayer, "nonlinearity")
 
 
 def key(name: str) -> str:
@@ -55,7 +57,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
     t = layer.type
     st.markdown(f"#### Layer {index} · {TITLES[t]}")
     st.caption(HINTS[t][0].upper() + HINTS[t][1:] + ".")
-    recurrent = t in ("rnn", "lstm", "gru")
+    recurrent = t in RECURRENT_TYPES
     if recurrent or t == "linear":
         name = "hidden_size" if recurrent else "out_features"
         left, right = st.columns(2)
@@ -67,7 +69,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
                 index,
                 getattr(layer, name),
                 min_value=1,
-                max_value=1024,
+                max_value=MAX_WIDTH,
                 step=8,
                 help="Units in this layer (per direction)."
                 if recurrent
@@ -127,7 +129,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
                     "nonlinearity",
                     index,
                     layer.nonlinearity,
-                    options=["tanh", "relu"],
+                    options=NONLINEARITIES,
                     horizontal=True,
                 )
             elif t == "lstm":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.training import current_run
+from components.training import current_run, run_matches
 from designer import Experiment, build_model, get_task
 from designer.probes import ProbeResult, probe
 
@@ -14,7 +14,7 @@ from designer.probes import ProbeResult, probe
 def _initial_probe(token: str) -> ProbeResult:
     """A probe of the freshly initialised model; the same for everyone with this link."""
     exp = Experiment.from_url(token)
-    task = get_task(exp)
+    task = get_task(exp.task)
     return probe(build_model(exp, task), task, seed=exp.train.seed)
 
 
@@ -22,9 +22,8 @@ def current_probe(exp: Experiment) -> tuple[ProbeResult, str]:
     """(probe, where it comes from, in words)."""
     run = current_run()
     if run is not None:
-        trainer = run.trainer
-        last = trainer.last_probe
-        same = trainer.exp.model == exp.model and trainer.exp.task == exp.task
+        last = run.record.last_probe
+        same = run_matches(run, exp)
         if last is not None and same:
             return last, f"from training, step {last.step}"
     with st.spinner("Probing the untrained model step by step…"):

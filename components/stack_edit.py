@@ -12,12 +12,11 @@ Events (each a dict with one key):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from designer.model import output_width, summarize
 from designer.spec import LAYER_TYPES, MAX_LAYERS, MAX_WIDTH, RECURRENT_TYPES
+from designer.summary import summarize
 
 # The widths a drag snaps to: powers of two and the halves between them.
 SNAP_WIDTHS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
@@ -66,23 +65,6 @@ def width_field(layer: dict[str, Any]) -> str | None:
     if layer.get("type") == "linear":
         return "out_features"
     return None
-
-
-def snap_width(width: float) -> int:
-    """The snap value nearest to `width` on a log scale (1..MAX_WIDTH)."""
-    width = min(max(float(width), 1.0), float(MAX_WIDTH))
-    return min(SNAP_WIDTHS, key=lambda s: abs(math.log(s) - math.log(width)))
-
-
-def step_width(width: int, steps: int) -> int:
-    """`steps` snap values wider (or narrower, if negative) than `width`."""
-    wider = [s for s in SNAP_WIDTHS if s > width]
-    narrower = [s for s in SNAP_WIDTHS if s < width]
-    if steps > 0:
-        return wider[min(steps, len(wider)) - 1] if wider else width
-    if steps < 0:
-        return narrower[-min(-steps, len(narrower))] if narrower else width
-    return width
 
 
 def _index(value: Any, size: int, what: str) -> int:
@@ -143,7 +125,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class History(Generic[T]):
+class UndoStack(Generic[T]):
     """Undo and redo stacks of whole documents (the newest last)."""
 
     undo_stack: list[T] = field(default_factory=list)
@@ -209,19 +191,17 @@ def stack_view(exp: Any, task: Any, errors: dict[int, str] | None = None) -> dic
 
     errors = errors or {}
     summary = summarize(exp, task)
-    first, *middle, head = summary.rows
+    first, head = summary.rows[0], summary.rows[-1]
     layers = []
-    width = (exp.model.embedding_dim if task.token_input else None) or task.input_size
-    for row, layer in zip(middle, exp.model.layers, strict=True):
+    for row, layer in zip(summary.layers, exp.model.layers, strict=True):
         own = width_field({"type": layer.type})
-        out = output_width(layer, width)
         layers.append(
             {
                 "type": layer.type,
                 "title": TITLES[layer.type],
                 "width": getattr(layer, own) if own else None,
-                "in_width": width,
-                "out_width": out,
+                "in_width": row.in_width,
+                "out_width": row.width,
                 "flags": _flags(layer, task.per_step),
                 "shape": row.output_shape,
                 "params": row.parameters,
@@ -230,7 +210,6 @@ def stack_view(exp: Any, task: Any, errors: dict[int, str] | None = None) -> dic
                 "error": errors.get(row.index),
             }
         )
-        width = out
     if task.token_input:
         encoding = "embedding" if exp.model.embedding_dim else "one-hot"
         detail = f"{task.vocab_size} tokens, {encoding}"

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from components.links import WARNING, owns_upload, sync_link_id, warn
-from components.stack_edit import EditError, History, apply_event
+from components.stack_edit import EditError, UndoStack, apply_event
 from designer import Experiment, SpecError
 from designer.presets import default_experiment
 from designer.spec import Problem
@@ -100,9 +100,9 @@ def show_url_warning() -> None:
 
 
 # --- undo / redo -----------------------------------------------------------------------
-def history() -> History[Experiment]:
+def history() -> UndoStack[Experiment]:
     if HISTORY not in st.session_state:
-        st.session_state[HISTORY] = History()
+        st.session_state[HISTORY] = UndoStack()
     return st.session_state[HISTORY]
 
 

@@ -1,5 +1,5 @@
 """The model summary: one row per layer (output shape, parameters) and the totals,
-exactly as designer.model.summarize counts them."""
+exactly as designer.summary.summarize counts them."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ import streamlit as st
 from components.state import escape_markdown, get_experiment, notify, try_edit
 from components.uploads import csv_uploader
 from designer import Experiment
-from designer.preview import sample_figure
+from designer.figures.tasks import sample_figure
+from designer.spec import MAX_WIDTH
 from designer.tasks import TASKS, Param, Task, get_task
 from designer.tasks.datafiles import data_dir
 
@@ -131,7 +132,7 @@ def _data_source(task: Task) -> None:
 
 def task_picker(exp: Experiment) -> Task:
     """The task section: picker, parameters, input encoding. Returns the task."""
-    task = get_task(exp)
+    task = get_task(exp.task)
     st.session_state[TASK_KEY] = exp.task.name
     for param in task.PARAMS:
         st.session_state[param_key(task.name, param.name)] = _to_widget(
@@ -170,7 +171,7 @@ def task_picker(exp: Experiment) -> Task:
             st.number_input(
                 "embedding width",
                 min_value=1,
-                max_value=1024,
+                max_value=MAX_WIDTH,
                 step=1,
                 key=EMBED_DIM,
                 on_change=_change_embedding,

@@ -4,6 +4,8 @@ Drawn from a snapshot of the run's history; the page polls it while it trains.""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 import torch
@@ -11,11 +13,12 @@ import torch
 from components.live_chart import live_chart
 from components.state import escape_markdown, notify
 from designer.checkpoints import CheckpointError
-from designer.curves import figure, grad_norm_chart, loss_chart, metric_chart
+from designer.figures.curves import figure, grad_norm_chart, loss_chart, metric_chart
+from designer.figures.tasks import model_view
 from designer.runstore import Link
 from designer.tasks.charlm import sample_text
-from designer.train import History, Runner
-from designer.views import model_view
+from designer.train import History
+from designer.worker import Runner
 
 # While a run trains, what the model does now is redrawn at most this often (a plotly
 # figure costs the browser far more to draw than the canvas curves).
@@ -77,7 +80,7 @@ def status(runner: Runner, history: History) -> None:
     left = (runner.total - step) / rate if rate and runner.state == "running" else None
     c[2].metric("Time left", _duration(left) if left is not None else "–")
     c[3].metric("Validation loss", f"{evals[-1]['val_loss']:.4g}" if evals else "–")
-    task = runner.trainer.task
+    task = runner.record.task
     c[4].metric(
         f"Validation {task.metric_name}", f"{evals[-1]['val_metric']:.4g}" if evals else "–"
     )
@@ -87,11 +90,11 @@ def curves(runner: Runner, history: History) -> None:
     """While a run trains the curves are drawn on a canvas (cheap to redraw at every
     poll); once it has ended, as plotly figures that can be zoomed."""
     log = st.toggle("Log scale", value=True, key="train_log")
-    task = runner.trainer.task
+    task = runner.record.task
     charts = {
         "loss": loss_chart(history, task.baseline_loss(), log=log),
         "metric": metric_chart(history, task.metric_name),
-        "grad": grad_norm_chart(history, runner.trainer.spec.clip_norm, log=log),
+        "grad": grad_norm_chart(history, runner.record.spec.clip_norm, log=log),
     }
     top = st.container()
     left, right = st.columns(2)
@@ -109,29 +112,38 @@ def curves(runner: Runner, history: History) -> None:
                 )
 
 
+@dataclass
+class ModelView:
+    """The figure of what a run's model does, and when it was drawn."""
+
+    run: int  # id() of the runner
+    step: int  # the evaluation it shows
+    figure: Any
+    drawn_at: float  # time.monotonic()
+
+
 def model_now(runner: Runner) -> None:
     """What the model does on a few validation samples, redrawn at each evaluation
     (the model is read between two training steps, under the runner's lock)."""
-    trainer = runner.trainer
-    task = trainer.task
-    cached = st.session_state.get("train_view")
-    step = trainer.history.evals[-1]["step"] if trainer.history.evals else 0
-    key = (id(runner), step)
+    record = runner.record
+    task = record.task
+    cached: ModelView | None = st.session_state.get("train_view")
+    step = record.history.evals[-1]["step"] if record.history.evals else 0
     now = time.monotonic()
-    newer = cached is None or cached[0] != key  # another run, or a later evaluation
-    other_run = cached is None or cached[0][0] != key[0]
-    waited = cached is not None and now - cached[2] >= MODEL_VIEW_SECONDS
+    other_run = cached is None or cached.run != id(runner)
+    newer = other_run or cached.step != step  # another run, or a later evaluation
+    waited = cached is not None and now - cached.drawn_at >= MODEL_VIEW_SECONDS
     if newer and (other_run or waited or not runner.alive):
         with runner.model_lock, torch.no_grad():
-            was_training = trainer.model.training
-            trainer.model.eval()
-            x, y = trainer.val_x[:8], trainer.val_y[:8]
-            pred = trainer.model(x)
-            trainer.model.train(was_training)
-        cached = (key, model_view(task, x, y, pred), now)
+            was_training = record.model.training
+            record.model.eval()
+            x, y = record.view_batch()
+            pred = record.model(x)
+            record.model.train(was_training)
+        cached = ModelView(id(runner), step, model_view(task, x, y, pred), now)
         st.session_state["train_view"] = cached
     st.plotly_chart(
-        cached[1],
+        cached.figure,
         key="train_view_chart",
         width="stretch",
         # a picture while it trains (redrawn at every evaluation, it would not keep
@@ -152,7 +164,7 @@ def model_now(runner: Runner) -> None:
         prompt = c2.text_input("Start the text with", "The lighthouse", key="train_prompt")
         if st.button("Sample text", key="train_sample", icon=":material/edit_note:"):
             with runner.model_lock:
-                text = sample_text(trainer.model, task, prompt, 300, temperature, seed=step)
+                text = sample_text(record.model, task, prompt, 300, temperature, seed=step)
             st.session_state["train_sample_text"] = text
         if "train_sample_text" in st.session_state:
             st.code(st.session_state["train_sample_text"], language=None, wrap_lines=True)

@@ -7,29 +7,35 @@ from typing import Any
 
 import streamlit as st
 
-from components.state import get_experiment, set_experiment
+from components.state import try_edit
 from components.training import MAX_RUN_STEPS
-from designer import Experiment, SpecError
+from designer import Experiment
+from designer.spec import TrainSpec, field_choices, field_range
 from designer.train import PROBE_BUDGET
 
 PREFIX = "train_"
-OPTIMIZERS = {
+LABELS = {  # the optimizers in the order the menu shows them
     "adam": "Adam",
     "adamw": "AdamW",
     "sgd": "SGD",
     "momentum": "SGD with momentum (0.9)",
     "rmsprop": "RMSprop",
 }
+OPTIMIZERS = sorted(field_choices(TrainSpec, "optimizer"), key=[*LABELS, None].index)
 
 
 def _update(field: str, value: Any) -> None:
-    exp = get_experiment()
-    data = exp.to_dict()
-    data["train"][field] = value
-    try:
-        set_experiment(Experiment.from_dict(data))
-    except SpecError as err:
-        st.session_state["train_settings_error"] = str(err)
+    def change(exp: Experiment) -> Experiment:
+        data = exp.to_dict()
+        data["train"][field] = value
+        return Experiment.from_dict(data)
+
+    try_edit(change)
+
+
+def _limit(field: str, end: int) -> Any:
+    """The document's own limit of a field (end 0: lowest, 1: highest)."""
+    return field_range(TrainSpec, field)[end]
 
 
 def _bind(field: str, value: Any) -> str:
@@ -50,8 +56,8 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
     spec = exp.train
     st.selectbox(
         "Optimizer",
-        list(OPTIMIZERS),
-        format_func=OPTIMIZERS.get,
+        OPTIMIZERS,
+        format_func=LABELS.get,
         key=_bind("optimizer", spec.optimizer),
         disabled=disabled,
         **_on_change("optimizer"),
@@ -59,7 +65,7 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
     st.number_input(
         "Learning rate",
         min_value=1e-6,
-        max_value=10.0,
+        max_value=_limit("lr", 1),
         format="%.5f",
         step=0.0005,
         key=_bind("lr", spec.lr),
@@ -69,8 +75,8 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
     c1, c2 = st.columns(2)
     c1.number_input(
         "Batch size",
-        1,
-        512,
+        _limit("batch_size", 0),
+        _limit("batch_size", 1),
         key=_bind("batch_size", spec.batch_size),
         disabled=disabled,
         **_on_change("batch_size"),
@@ -102,8 +108,8 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
     c1, c2 = st.columns(2)
     c1.number_input(
         "Weight decay",
-        0.0,
-        1.0,
+        _limit("weight_decay", 0),
+        _limit("weight_decay", 1),
         format="%.5f",
         step=0.0001,
         key=_bind("weight_decay", spec.weight_decay),
@@ -111,13 +117,18 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
         **_on_change("weight_decay"),
     )
     c2.number_input(
-        "Seed", 0, 2**31 - 1, key=_bind("seed", spec.seed), disabled=disabled, **_on_change("seed")
+        "Seed",
+        _limit("seed", 0),
+        _limit("seed", 1),
+        key=_bind("seed", spec.seed),
+        disabled=disabled,
+        **_on_change("seed"),
     )
     c1, c2 = st.columns(2)
     c1.number_input(
         "Evaluate every",
-        1,
-        100_000,
+        _limit("eval_every", 0),
+        _limit("eval_every", 1),
         key=_bind("eval_every", spec.eval_every),
         disabled=disabled,
         help="steps between validation measurements",
@@ -126,13 +137,10 @@ def train_settings(exp: Experiment, disabled: bool = False) -> None:
     c2.number_input(
         "Probe every",
         0,
-        100_000,
+        _limit("probe_every", 1),
         key=_bind("probe_every", spec.probe_every or 0),
         disabled=disabled,
         help="steps between probes of hidden states and gradients; 0 = "
         f"automatic (about {PROBE_BUDGET:.0%} of the training time)",
         **_on_change("probe_every", lambda v: v or None),
     )
-    error = st.session_state.pop("train_settings_error", None)
-    if error:
-        st.error(error)

@@ -19,8 +19,7 @@ import streamlit as st
 from components.links import current_link
 from designer import Experiment
 from designer.slots import TrainingSlots
-from designer.train import Runner
-from designer.worker import ProcessRunner, warm_up
+from designer.worker import ProcessRunner, Runner, warm_up
 
 # How many runs train at once on this server, across all sessions (others queue);
 # the longest run and the largest model one session may start.
@@ -92,5 +91,5 @@ def discard_run() -> None:
 
 def run_matches(runner: Runner, exp: Experiment) -> bool:
     """Whether the run trains the experiment's current design (model and task)."""
-    started = runner.trainer.exp
+    started = runner.record.exp
     return started.model == exp.model and started.task == exp.task

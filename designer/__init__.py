@@ -4,13 +4,13 @@ It never imports streamlit, so it works the same from the app, a notebook, the
 command line and the tests.
 """
 
-from designer.model import build_model, summarize
+from designer.model import build_model
 from designer.spec import Experiment, SpecError
+from designer.summary import summarize
 from designer.tasks import get_task
-from designer.train import BackgroundRunner, Trainer, TrainingDiverged
+from designer.train import Trainer, TrainingDiverged
 
 __all__ = [
-    "BackgroundRunner",
     "Experiment",
     "SpecError",
     "Trainer",

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from designer.model import summarize
 from designer.spec import Experiment, Problem, SpecError
+from designer.summary import summarize
 from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
 from designer.tasks.datafiles import allow_any_path
 
@@ -68,7 +68,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     exp = read_experiment(args.spec)
-    task = get_task(exp)
+    task = get_task(exp.task)
     summary = summarize(exp, task)
     if args.json:
         emit({"valid": True, "task": exp.task.name, **summary.to_dict()})
@@ -182,7 +182,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         model = None
     else:
         raise UsageError("give SPEC.json, --checkpoint CKPT, or both")
-    task = get_task(exp)
+    task = get_task(exp.task)
     if model is None:
         from designer.model import build_model
 
@@ -215,7 +215,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from designer.graph import unroll, visible_steps, write_json
 
     exp = read_experiment(args.spec)
-    task = get_task(exp)
+    task = get_task(exp.task)
     seq_len = task.seq_len if args.seq_len is None else args.seq_len
     if not 1 <= seq_len <= MAX_SEQ_LEN:
         raise UsageError(f"--seq-len must be between 1 and {MAX_SEQ_LEN}")
@@ -227,7 +227,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
             G = unroll(exp, task, seq_len)
             write_json(G, str(out))
         else:
-            from designer.figures import graph_figure
+            from designer.figures.graph import graph_figure
 
             G = unroll(exp, task, seq_len, steps=visible_steps(seq_len))
             graph_figure(G).write_html(str(out), include_plotlyjs=True, full_html=True)

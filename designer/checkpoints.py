@@ -19,9 +19,10 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from designer.model import build_model
 from designer.probes import LayerProbe, ProbeResult, ProbeSummary
 from designer.spec import Experiment, SpecError
-from designer.tasks import TaskDataError
+from designer.tasks import TaskDataError, get_task
 
 FORMAT = 1
 MAX_BYTES = 256 * 2**20  # the largest checkpoint read
@@ -44,10 +45,7 @@ class Checkpoint:
 
     def model(self) -> nn.Module:
         """The experiment's model with these weights."""
-        from designer.model import build_model
-        from designer.tasks import get_task
-
-        model = build_model(self.experiment, get_task(self.experiment))
+        model = build_model(self.experiment, get_task(self.experiment.task))
         try:
             model.load_state_dict(self.state_dict)
         except RuntimeError as err:

@@ -22,11 +22,9 @@ from typing import Any
 
 import networkx as nx
 
-from designer.model import GATES, summarize
 from designer.spec import AttentionLayer, Experiment
+from designer.summary import GATES, summarize
 from designer.tasks import Task, get_task
-
-EDGE_KINDS = ("input", "depth", "recurrent", "backward", "residual", "attention", "loss")
 
 
 def visible_steps(seq_len: int, max_steps: int = 24) -> list[int]:
@@ -51,7 +49,7 @@ def unroll(
 ) -> nx.MultiDiGraph:
     """The unrolled graph of an experiment's model over `seq_len` steps (default:
     the task's), optionally over a subset `steps` of them."""
-    task = task if task is not None else get_task(exp)
+    task = task if task is not None else get_task(exp.task)
     T = task.seq_len if seq_len is None else seq_len
     shown = sorted(set(range(T) if steps is None else steps))
     if not shown or shown[0] < 0 or shown[-1] >= T:
@@ -63,34 +61,17 @@ def unroll(
     previous = dict(zip(shown[1:], shown, strict=False))  # t -> the shown step before it
     following = dict(zip(shown, shown[1:], strict=False))
 
-    width = summary.rows[0]  # the input row: one-hot, embedding or features
+    first = summary.rows[0]  # the input row: one-hot, embedding or features
     for t in shown:
-        G.add_node(
-            ("x", t),
-            kind="input",
-            layer=None,
-            t=t,
-            direction=None,
-            label=f"x{t}",
-            shape=_per_step(width.output_shape),
-            params=width.parameters,
-        )
+        _add(G, ("x", t), "input", None, t, None, f"x{t}", first.width, first.parameters)
     below = [("x", None)]  # the nodes feeding the next layer, by (layer, direction)
     for index, spec in enumerate(exp.model.layers):
         row = summary.rows[index + 1]
         dirs = directions(spec)
         for t in shown:
             for d in dirs:
-                G.add_node(
-                    (index, t, d),
-                    kind=spec.type,
-                    layer=index,
-                    t=t,
-                    direction=d,
-                    label=f"{spec.type} {index}",
-                    shape=_per_step(row.output_shape),
-                    params=row.parameters,
-                )
+                label = f"{spec.type} {index}"
+                _add(G, (index, t, d), spec.type, index, t, d, label, row.width, row.parameters)
                 for source in _sources(below, t):
                     if isinstance(spec, AttentionLayer):
                         continue  # attention reads every step: below
@@ -119,35 +100,36 @@ def unroll(
     head = summary.rows[-1]
     scored = shown if task.per_step else [T - 1] if T - 1 in shown else []
     for t in scored:
-        G.add_node(
-            ("y", t),
-            kind="output",
-            layer=None,
-            t=t,
-            direction=None,
-            label=f"y{t}",
-            shape=_per_step(head.output_shape),
-            params=head.parameters,
-        )
-        G.add_node(
-            ("loss", t),
-            kind="loss",
-            layer=None,
-            t=t,
-            direction=None,
-            label=f"L{t}",
-            shape="1",
-            params=0,
-        )
+        _add(G, ("y", t), "output", None, t, None, f"y{t}", head.width, head.parameters)
+        _add(G, ("loss", t), "loss", None, t, None, f"L{t}", 1, 0)
         for source in _sources(below, t):
             G.add_edge(source, ("y", t), kind="input" if source[0] == "x" else "depth")
         G.add_edge(("y", t), ("loss", t), kind="loss")
     return G
 
 
-def _per_step(shape: str) -> str:
-    """'(B, 50, 64)' -> '64': the width of one step's vector."""
-    return shape.strip("()").split(",")[-1].strip()
+def _add(
+    G: nx.MultiDiGraph,
+    node: tuple,
+    kind: str,
+    layer: int | None,
+    t: int,
+    direction: str | None,
+    label: str,
+    width: int,
+    params: int,
+) -> None:
+    """One node; `shape` is the width of its vector at one step (the loss: 1)."""
+    G.add_node(
+        node,
+        kind=kind,
+        layer=layer,
+        t=t,
+        direction=direction,
+        label=label,
+        shape=str(width),
+        params=params,
+    )
 
 
 def _sources(below: list[tuple[Any, str | None]], t: int) -> list[tuple]:

@@ -1,4 +1,5 @@
-"""Experiment spec + task -> a plain PyTorch model, and its per-layer summary.
+"""Experiment spec + task -> a plain PyTorch model (its per-layer shapes and
+parameter counts, computed without torch, are in designer.summary).
 
 Every recurrent layer is one fused nn.RNN / nn.LSTM / nn.GRU (num_layers=1), so
 training runs on PyTorch's own kernels. The stack reads bottom to top:
@@ -13,7 +14,6 @@ training runs on PyTorch's own kernels. The stack reads bottom to top:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
@@ -30,9 +30,9 @@ from designer.spec import (
     ModelSpec,
     RNNLayer,
 )
+from designer.summary import GATES, output_width
 from designer.tasks import Task
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per recurrent cell
 GATE_NAMES = {
     "rnn": (),
     "lstm": ("input", "forget", "cell", "output"),
@@ -67,7 +67,7 @@ class Recurrent(nn.Module):
         initialize(self.cell, spec)
         if spec.freeze:  # a fixed random reservoir, as in an echo state network
             self.cell.requires_grad_(False)
-        self.skip = _skip(in_width, spec.width) if spec.residual else None
+        self.skip = _skip(in_width, output_width(spec, in_width)) if spec.residual else None
         self.dropout = nn.Dropout(spec.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -138,15 +138,6 @@ def make_layer(spec, in_width: int, causal: bool) -> nn.Module:
     if isinstance(spec, AttentionLayer):
         return Attention(spec, in_width, causal)
     raise ValueError(f"unknown layer type {spec.type!r}")
-
-
-def output_width(spec, in_width: int) -> int:
-    """Features per time step after a layer."""
-    if spec.type in GATES:
-        return spec.width
-    if isinstance(spec, LinearLayer):
-        return spec.out_features
-    return in_width
 
 
 # --- initialization ------------------------------------------------------------------
@@ -230,164 +221,3 @@ def build_model(exp: Experiment, task: Task, seed: int | None = None) -> Recurre
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return RecurrentStack(exp.model, task)
-
-
-# --- summary -------------------------------------------------------------------------
-@dataclass
-class LayerSummary:
-    index: int | None  # position in the spec's layer list; None for input and head
-    type: str
-    description: str
-    output_shape: str
-    trainable: int
-    frozen: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def parameters(self) -> int:
-        return self.trainable + self.frozen
-
-    def to_dict(self) -> dict:
-        return {
-            "index": self.index,
-            "type": self.type,
-            "description": self.description,
-            "output_shape": self.output_shape,
-            "parameters": self.parameters,
-            "trainable": self.trainable,
-            "frozen": self.frozen,
-            "notes": self.notes,
-        }
-
-
-@dataclass
-class Summary:
-    rows: list[LayerSummary]
-
-    @property
-    def trainable(self) -> int:
-        return sum(r.trainable for r in self.rows)
-
-    @property
-    def frozen(self) -> int:
-        return sum(r.frozen for r in self.rows)
-
-    @property
-    def total(self) -> int:
-        return self.trainable + self.frozen
-
-    def to_dict(self) -> dict:
-        return {
-            "layers": [r.to_dict() for r in self.rows],
-            "trainable": self.trainable,
-            "frozen": self.frozen,
-            "total": self.total,
-        }
-
-
-def _shape(task: Task, width: int, per_step: bool = True) -> str:
-    return f"(B, {task.seq_len}, {width})" if per_step else f"(B, {width})"
-
-
-def _describe(spec) -> str:
-    if spec.type in GATES:
-        flags = [f"{spec.hidden_size} units"]
-        flags += ["bidirectional"] * spec.bidirectional + ["residual"] * spec.residual
-        flags += ["frozen"] * spec.freeze
-        if spec.type == "rnn":
-            flags.append(spec.nonlinearity)
-        if spec.dropout:
-            flags.append(f"dropout {spec.dropout:g}")
-        if spec.init != "default":
-            flags.append(f"{spec.init} init")
-        if getattr(spec, "forget_bias", None) is not None:
-            flags.append(f"forget bias {spec.forget_bias:g}")
-        return ", ".join(flags)
-    if isinstance(spec, LinearLayer):
-        flags = [f"{spec.out_features} units", spec.activation]
-        flags += ["residual"] * spec.residual
-        if spec.dropout:
-            flags.append(f"dropout {spec.dropout:g}")
-        return ", ".join(flags)
-    if isinstance(spec, DropoutLayer):
-        return f"p = {spec.p:g}"
-    if isinstance(spec, AttentionLayer):
-        return "single head" + (", residual" if spec.residual else "")
-    return "per time step"
-
-
-def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
-    """Per layer: output shape and parameter count, computed from the spec alone
-    (no model is built), so it is instant even for the largest allowed stack. The
-    counts follow PyTorch's own layouts; a unit test checks them against it."""
-    model_spec = exp.model if isinstance(exp, Experiment) else exp
-    rows = []
-    width = task.input_size
-    if task.token_input:
-        if model_spec.embedding_dim:
-            width = model_spec.embedding_dim
-            rows.append(
-                LayerSummary(
-                    None,
-                    "embedding",
-                    f"{task.vocab_size} tokens -> {width}",
-                    _shape(task, width),
-                    task.vocab_size * width,
-                )
-            )
-        else:
-            rows.append(
-                LayerSummary(None, "input", f"one-hot of {width} tokens", _shape(task, width), 0)
-            )
-    else:
-        rows.append(
-            LayerSummary(None, "input", f"{width} features per step", _shape(task, width), 0)
-        )
-    for index, spec in enumerate(model_spec.layers):
-        out = output_width(spec, width)
-        trainable, frozen, notes = 0, 0, []
-        if spec.type in GATES:
-            directions = 2 if spec.bidirectional else 1
-            h = spec.hidden_size
-            # per direction: W_ih (gates*h, in), W_hh (gates*h, h), b_ih and b_hh (gates*h)
-            cell = directions * GATES[spec.type] * (h * width + h * h + 2 * h)
-            if spec.freeze:
-                frozen += cell
-            else:
-                trainable += cell
-        elif isinstance(spec, LinearLayer):
-            trainable += width * out + out
-        elif isinstance(spec, LayerNormLayer):
-            trainable += 2 * width
-        elif isinstance(spec, AttentionLayer):
-            trainable += 4 * (width * width + width)  # query, key, value, output
-        if (
-            getattr(spec, "residual", False)
-            and width != out
-            and not isinstance(spec, AttentionLayer)
-        ):
-            trainable += width * out
-            notes.append(f"residual projection {width}->{out}: {width * out:,} parameters")
-        rows.append(
-            LayerSummary(
-                index, spec.type, _describe(spec), _shape(task, out), trainable, frozen, notes
-            )
-        )
-        width = out
-    head = width * task.output_size + task.output_size
-    kind = "per step" if task.per_step else "last step"
-    rows.append(
-        LayerSummary(
-            None,
-            "head",
-            f"linear {width}->{task.output_size}, {kind}, {task.kind}",
-            _shape(task, task.output_size, task.per_step),
-            head,
-        )
-    )
-    return Summary(rows)
-
-
-def count_parameters(model_spec: ModelSpec, task: Task) -> int:
-    """Total parameters of the model a spec describes, without building it."""
-    return summarize(model_spec, task).total

@@ -32,7 +32,8 @@ from typing import Any
 from designer import checkpoints
 from designer.checkpoints import CheckpointError
 from designer.tasks.datafiles import KEEP_DAYS, store_dir
-from designer.train import Runner, Trainer
+from designer.train import RunRecord
+from designer.worker import Runner
 
 MAX_RUNS = int(os.environ.get("DESIGNER_MAX_RUNS_KEPT", 8))
 LINK_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
@@ -46,9 +47,9 @@ class StoredRun(Runner):
     with nothing left to train."""
 
     def __init__(self, checkpoint: checkpoints.Checkpoint):
-        trainer = Trainer.from_checkpoint(checkpoint, probes=False)
+        record = RunRecord.from_checkpoint(checkpoint)
         run = checkpoint.run
-        super().__init__(trainer, int(run.get("total") or trainer.step_count), None, None)
+        super().__init__(record, int(run.get("total") or record.step_count), None, None)
         self.state = run.get("state") if run.get("state") in ENDED else "finished"
         self.error = run.get("error")
         self.busy_seconds = float(run.get("busy_seconds") or 0.0)
@@ -146,12 +147,12 @@ class Link:
     def keep(self, runner: Runner, run_id: str, name: str) -> list[str]:
         """Write an ended run to disk (if it trained at all) and list it; the oldest
         runs past MAX_RUNS are dropped. Returns the names of the dropped runs."""
-        trainer = runner.trainer
-        evals = trainer.history.evals
+        record = runner.record
+        evals = record.history.evals
         with self.lock:
             if self.index["running"] and self.index["running"]["id"] == run_id:
                 self.index["running"] = None
-            if not trainer.step_count:
+            if not record.step_count:
                 self._write_index()
                 return []
             info = {
@@ -159,16 +160,16 @@ class Link:
                 "name": name,
                 "state": runner.state,
                 "error": runner.error,
-                "step": trainer.step_count,
+                "step": record.step_count,
                 "total": runner.total,
                 "busy_seconds": runner.busy_seconds,
                 "val_loss": evals[-1]["val_loss"] if evals else None,
-                "task": trainer.exp.task.name,
+                "task": record.exp.task.name,
                 "ended": time.time(),
             }
             (self.folder / "runs").mkdir(parents=True, exist_ok=True)
             with runner.model_lock:
-                checkpoint = trainer.checkpoint(run=info)
+                checkpoint = record.checkpoint(run=info)
             checkpoints.save(checkpoint, self._path(run_id))
             self.index["runs"].append(info)
             dropped = []

@@ -13,10 +13,12 @@ import base64
 import difflib
 import json
 import zlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from designer.summary import count_parameters
+from designer.tasks import MAX_SEQ_LEN, TaskDataError, check_task_params, make_task
 from designer.tasks.base import shown
 
 SCHEMA_VERSION = 1
@@ -47,11 +49,6 @@ class _Recurrent(_Strict):
     dropout: Rate = 0.0  # on this layer's output, while training
     freeze: bool = False  # input and recurrent weights fixed: a reservoir
     init: Literal["default", "orthogonal", "xavier", "identity"] = "default"
-
-    @property
-    def width(self) -> int:
-        """Features per time step that this layer outputs."""
-        return self.hidden_size * (2 if self.bidirectional else 1)
 
 
 class RNNLayer(_Recurrent):
@@ -234,6 +231,31 @@ class Experiment(_Strict):
         return Experiment.from_dict(data)
 
 
+# --- what a field allows, for the widgets that edit it ----------------------------------
+def field_range(section: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """(lowest, highest) a numeric field accepts (None: unbounded), so that a widget's
+    limits are the document's own and never spelt out twice."""
+    info = section.model_fields[name]
+    rules = list(info.metadata)
+    for arg in get_args(info.annotation):  # an optional field: Annotated[...] | None
+        for extra in get_args(arg)[1:]:
+            rules += getattr(extra, "metadata", [])
+    low = high = None
+    for rule in rules:
+        for attr in ("ge", "gt"):
+            if getattr(rule, attr, None) is not None:
+                low = getattr(rule, attr)
+        for attr in ("le", "lt"):
+            if getattr(rule, attr, None) is not None:
+                high = getattr(rule, attr)
+    return low, high
+
+
+def field_choices(section: type[BaseModel], name: str) -> list[Any]:
+    """The values a Literal field accepts, in the order the document declares them."""
+    return list(get_args(section.model_fields[name].annotation))
+
+
 # --- problems, worded for people -----------------------------------------------------
 class Problem:
     """One thing wrong with a document: where (a dotted path such as
@@ -370,9 +392,6 @@ def _explain(err: ValidationError, data: Any) -> list[Problem]:
 def _task_problems(exp: Experiment) -> list[Problem]:
     """Checks that need the task: its parameters, the sequence length limit, the
     parameter count of the whole model."""
-    from designer.model import count_parameters  # the model needs the spec types
-    from designer.tasks import TaskDataError, check_task_params, make_task
-
     problems = [
         Problem(f"task.{field}", message)
         for field, message in check_task_params(exp.task.name, exp.task.params)
@@ -383,8 +402,6 @@ def _task_problems(exp: Experiment) -> list[Problem]:
         task = make_task(exp.task.name, exp.task.params)
     except TaskDataError as err:
         return [Problem("task", str(err))]
-    from designer.tasks import MAX_SEQ_LEN
-
     if task.seq_len > MAX_SEQ_LEN:
         problems.append(
             Problem(

@@ -1,4 +1,5 @@
-"""Training: a Trainer with a step API, and a background runner for the app.
+"""Training: a Trainer with a step API, and the record of a run (weights, history,
+probes) that the app shows and a checkpoint stores.
 
 A step is: draw the step's batch (deterministic from the seed and the step number),
 forward, loss, backward, measure the gradient norm, clip, update. The same seed on
@@ -10,8 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +22,11 @@ from designer import checkpoints
 from designer.checkpoints import Checkpoint
 from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
-from designer.slots import TrainingSlots
 from designer.spec import Experiment, TrainSpec
 from designer.tasks import Task, get_task
 
 VAL_BATCH = 256
+VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
 PROBE_HISTORY_ELEMENTS = 8_000_000  # half-precision values kept over a run (16 MB)
 PROBE_BUDGET = 0.02  # automatic probing spends at most this share of the training time
 VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
@@ -140,7 +140,75 @@ class History:
         return cls(*(list(data.get(k, [])) for k in keys))
 
 
-class Trainer:
+class RunRecord:
+    """What a run has made so far: its model's weights, its history, its latest probe
+    and its counters. A Trainer makes it; the app's pages show it (a run training in
+    another process is mirrored into one); a checkpoint stores it."""
+
+    def __init__(self, exp: Experiment, task: Task | None = None, model: nn.Module | None = None):
+        self.exp = exp
+        self.spec = exp.train
+        self.task = task if task is not None else get_task(exp.task)
+        self.model = model if model is not None else build_model(exp, self.task)
+        self.history = History()
+        self.last_probe: ProbeResult | None = None
+        self.step_count = 0
+        self.clipped_steps = 0
+        self.train_time = 0.0
+        self.probe_time = 0.0
+        self._view: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def view_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first VIEW_SAMPLES of the validation batch: what the Train page shows the
+        model doing."""
+        if self._view is None:
+            x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
+            self._view = x[:VIEW_SAMPLES], y[:VIEW_SAMPLES]
+        return self._view
+
+    # --- checkpoints ------------------------------------------------------------
+    def checkpoint(self, run: dict[str, Any] | None = None) -> Checkpoint:
+        """The run so far as a checkpoint (see designer.checkpoints); `run` adds what
+        the app knows of it (name, how it ended)."""
+        return Checkpoint(
+            experiment=self.exp,
+            state_dict=self.model.state_dict(),
+            history=self.history.to_dict(),
+            probes=self.history.snapshot().probes,
+            last_probe=self.last_probe,
+            step=self.step_count,
+            run={
+                "clipped_steps": self.clipped_steps,
+                "train_time": self.train_time,
+                "probe_time": self.probe_time,
+                **(run or {}),
+            },
+        )
+
+    def save(self, path: str) -> None:
+        checkpoints.save(self.checkpoint(), path)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Take the weights, history, probes and counters of a checkpoint (of the same
+        experiment)."""
+        self.model.load_state_dict(checkpoint.model().state_dict())
+        self.history = History.from_dict(checkpoint.history)
+        self.history.probes = list(checkpoint.probes)
+        self.last_probe = checkpoint.last_probe
+        self.step_count = checkpoint.step
+        self.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
+        self.train_time = float(checkpoint.run.get("train_time", 0.0))
+        self.probe_time = float(checkpoint.run.get("probe_time", 0.0))
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, **kwargs: Any) -> RunRecord:
+        """A record (or a Trainer, to train on) where the checkpoint left off."""
+        record = cls(checkpoint.experiment, **kwargs)
+        record.restore(checkpoint)
+        return record
+
+
+class Trainer(RunRecord):
     """Trains an experiment's model on its task, one step at a time.
 
     `run(steps)` yields a record per step ({"event": "step", ...}) and an
@@ -154,21 +222,13 @@ class Trainer:
         device: str | None = None,
         probes: bool = True,
     ):
-        self.exp = exp
-        self.spec = exp.train
-        self.task = task if task is not None else get_task(exp)
+        super().__init__(exp, task, model)
         self.device = pick_device(device or self.spec.device)
-        self.model = (model if model is not None else build_model(exp, self.task)).to(self.device)
+        self.model = self.model.to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.params, self.spec)
-        self.history = History()
-        self.step_count = 0
-        self.clipped_steps = 0
-        self.train_time = 0.0
         self._losses_since_eval: list[float] = []
         self.probes = probes
-        self.last_probe: ProbeResult | None = None
-        self.probe_time = 0.0
         self._train_time_at_probe = 0.0
         torch.manual_seed(self.spec.seed)  # dropout masks
         x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
@@ -291,177 +351,3 @@ class Trainer:
             yield self.take_probe()  # the model at initialisation
         while self.step_count < total:
             yield from self.advance(total)
-
-    # --- checkpoints ------------------------------------------------------------
-    def checkpoint(self, run: dict[str, Any] | None = None) -> Checkpoint:
-        """The run so far as a checkpoint (see designer.checkpoints); `run` adds what
-        the app knows of it (name, how it ended)."""
-        return Checkpoint(
-            experiment=self.exp,
-            state_dict=self.model.state_dict(),
-            history=self.history.to_dict(),
-            probes=self.history.snapshot().probes,
-            last_probe=self.last_probe,
-            step=self.step_count,
-            run={
-                "clipped_steps": self.clipped_steps,
-                "train_time": self.train_time,
-                "probe_time": self.probe_time,
-                **(run or {}),
-            },
-        )
-
-    def save(self, path: str) -> None:
-        checkpoints.save(self.checkpoint(), path)
-
-    @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint, probes: bool = True) -> Trainer:
-        """A trainer where the checkpoint left off: weights, history, probes."""
-        trainer = cls(checkpoint.experiment, model=checkpoint.model(), probes=probes)
-        trainer.history = History.from_dict(checkpoint.history)
-        trainer.history.probes = list(checkpoint.probes)
-        trainer.last_probe = checkpoint.last_probe
-        trainer.step_count = checkpoint.step
-        trainer.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
-        trainer.train_time = float(checkpoint.run.get("train_time", 0.0))
-        trainer.probe_time = float(checkpoint.run.get("probe_time", 0.0))
-        return trainer
-
-
-class Runner:
-    """What the app needs of a run, wherever it trains: the (mirrored) trainer, its
-    state and error, the controls, and a consistent snapshot of its history.
-    BackgroundRunner trains in a thread; designer.worker.ProcessRunner in a process."""
-
-    def __init__(
-        self,
-        trainer: Trainer,
-        total: int,
-        on_finish: Callable[[Any], None] | None,
-        slots: TrainingSlots | None,
-    ):
-        self.trainer = trainer
-        self.total = total
-        self.on_finish = on_finish
-        self.slots = slots
-        # idle, queued, starting, running, paused, finished, stopped, diverged, failed
-        self.state = "idle"
-        self.error: str | None = None
-        self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
-        self.dropped: list[str] = []  # older runs dropped to keep this one (a bounded store)
-        self.model_lock = threading.Lock()  # held while the model's weights change
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def history(self) -> History:
-        return self.trainer.history
-
-    def snapshot(self) -> History:
-        return self.trainer.history.snapshot()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def queue_position(self) -> int | None:
-        """1.. while waiting for a training slot, else None."""
-        if self.slots is None or self.state != "queued":
-            return None
-        return self.slots.position(self) or None
-
-
-class BackgroundRunner(Runner):
-    """Runs a Trainer in a thread that the app controls: start, pause, resume,
-    single step, stop. It never touches the UI; pages read `snapshot()`.
-
-    The thread sets torch.set_num_threads(1): with more, a page polling the
-    history on the same small machine stalls, and Stop takes seconds."""
-
-    def __init__(
-        self,
-        trainer: Trainer,
-        steps: int | None = None,
-        on_finish: Callable[[BackgroundRunner], None] | None = None,
-        slots: TrainingSlots | None = None,
-    ):
-        total = trainer.step_count + (trainer.spec.steps if steps is None else steps)
-        super().__init__(trainer, total, on_finish, slots)
-        self._paused = threading.Event()
-        self._single = threading.Event()
-        self._wake = threading.Event()
-
-    def start(self, paused: bool = False) -> None:
-        if self._thread is not None:
-            return
-        if paused:
-            self._paused.set()
-        self.state = "queued" if self.slots is not None else "paused" if paused else "running"
-        self._thread = threading.Thread(target=self._loop, name="designer-training", daemon=True)
-        self._thread.start()
-
-    def pause(self) -> None:
-        if self.state in ("running", "queued"):
-            self._paused.set()
-            if self.state == "running":
-                self.state = "paused"
-
-    def resume(self) -> None:
-        if self._paused.is_set():
-            self._paused.clear()
-            if self.state == "paused":
-                self.state = "running"
-            self._wake.set()
-
-    def step_once(self) -> None:
-        """One step while paused (starts paused if not started yet)."""
-        if self._thread is None:
-            self.start(paused=True)
-        if self._paused.is_set():
-            self._single.set()
-            self._wake.set()
-
-    def stop(self, wait: float | None = 5.0) -> None:
-        """Stop after the step under way; wait up to `wait` seconds for the thread."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is None:
-            self.state = "stopped"
-        elif wait:
-            self._thread.join(wait)
-
-    def _loop(self) -> None:
-        torch.set_num_threads(1)
-        slot = self.slots.hold(self, self._stop.is_set) if self.slots else nullcontext(True)
-        try:
-            with slot as got:
-                if got:
-                    self.state = "paused" if self._paused.is_set() else "running"
-                    self._train()
-            self.state = "stopped" if self._stop.is_set() else "finished"
-        except TrainingDiverged as err:
-            self.state, self.error = "diverged", str(err)
-        except Exception as err:  # reported on the page; the thread must not die silently
-            self.state, self.error = "failed", f"{type(err).__name__}: {err}"
-        finally:
-            if self.on_finish is not None:
-                self.on_finish(self)
-
-    def _train(self) -> None:
-        trainer = self.trainer
-        if trainer.probes and trainer.last_probe is None:
-            with self.model_lock:
-                trainer.take_probe()  # the model at initialisation
-        while trainer.step_count < self.total and not self._stop.is_set():
-            if self._paused.is_set() and not self._single.is_set():
-                self.state = "paused"
-                self._wake.wait(0.2)
-                self._wake.clear()
-                continue
-            if not self._paused.is_set():
-                self.state = "running"
-            self._single.clear()
-            start = time.perf_counter()
-            with self.model_lock:
-                trainer.advance(self.total)
-            self.busy_seconds += time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""Training in a process of its own, controlled like designer.train.BackgroundRunner.
+"""A run: training in a process of its own, which the app starts, pauses, single-
+steps and stops.
 
 Why a process: a training step makes hundreds of short calls into torch, each giving
 up and retaking Python's GIL. In the app's process every page being drawn holds the
@@ -28,9 +29,9 @@ import torch
 import torch._dynamo  # noqa: F401  (see below)
 
 from designer.slots import TrainingSlots
-from designer.spec import Experiment, SpecError
+from designer.spec import Experiment
 from designer.tasks import TaskDataError
-from designer.train import Runner, Trainer, TrainingDiverged
+from designer.train import History, RunRecord, Trainer, TrainingDiverged
 
 _context: Any = None
 
@@ -66,15 +67,15 @@ def _get(conn: Any) -> Any:
     return pickle.loads(conn.recv_bytes())
 
 
-def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> None:
+def _child(exp: Experiment, total: int, paused: bool, nice: int, conn: Any) -> None:
     """The training process: trains, obeys commands, reports everything."""
     if nice:
         with suppress(OSError):
             os.nice(nice)
     torch.set_num_threads(1)
-    try:
-        trainer = Trainer(Experiment.from_dict(exp_data))
-    except (SpecError, TaskDataError) as err:  # its data went away since it was checked
+    try:  # the experiment arrives checked; its task's data is read here again
+        trainer = Trainer(exp)
+    except TaskDataError as err:  # its data went away since it was checked
         _put(conn, ("state", ("failed", str(err))))
         conn.close()
         return
@@ -127,6 +128,50 @@ def _child(exp_data: dict, total: int, paused: bool, nice: int, conn: Any) -> No
         conn.close()
 
 
+class Runner:
+    """What the app needs of a run, wherever it trains: its record (mirrored), its
+    state and error, the controls, and a consistent snapshot of its history.
+    ProcessRunner trains in a process of its own; designer.runstore.StoredRun is a
+    finished run read back from disk."""
+
+    def __init__(
+        self,
+        record: RunRecord,
+        total: int,
+        on_finish: Callable[[Any], None] | None,
+        slots: TrainingSlots | None,
+    ):
+        self.record = record  # what the run has made so far (mirrored, if it trains elsewhere)
+        self.total = total
+        self.on_finish = on_finish
+        self.slots = slots
+        # idle, queued, starting, running, paused, finished, stopped, diverged, failed
+        self.state = "idle"
+        self.error: str | None = None
+        self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
+        self.dropped: list[str] = []  # older runs dropped to keep this one (a bounded store)
+        self.model_lock = threading.Lock()  # held while the model's weights change
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def history(self) -> History:
+        return self.record.history
+
+    def snapshot(self) -> History:
+        return self.record.history.snapshot()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def queue_position(self) -> int | None:
+        """1.. while waiting for a training slot, else None."""
+        if self.slots is None or self.state != "queued":
+            return None
+        return self.slots.position(self) or None
+
+
 def _abnormal_end(exitcode: int) -> str:
     """Why a training process ended without saying so, in words."""
     if exitcode < 0:
@@ -141,9 +186,9 @@ def _abnormal_end(exitcode: int) -> str:
 class ProcessRunner(Runner):
     """Start, pause, resume, single step and stop a run in its own process.
 
-    `trainer` is a mirror in this process (never trained here): its experiment,
-    task, validation batch, history, latest probe and a model with the weights of
-    the latest evaluation. Pages use it exactly as a BackgroundRunner's trainer."""
+    `record` is a mirror in this process (never trained here): its experiment,
+    task, history, latest probe and a model with the weights of
+    the latest evaluation."""
 
     def __init__(
         self,
@@ -153,7 +198,7 @@ class ProcessRunner(Runner):
         slots: TrainingSlots | None = None,
         nice: int = 0,
     ):
-        mirror = Trainer(exp, probes=False)
+        mirror = RunRecord(exp)  # never trained here: the child process trains
         super().__init__(mirror, exp.train.steps if steps is None else steps, on_finish, slots)
         self.nice = nice
         self.pid: int | None = None  # the training process, once started
@@ -224,7 +269,7 @@ class ProcessRunner(Runner):
         parent, child = context().Pipe()
         process = context().Process(
             target=_child,
-            args=(self.trainer.exp.to_dict(), self.total, self._paused, self.nice, child),
+            args=(self.record.exp, self.total, self._paused, self.nice, child),
             daemon=True,
         )
         self.state = "starting"
@@ -256,23 +301,23 @@ class ProcessRunner(Runner):
                 self.error = _abnormal_end(process.exitcode)
 
     def _receive(self, kind: str, payload: Any) -> None:
-        trainer = self.trainer
+        record = self.record
         if kind == "step":
-            trainer.step_count = payload["step"]
-            trainer.train_time = payload["time"]
+            record.step_count = payload["step"]
+            record.train_time = payload["time"]
             self.busy_seconds = payload["busy"]
-            trainer.clipped_steps += bool(payload["clipped"])
-            trainer.history.add_step(payload)
+            record.clipped_steps += bool(payload["clipped"])
+            record.history.add_step(payload)
         elif kind == "eval":
-            trainer.history.add_eval(payload)
+            record.history.add_eval(payload)
         elif kind == "weights":
             with self.model_lock:
-                trainer.model.load_state_dict(payload)
+                record.model.load_state_dict(payload)
         elif kind == "probe":
             result, summary = payload
-            trainer.last_probe = result
-            trainer.probe_time += result.seconds
-            trainer.history.add_probe(summary)
+            record.last_probe = result
+            record.probe_time += result.seconds
+            record.history.add_probe(summary)
         elif kind == "state":
             if isinstance(payload, tuple):
                 self.state, self.error = payload

@@ -1,7 +1,7 @@
 """Shared test setup.
 
 One torch thread: on a small shared machine more threads oversubscribe the cores
-and a step can take twenty times longer (the app's training thread does the same).
+and a step can take twenty times longer (the app's training processes do the same).
 
 Property-based tests (hypothesis) run a CI-sized number of examples by default; the
 profile "long" runs 25 times as many, for a local search:

@@ -10,8 +10,8 @@ from designer import Experiment
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll `condition` until it holds or `timeout` seconds pass: runs train in a thread
-    or a process of their own, so a test waits for what it expects to see."""
+    """Poll `condition` until it holds or `timeout` seconds pass: runs train in a process
+    of their own, so a test waits for what it expects to see."""
     end = time.time() + timeout
     while time.time() < end:
         if condition():

@@ -3,7 +3,7 @@
 A plotly chart redrawn at every poll costs the browser about a hundred
 milliseconds of layout work per chart; on a machine that also trains (a laptop, or
 a server a class shares) that time comes out of training. This draws a
-designer.curves.Chart (series, reference lines, linear or log axis) in a few
+designer.figures.curves.Chart (series, reference lines, linear or log axis) in a few
 milliseconds, with a hover read-out of the values under the pointer.
 
 Its HTML, CSS and JavaScript are the files beside this one, read once at import."""
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from designer.curves import Chart
+from designer.figures.curves import Chart
 
 HERE = Path(__file__).parent
 

@@ -1,5 +1,5 @@
 // A line chart on a canvas, for curves that change at every poll (see __init__.py).
-// `data` is a designer.curves.Chart:
+// `data` is a designer.figures.curves.Chart:
 //   {title, x_title, y_title, log, height,
 //    series: [{name, x, y, color, mode, width, dash, symbol, size}],
 //    hlines: [{y, color, dash, label}]}

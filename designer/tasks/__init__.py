@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from designer.tasks.adding import AddingTask
 from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError, shown
@@ -16,8 +16,16 @@ from designer.tasks.parity import ParityTask
 from designer.tasks.sentiment import SentimentTask
 from designer.tasks.sine import SineTask
 
-if TYPE_CHECKING:
-    from designer.spec import Experiment
+
+class TaskSpec(Protocol):
+    """What names a task: designer.spec.TaskSpec (this package does not import the
+    spec, so that the arrows between the engine's modules run one way)."""
+
+    name: str
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
 
 TASKS: dict[str, type[Task]] = {
     cls.name: cls
@@ -76,6 +84,7 @@ def make_task(name: str, params: dict[str, Any] | None = None) -> Task:
     return cls(params=full)
 
 
-def get_task(exp: Experiment) -> Task:
-    """The experiment's task with its parameters."""
-    return make_task(exp.task.name, exp.task.params)
+def get_task(spec: TaskSpec) -> Task:
+    """The task an experiment's task section names, with its parameters:
+    `get_task(exp.task)`."""
+    return make_task(spec.name, spec.params)

@@ -66,12 +66,12 @@ def test_first_screen_shows_a_working_preset_with_its_summary():
     assert any("Deep LSTM" in m.value for m in at.markdown)
     assert any(m.value == "#### Layer 0 · LSTM" for m in at.markdown)
     # the summary table and its total are the engine's
-    summary = summarize(exp, get_task(exp))
+    summary = summarize(exp, get_task(exp.task))
     table = at.table[0].value
     assert list(table["type"]) == [row.type for row in summary.rows]
     assert list(table["parameters"]) == [f"{row.parameters:,}" for row in summary.rows]
     assert any(f"Total: {summary.total:,} parameters" in m.value for m in at.markdown)
-    assert sum(row["parameters"] for row in summary_rows(exp, get_task(exp))) == summary.total
+    assert sum(row["parameters"] for row in summary_rows(exp, get_task(exp.task))) == summary.total
     assert at.get("plotly_chart")  # the task's sample preview
     assert at.latex  # the LSTM's equations
 
@@ -335,7 +335,7 @@ def _stack_events_script():
             apply_stack_event(event)
     show_notices()
     exp = get_experiment()
-    st.session_state["view"] = stack_view(exp, get_task(exp), layer_errors())
+    st.session_state["view"] = stack_view(exp, get_task(exp.task), layer_errors())
     st.session_state["selected"] = selected_layer()
 
 

@@ -3,14 +3,11 @@
 import pytest
 
 from components.stack_edit import (
-    SNAP_WIDTHS,
     EditError,
-    History,
+    UndoStack,
     apply_event,
     new_layer,
-    snap_width,
     stack_view,
-    step_width,
 )
 from designer import Experiment, get_task, summarize
 from designer.presets import preset_experiment
@@ -79,16 +76,8 @@ def test_every_palette_type_makes_a_valid_layer():
     assert [layer.type for layer in exp.with_layers(layers).model.layers] == list(LAYER_TYPES)
 
 
-def test_widths_snap_on_a_log_scale():
-    assert snap_width(70) == 64 and snap_width(90) == 96 and snap_width(5000) == 1024
-    assert snap_width(0) == 1
-    assert all(snap_width(s) == s for s in SNAP_WIDTHS)
-    assert step_width(64, 1) == 96 and step_width(64, -1) == 48 and step_width(50, 1) == 64
-    assert step_width(1024, 1) == 1024 and step_width(1, -1) == 1
-
-
 def test_history_undo_redo():
-    h = History(limit=3)
+    h = UndoStack(limit=3)
     assert not h.can_undo and not h.can_redo
     for doc in "abcd":
         h.record(doc)
@@ -102,7 +91,7 @@ def test_history_undo_redo():
 
 def test_stack_view_matches_the_engine_summary():
     exp = preset_experiment("bi_gru_tagger")
-    task = get_task(exp)
+    task = get_task(exp.task)
     view = stack_view(exp, task, {1: "too wide"})
     rows = summarize(exp, task).rows
     assert [card["shape"] for card in view["layers"]] == [row.output_shape for row in rows[1:-1]]
@@ -115,10 +104,12 @@ def test_stack_view_matches_the_engine_summary():
         and view["head"]["shape"] == rows[-1].output_shape
     )
     assert [item["type"] for item in view["palette"]] == list(LAYER_TYPES)
-    esn = stack_view(preset_experiment("echo_state"), get_task(preset_experiment("echo_state")))
+    esn = stack_view(
+        preset_experiment("echo_state"), get_task(preset_experiment("echo_state").task)
+    )
     assert esn["layers"][0]["frozen"] and "frozen" in esn["layers"][0]["flags"]
     residual = stack_view(
-        preset_experiment("residual_gru"), get_task(preset_experiment("residual_gru"))
+        preset_experiment("residual_gru"), get_task(preset_experiment("residual_gru").task)
     )
     assert [card["residual"] for card in residual["layers"]] == [False] + [True] * 5
 

@@ -1,4 +1,4 @@
-"""The Train and Inspect pages through AppTest. Every test stops its training thread."""
+"""The Train and Inspect pages through AppTest. Every test stops its training process."""
 
 import json
 import os

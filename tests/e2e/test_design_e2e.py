@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from components.stack_edit import SNAP_WIDTHS
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +98,8 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
     page.mouse.down()
     page.mouse.move(x + 60, y, steps=6)
     shown = cards.nth(2).locator(".ls-width-num").text_content()
-    assert int(shown) > 64  # the new number is on the card while dragging
+    # the new number is on the card while dragging, one of the log-scale snap values
+    assert int(shown) > 64 and int(shown) in SNAP_WIDTHS
     page.mouse.up()
     wait_until(page, lambda: card_widths(page)[2] == shown, f"the GRU to be {shown} wide")
     wait_until(page, lambda: dict(summary(page))["gru"] != before, "the summary to follow")
@@ -112,6 +115,7 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
     page.keyboard.press("-")
     wait_until(page, lambda: int(card_widths(page)[1]) < wide, "the '-' key to narrow the GRU")
     widths = card_widths(page)
+    assert int(widths[1]) == SNAP_WIDTHS[SNAP_WIDTHS.index(wide) - 1]  # one snap step
 
     # 7. the URL holds the whole experiment: a reload shows the same stack
     page.reload()

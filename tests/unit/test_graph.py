@@ -9,9 +9,12 @@ import pytest
 
 from designer import Experiment, build_model, get_task
 from designer.__main__ import main
-from designer.figures import graph_figure, lanes
-from designer.graph import EDGE_KINDS, node_id, to_node_link, unroll, visible_steps
+from designer.figures.graph import graph_figure, lanes
+from designer.graph import node_id, to_node_link, unroll, visible_steps
 from designer.probes import probe
+
+# the edge kinds the module's docstring promises
+EDGE_KINDS = ("input", "depth", "recurrent", "backward", "residual", "attention", "loss")
 
 
 def experiment(layers, task) -> Experiment:
@@ -144,7 +147,7 @@ def test_figure_has_a_trace_per_edge_kind_and_clickable_nodes():
 
 def test_colour_by_gradient_uses_probe_values_on_a_log_scale():
     exp = experiment([{"type": "rnn", "hidden_size": 16}], {"name": "adding", "seq_len": 20})
-    task = get_task(exp)
+    task = get_task(exp.task)
     result = probe(build_model(exp, task), task)
     fig = graph_figure(unroll(exp, task), result, color_by="gradient")
     (coloured,) = [t for t in fig.data if t.name == "‖dL/dh_t‖"]

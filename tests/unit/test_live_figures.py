@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from designer import Experiment, Trainer, build_model, get_task
-from designer.curves import (
+from designer.figures.curves import (
     MAX_POINTS,
     downsample,
     figure,
@@ -15,7 +15,7 @@ from designer.curves import (
     loss_chart,
     metric_chart,
 )
-from designer.heatmaps import (
+from designer.figures.probes import (
     MAX_UNITS,
     gradient_heatmap,
     gradient_lines,
@@ -24,9 +24,9 @@ from designer.heatmaps import (
     spectral_figure,
     state_heatmap,
 )
+from designer.figures.tasks import model_view
 from designer.tasks import TASKS
 from designer.train import History
-from designer.views import model_view
 
 
 def test_downsample_keeps_short_series_and_buckets_long_ones():
@@ -107,7 +107,7 @@ def test_model_view_for_every_task(name):
     exp = Experiment.from_dict(
         {"task": {"name": name}, "model": {"layers": [{"type": "gru", "hidden_size": 8}]}}
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     model = build_model(exp, task).eval()
     x, y = task.batch(8, seed=0, split="val")
     with torch.no_grad():

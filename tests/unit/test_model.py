@@ -6,7 +6,8 @@ import torch
 import torch.nn as nn
 
 from designer import Experiment, build_model, get_task, summarize
-from designer.model import GATES, Recurrent
+from designer.model import Recurrent
+from designer.summary import GATES
 
 
 def experiment(layers, task=None, embedding_dim=None, **train):
@@ -20,7 +21,7 @@ def experiment(layers, task=None, embedding_dim=None, **train):
 
 def built(layers, task=None, **kw):
     exp = experiment(layers, task, **kw)
-    task = get_task(exp)
+    task = get_task(exp.task)
     return exp, task, build_model(exp, task)
 
 
@@ -238,7 +239,7 @@ def test_embedding_or_one_hot_for_token_tasks():
 
 def test_build_is_seeded_and_leaves_global_rng_alone():
     exp = experiment([{"type": "lstm", "hidden_size": 8}])
-    task = get_task(exp)
+    task = get_task(exp.task)
     torch.manual_seed(123)
     state = torch.get_rng_state()
     a = build_model(exp, task)

@@ -30,7 +30,7 @@ def test_the_six_presets_are_there_with_a_title_and_one_sentence():
 def test_each_preset_validates_and_trains_two_steps(name):
     exp = Experiment.from_dict(PRESETS[name]["experiment"])
     assert exp == preset_experiment(name)
-    trainer = Trainer(exp, task=get_task(exp))
+    trainer = Trainer(exp, task=get_task(exp.task))
     for _ in range(2):
         record = trainer.train_step()
         assert math.isfinite(record["loss"])

@@ -124,7 +124,7 @@ def test_probe_matches_step_by_step_autograd_reference(name):
     exp = Experiment.from_dict(
         {"task": task_spec, "model": {"layers": layers, "embedding_dim": embedding_dim}}
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     model = build_model(exp, task)
     result = probe(model, task, seed=3, batch_size=5)
 
@@ -169,7 +169,7 @@ def test_step_by_step_forward_reproduces_fused_modules():
             },
         }
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     model = build_model(exp, task).eval()
     x, _ = task.batch(6, seed=0)
     h = x
@@ -209,7 +209,7 @@ def test_frozen_parameters_have_no_gradient_entry():
     exp = Experiment.from_dict(
         {"model": {"layers": [{"type": "rnn", "hidden_size": 8, "freeze": True}]}}
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     result = probe(build_model(exp, task), task)
     assert not any(name.startswith("layers.0.cell") for name in result.param_grad_norms)
     assert result.layers[0].grad_norm[0] > 0
@@ -226,7 +226,7 @@ def test_spectral_radius_per_gate_block():
             }
         }
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     result = probe(build_model(exp, task), task)
     rnn, lstm = result.layers
     assert rnn.spectral_radius["recurrent"] == [pytest.approx(1.0, abs=1e-5)]  # orthogonal
@@ -255,7 +255,7 @@ def test_fused_retain_grad_sees_only_the_last_step_but_the_probe_sees_bptt():
             "model": {"layers": [{"type": "rnn", "hidden_size": 32}] * 2},
         }
     )
-    task = get_task(exp)
+    task = get_task(exp.task)
     model = build_model(exp, task)
     x, y = task.batch(8, PROBE_SEED, split="val")
     lower = model.layers[0](x)
@@ -277,7 +277,7 @@ def test_at_default_init_lstm_fades_like_tanh_rnn_and_forget_bias_changes_it():
         "lstm": adding("lstm"),
         "lstm forget bias 1": adding("lstm", forget_bias=1.0),
     }.items():
-        task = get_task(exp)
+        task = get_task(exp.task)
         result = probe(build_model(exp, task), task)
         ratios[name] = first_to_last(result.layers[0].grad_norm)
     # measured: about 1e-6 for both at PyTorch's default initialisation

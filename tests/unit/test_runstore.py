@@ -32,8 +32,8 @@ class Finished:
     """A run that has ended, as a runner reports it (without a process)."""
 
     def __init__(self, steps: int = 10, state: str = "finished"):
-        self.trainer = Trainer(experiment())
-        list(self.trainer.run(steps))
+        self.record = Trainer(experiment())
+        list(self.record.run(steps))
         self.state, self.error, self.total = state, None, steps
         self.busy_seconds, self.alive = 1.5, False
         import threading
@@ -59,9 +59,9 @@ def test_a_restarted_server_shows_the_kept_runs_and_reports_the_lost_one(tmp_pat
     assert again.current is None  # the lost run is not shown as running
     shown = again.open("AAAAAAAAAAA")
     assert isinstance(shown, StoredRun) and shown.state == "finished" and not shown.alive
-    assert shown.history.loss == run.trainer.history.loss
+    assert shown.history.loss == run.record.history.loss
     assert [p.step for p in shown.history.probes] == [0, 5, 10]
-    assert shown.trainer.last_probe.layers[0].grad_hidden.shape[1] == 10
+    assert shown.record.last_probe.layers[0].grad_hidden.shape[1] == 10
     assert shown.busy_seconds == 1.5
     # the lost run is reported once, not again after the next restart
     assert RunStore(tmp_path).get(link.id).lost is None
@@ -75,7 +75,7 @@ def test_the_current_run_survives_a_reload(tmp_path):
     store.attach(link)
     link.keep(run, "AAAAAAAAAAA", "Run 1")
     assert store.get(link.id).current is run  # a second session: the same object
-    assert RunStore(tmp_path).get(link.id).current.history.step == run.trainer.history.step
+    assert RunStore(tmp_path).get(link.id).current.history.step == run.record.history.step
 
 
 def test_runs_kept_are_bounded_oldest_dropped_first(tmp_path):

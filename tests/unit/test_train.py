@@ -1,15 +1,14 @@
 """The trainer: records, determinism, optimizers, clipping, divergence, checkpoints,
-the background runner, and the classic LSTM-vs-RNN result on the adding problem."""
+the run record read back from a checkpoint, and the classic LSTM-vs-RNN result."""
 
 import math
 import os
-import time
 from functools import partial
 
 import pytest
 import torch
 
-from designer import BackgroundRunner, Experiment, Trainer, TrainingDiverged, checkpoints
+from designer import Experiment, Trainer, TrainingDiverged, checkpoints
 from tests import helpers
 
 
@@ -184,48 +183,6 @@ def test_cuda_request_falls_back_to_cpu_without_gpu():
 wait_for = partial(helpers.wait_for, timeout=10.0)
 
 
-def test_background_runner_start_pause_resume_step_stop():
-    runner = BackgroundRunner(Trainer(experiment(steps=100_000)))
-    threads = torch.get_num_threads()
-    try:
-        runner.start()
-        assert wait_for(lambda: len(runner.snapshot().step) >= 5)
-        runner.pause()
-        time.sleep(0.3)  # a step under way may still finish
-        paused_at = len(runner.snapshot().step)
-        time.sleep(0.3)
-        assert len(runner.snapshot().step) == paused_at and runner.state == "paused"
-        runner.step_once()
-        assert wait_for(lambda: len(runner.snapshot().step) == paused_at + 1)
-        time.sleep(0.2)
-        assert len(runner.snapshot().step) == paused_at + 1
-        runner.resume()
-        assert wait_for(lambda: len(runner.snapshot().step) > paused_at + 5)
-    finally:
-        runner.stop()
-    assert not runner.alive and runner.state == "stopped"
-    snap = runner.snapshot()
-    assert snap.step == list(range(1, len(snap.step) + 1))
-    assert torch.get_num_threads() == threads or threads >= 1
-
-
-def test_background_runner_finishes_and_reports_divergence():
-    done = []
-    runner = BackgroundRunner(Trainer(experiment(steps=7)), on_finish=done.append)
-    runner.start()
-    assert wait_for(lambda: not runner.alive)
-    assert runner.state == "finished" and done == [runner]
-    assert runner.snapshot().step[-1] == 7 and runner.snapshot().evals[-1]["step"] == 7
-
-    bad = Trainer(experiment())
-    with torch.no_grad():
-        bad.model.head.bias.fill_(float("inf"))
-    runner = BackgroundRunner(bad)
-    runner.start()
-    assert wait_for(lambda: not runner.alive)
-    assert runner.state == "diverged" and "step 1" in runner.error
-
-
 @pytest.mark.slow
 def test_lstm_solves_adding_where_tanh_rnn_fails():
     """The classic result (Hochreiter & Schmidhuber 1997), on CPU: seq_len 50."""
@@ -247,31 +204,3 @@ def test_lstm_solves_adding_where_tanh_rnn_fails():
     assert final_val("lstm") < 0.01
     assert final_val("rnn") > 0.1  # about the constant predictor's 1/6
     assert baseline > 0.1
-
-
-def test_training_slots_cap_concurrent_runs_first_come_first_served():
-    from designer.slots import TrainingSlots
-
-    slots = TrainingSlots(limit=1)
-    runners = [
-        BackgroundRunner(Trainer(experiment(steps=100_000), probes=False), slots=slots)
-        for _ in range(3)
-    ]
-    try:
-        for runner in runners:
-            runner.start()
-            time.sleep(0.05)
-        assert wait_for(lambda: runners[0].state == "running")
-        assert wait_for(lambda: [r.queue_position() for r in runners] == [None, 1, 2])
-        assert [r.state for r in runners[1:]] == ["queued", "queued"]
-        assert slots.running == 1 and slots.waiting == 2
-        assert runners[1].history.step == []  # waiting runs do not train
-        runners[1].stop()  # leaving the queue moves the others up
-        assert runners[1].state == "stopped" and runners[2].queue_position() == 1
-        runners[0].stop()  # its slot goes to the next in line
-        assert wait_for(lambda: runners[2].state == "running")
-        assert wait_for(lambda: len(runners[2].history.step) > 2)
-    finally:
-        for runner in runners:
-            runner.stop()
-    assert slots.running == 0 and slots.waiting == 0

@@ -117,7 +117,7 @@ def tally(what: str) -> None:
 def check_runs(exp: Experiment) -> None:
     """The experiment's model builds and runs forward and backward on a tiny batch:
     2 sequences, or 1 when the model is very wide or the sequences long."""
-    task = get_task(exp)
+    task = get_task(exp.task)
     model = build_model(exp, task)
     weights = sum(p.numel() for p in model.parameters())
     batch = 2 if weights * task.seq_len <= 5_000_000 else 1

@@ -1,5 +1,5 @@
-"""Training in a separate process: the same controls as the thread runner, the
-history, probes and weights mirrored back, divergence reported, slots respected."""
+"""Training in a separate process: start, pause, resume, step and stop; the history,
+probes and weights mirrored back; divergence reported; the server's slots respected."""
 
 import time
 from functools import partial
@@ -44,7 +44,7 @@ def test_controls_and_mirrored_history():
         runner.resume()
         assert wait_for(lambda: len(runner.history.step) > paused_at + 10)
         assert runner.history.evals and runner.history.probes
-        assert runner.trainer.last_probe is not None
+        assert runner.record.last_probe is not None
         assert runner.busy_seconds > 0
     finally:
         runner.stop()
@@ -56,13 +56,13 @@ def test_controls_and_mirrored_history():
 def test_finishes_with_the_weights_of_the_last_evaluation():
     done = []
     runner = ProcessRunner(experiment(steps=30), on_finish=done.append)
-    before = {k: v.clone() for k, v in runner.trainer.model.state_dict().items()}
+    before = {k: v.clone() for k, v in runner.record.model.state_dict().items()}
     runner.start()
     assert wait_for(lambda: not runner.alive)
     assert runner.state == "finished" and done == [runner]
     assert runner.history.step[-1] == 30 and runner.history.evals[-1]["step"] == 30
     assert runner.history.probes[-1].step == 30
-    after = runner.trainer.model.state_dict()
+    after = runner.record.model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)  # trained weights arrived
 
 
@@ -73,19 +73,23 @@ def test_divergence_is_reported():
     assert runner.state == "diverged" and "diverged at step" in runner.error
 
 
-def test_slots_queue_runs_in_processes_too():
+def test_slots_cap_concurrent_runs_first_come_first_served():
     slots = TrainingSlots(limit=1)
-    first = ProcessRunner(experiment(steps=100_000), slots=slots)
-    second = ProcessRunner(experiment(steps=100_000), slots=slots)
+    runners = [ProcessRunner(experiment(steps=100_000), slots=slots) for _ in range(3)]
     try:
-        first.start()
-        assert wait_for(lambda: len(first.history.step) > 0)
-        second.start()
-        assert wait_for(lambda: second.queue_position() == 1)
-        assert second.history.step == []
-        first.stop()
-        assert wait_for(lambda: len(second.history.step) > 0)
+        for runner in runners:
+            runner.start()
+            time.sleep(0.05)
+        assert wait_for(lambda: len(runners[0].history.step) > 0)
+        assert wait_for(lambda: [r.queue_position() for r in runners] == [None, 1, 2])
+        assert [r.state for r in runners[1:]] == ["queued", "queued"]
+        assert slots.running == 1 and slots.waiting == 2
+        assert runners[1].history.step == []  # waiting runs do not train
+        runners[1].stop()  # leaving the queue moves the others up
+        assert runners[1].state == "stopped" and runners[2].queue_position() == 1
+        runners[0].stop()  # its slot goes to the next in line
+        assert wait_for(lambda: len(runners[2].history.step) > 2)
     finally:
-        first.stop()
-        second.stop()
+        for runner in runners:
+            runner.stop()
     assert slots.running == 0 and slots.waiting == 0

@@ -1,0 +1,202 @@
+"""Per-layer widths, shapes and parameter counts of a design, from the spec alone.
+
+No model is built and torch is not imported, so the summary is instant even for the
+largest allowed stack, and the spec can check its parameter limit with it. Every
+part of the project that needs a layer's width reads it here (`in_width`, `width`)
+instead of working it out again. The counts follow PyTorch's own layouts; a unit
+test checks them against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from designer.spec import Experiment, ModelSpec
+    from designer.tasks import Task
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per recurrent cell
+
+
+def output_width(spec: Any, in_width: int) -> int:
+    """Features per time step after a layer, given the features it receives."""
+    if spec.type in GATES:
+        return spec.hidden_size * (2 if spec.bidirectional else 1)
+    if spec.type == "linear":
+        return spec.out_features
+    return in_width
+
+
+@dataclass
+class LayerSummary:
+    index: int | None  # position in the spec's layer list; None for input and head
+    type: str
+    description: str
+    output_shape: str
+    trainable: int
+    frozen: int = 0
+    notes: list[str] = field(default_factory=list)
+    in_width: int = 0  # features per step this row receives
+    width: int = 0  # features per step it gives (for the head: the output size)
+
+    @property
+    def parameters(self) -> int:
+        return self.trainable + self.frozen
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "type": self.type,
+            "description": self.description,
+            "output_shape": self.output_shape,
+            "parameters": self.parameters,
+            "trainable": self.trainable,
+            "frozen": self.frozen,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Summary:
+    rows: list[LayerSummary]  # the input (or embedding), each layer, the head
+
+    @property
+    def layers(self) -> list[LayerSummary]:
+        """The rows of the spec's layers, in order (without the input and the head)."""
+        return self.rows[1:-1]
+
+    @property
+    def trainable(self) -> int:
+        return sum(r.trainable for r in self.rows)
+
+    @property
+    def frozen(self) -> int:
+        return sum(r.frozen for r in self.rows)
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.frozen
+
+    def to_dict(self) -> dict:
+        return {
+            "layers": [r.to_dict() for r in self.rows],
+            "trainable": self.trainable,
+            "frozen": self.frozen,
+            "total": self.total,
+        }
+
+
+def _shape(task: Task, width: int, per_step: bool = True) -> str:
+    return f"(B, {task.seq_len}, {width})" if per_step else f"(B, {width})"
+
+
+def _describe(spec: Any) -> str:
+    if spec.type in GATES:
+        flags = [f"{spec.hidden_size} units"]
+        flags += ["bidirectional"] * spec.bidirectional + ["residual"] * spec.residual
+        flags += ["frozen"] * spec.freeze
+        if spec.type == "rnn":
+            flags.append(spec.nonlinearity)
+        if spec.dropout:
+            flags.append(f"dropout {spec.dropout:g}")
+        if spec.init != "default":
+            flags.append(f"{spec.init} init")
+        if getattr(spec, "forget_bias", None) is not None:
+            flags.append(f"forget bias {spec.forget_bias:g}")
+        return ", ".join(flags)
+    if spec.type == "linear":
+        flags = [f"{spec.out_features} units", spec.activation]
+        flags += ["residual"] * spec.residual
+        if spec.dropout:
+            flags.append(f"dropout {spec.dropout:g}")
+        return ", ".join(flags)
+    if spec.type == "dropout":
+        return f"p = {spec.p:g}"
+    if spec.type == "attention":
+        return "single head" + (", residual" if spec.residual else "")
+    return "per time step"
+
+
+def _weights(spec: Any, width: int, out: int) -> tuple[int, int, list[str]]:
+    """(trainable, frozen, notes) of one layer that receives `width` features."""
+    trainable, frozen, notes = 0, 0, []
+    if spec.type in GATES:
+        directions = 2 if spec.bidirectional else 1
+        h = spec.hidden_size
+        # per direction: W_ih (gates*h, in), W_hh (gates*h, h), b_ih and b_hh (gates*h)
+        cell = directions * GATES[spec.type] * (h * width + h * h + 2 * h)
+        if spec.freeze:
+            frozen += cell
+        else:
+            trainable += cell
+    elif spec.type == "linear":
+        trainable += width * out + out
+    elif spec.type == "layernorm":
+        trainable += 2 * width
+    elif spec.type == "attention":
+        trainable += 4 * (width * width + width)  # query, key, value, output
+    if getattr(spec, "residual", False) and width != out and spec.type != "attention":
+        trainable += width * out
+        notes.append(f"residual projection {width}->{out}: {width * out:,} parameters")
+    return trainable, frozen, notes
+
+
+def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
+    """Per layer: widths, output shape and parameter count (see the module's docstring)."""
+    model_spec = getattr(exp, "model", exp)
+    rows = []
+    width = task.input_size
+    if task.token_input and model_spec.embedding_dim:
+        width = model_spec.embedding_dim
+        rows.append(
+            LayerSummary(
+                None,
+                "embedding",
+                f"{task.vocab_size} tokens -> {width}",
+                _shape(task, width),
+                task.vocab_size * width,
+                in_width=task.input_size,
+                width=width,
+            )
+        )
+    else:
+        what = f"one-hot of {width} tokens" if task.token_input else f"{width} features per step"
+        rows.append(
+            LayerSummary(None, "input", what, _shape(task, width), 0, in_width=width, width=width)
+        )
+    for index, spec in enumerate(model_spec.layers):
+        out = output_width(spec, width)
+        trainable, frozen, notes = _weights(spec, width, out)
+        rows.append(
+            LayerSummary(
+                index,
+                spec.type,
+                _describe(spec),
+                _shape(task, out),
+                trainable,
+                frozen,
+                notes,
+                in_width=width,
+                width=out,
+            )
+        )
+        width = out
+    kind = "per step" if task.per_step else "last step"
+    rows.append(
+        LayerSummary(
+            None,
+            "head",
+            f"linear {width}->{task.output_size}, {kind}, {task.kind}",
+            _shape(task, task.output_size, task.per_step),
+            width * task.output_size + task.output_size,
+            in_width=width,
+            width=task.output_size,
+        )
+    )
+    return Summary(rows)
+
+
+def count_parameters(model_spec: ModelSpec, task: Task) -> int:
+    """Total parameters of the model a spec describes, without building it."""
+    return summarize(model_spec, task).total
