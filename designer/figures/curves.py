@@ -1,0 +1,238 @@
+"""Training curves (the Train page), from a run's history: loss (train and
+validation, with the task's baseline), the task's metric, and the gradient norm with
+the steps where clipping acted.
+
+Each curve is first described as a plain `Chart` (a JSON-ready dict: series of
+points, horizontal reference lines, axis settings). While a run trains, the Train
+page draws these on a canvas (components.live_chart), which costs the browser a
+few milliseconds a redraw where a plotly figure costs a hundred; `figure(chart)`
+turns the same description into a plotly figure, to zoom and hover once the run
+has ended.
+
+Every redraw sends the whole chart, so long histories are reduced to at most
+MAX_POINTS points (means over equal buckets of steps; for the gradient norm the
+bucket's largest value, so that spikes stay visible)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import plotly.graph_objects as go
+
+from designer.figures.style import BLUE, GREY, ORANGE, PALE_GREY, PURPLE, RED, laid_out
+
+MAX_POINTS = 600
+TRAIN_COLOR = BLUE
+VAL_COLOR = ORANGE
+BASELINE_COLOR = GREY
+CLIP_COLOR = RED
+GRAD_COLOR = PURPLE
+
+Chart = dict[str, Any]
+
+
+class TrainingHistory(Protocol):
+    """What the charts read of a run's history (designer.train.History has it, and so
+    does its snapshot): per training step its number, loss, gradient norm before
+    clipping and whether clipping acted; and the evaluations, each a mapping with
+    'step', 'val_loss' and 'val_metric'."""
+
+    @property
+    def step(self) -> Sequence[int]: ...
+
+    @property
+    def loss(self) -> Sequence[float]: ...
+
+    @property
+    def grad_norm(self) -> Sequence[float]: ...
+
+    @property
+    def clipped(self) -> Sequence[bool]: ...
+
+    @property
+    def evals(self) -> Sequence[Mapping[str, float]]: ...
+
+
+def downsample(
+    steps: Sequence[int], values: Sequence[float], reduce: str = "mean", points: int = MAX_POINTS
+) -> tuple[list[float], list[float]]:
+    """At most `points` points: each bucket of consecutive steps becomes one point
+    at its mean step, with the bucket's mean (or max) value."""
+    if len(values) <= points:
+        return list(steps), list(values)
+    edges = np.linspace(0, len(values), points + 1).astype(int)
+    s, v = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    fold = np.maximum.reduceat if reduce == "max" else np.add.reduceat
+    counts = np.diff(edges)
+    x = np.add.reduceat(s, edges[:-1]) / counts
+    y = fold(v, edges[:-1]) / (counts if reduce == "mean" else 1)
+    return x.tolist(), y.tolist()
+
+
+def _finite(values: Sequence[float]) -> list[float | None]:
+    """JSON has no NaN or infinity (a diverging run ends with them): gaps instead."""
+    return [v if v is not None and math.isfinite(v) else None for v in values]
+
+
+def series(
+    name: str,
+    x: Sequence[float],
+    y: Sequence[float],
+    color: str,
+    mode: str = "lines",
+    width: float = 1.5,
+    dash: str = "solid",
+    symbol: str = "circle",
+    size: float = 6,
+) -> dict[str, Any]:
+    """One series of a Chart. mode: lines, markers or lines+markers; dash: solid,
+    dash or dot; symbol: circle or x."""
+    return {
+        "name": name,
+        "x": list(x),
+        "y": _finite(y),
+        "color": color,
+        "mode": mode,
+        "width": width,
+        "dash": dash,
+        "symbol": symbol,
+        "size": size,
+    }
+
+
+def chart(
+    title: str,
+    y_title: str,
+    lines: list[dict[str, Any]],
+    log: bool = False,
+    height: int = 260,
+    hlines: list[dict[str, Any]] | None = None,
+) -> Chart:
+    """A chart over training steps (the x axis starts at step 0)."""
+    return {
+        "title": title,
+        "x_title": "step",
+        "y_title": y_title,
+        "log": log,
+        "height": height,
+        "series": lines,
+        "hlines": hlines or [],
+    }
+
+
+def loss_chart(
+    history: TrainingHistory, baseline: float | None = None, log: bool = True, height: int = 320
+) -> Chart:
+    """Training loss (per step, bucket means), validation loss, and the baseline."""
+    x, y = downsample(history.step, history.loss)
+    lines = [series("train loss", x, y, TRAIN_COLOR)]
+    if history.evals:
+        lines.append(
+            series(
+                "validation loss",
+                [e["step"] for e in history.evals],
+                [e["val_loss"] for e in history.evals],
+                VAL_COLOR,
+                mode="lines+markers",
+                width=2,
+            )
+        )
+    hlines = []
+    if baseline is not None:
+        hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
+    return chart("Loss", "loss", lines, log, height, hlines)
+
+
+def metric_chart(history: TrainingHistory, metric: str, height: int = 260) -> Chart:
+    line = series(
+        f"validation {metric}",
+        [e["step"] for e in history.evals],
+        [e["val_metric"] for e in history.evals],
+        VAL_COLOR,
+        mode="lines+markers",
+        width=2,
+    )
+    return chart(f"Validation {metric}", metric, [line], False, height)
+
+
+def grad_norm_chart(
+    history: TrainingHistory, clip_norm: float | None = None, log: bool = True, height: int = 260
+) -> Chart:
+    """The gradient norm before clipping (bucket maxima), the clipping threshold,
+    and a mark at every step where clipping acted."""
+    x, y = downsample(history.step, history.grad_norm, reduce="max")
+    lines = [series("gradient norm", x, y, GRAD_COLOR, width=1.3)]
+    clipped = [
+        (s, g)
+        for s, g, c in zip(history.step, history.grad_norm, history.clipped, strict=True)
+        if c
+    ]
+    if clipped:
+        cx, cy = downsample([s for s, _ in clipped], [g for _, g in clipped], reduce="max")
+        lines.append(
+            series(
+                f"clipped ({len(clipped):,} steps)",
+                cx,
+                cy,
+                CLIP_COLOR,
+                mode="markers",
+                symbol="x",
+                size=5,
+            )
+        )
+    hlines = []
+    if clip_norm is not None:
+        hlines.append(
+            {"y": clip_norm, "color": CLIP_COLOR, "dash": "dot", "label": "clip threshold"}
+        )
+    return chart("Gradient norm (before clipping)", "‖∇‖", lines, log, height, hlines)
+
+
+def figure(spec: Chart) -> go.Figure:
+    """The chart as a plotly figure (zoom, hover, download)."""
+    fig = go.Figure()
+    for s in spec["series"]:
+        fig.add_trace(
+            go.Scatter(
+                x=s["x"],
+                y=s["y"],
+                mode=s["mode"],
+                name=s["name"],
+                line={"color": s["color"], "width": s["width"], "dash": s["dash"]},
+                marker={"color": s["color"], "size": s["size"], "symbol": s["symbol"]},
+            )
+        )
+    for h in spec["hlines"]:
+        # named in the legend, not by an annotation (plotly places those wrongly on
+        # a log axis)
+        fig.add_hline(y=h["y"], line={"color": h["color"], "dash": h["dash"], "width": 1.5})
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=f"{h['label']} {h['y']:.3g}",
+                line={"color": h["color"], "dash": h["dash"]},
+            )
+        )
+    laid_out(
+        fig,
+        # the title, then the legend on a line of its own (as on the canvas)
+        spec["title"],
+        spec["height"],
+        top=64,
+        bottom=40,
+        title_size=15,
+        title_at={"y": 0.98, "yanchor": "top"},
+        xaxis_title=spec["x_title"],
+        yaxis={"title": spec["y_title"], "type": "log" if spec["log"] else "linear"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        plot_bgcolor="white",
+        hovermode="x unified",
+    )
+    fig.update_xaxes(showgrid=True, gridcolor=PALE_GREY, rangemode="tozero")
+    fig.update_yaxes(showgrid=True, gridcolor=PALE_GREY)
+    return fig

@@ -1,0 +1,367 @@
+"""Figures of a task: one sample sequence of it (what the network reads and what it
+must answer), and what the model does on it now. Pure plotly, no Streamlit.
+
+A sample: token tasks show their tokens decoded, one cell per step (input row, target
+row); forecasting tasks their series; the adding problem its values with the two
+marked steps highlighted; parity its bits.
+
+What the model does: predicted against true series for forecasting, predictions
+against targets for the adding problem, the recalled symbols and bracket tags step by
+step, and answers for sequence classification. `model_view(task, x, y, pred)` takes a
+few validation samples and the model's prediction for them (computed by the caller,
+who knows when the model is safe to run) and returns a small plotly figure.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import torch
+
+from designer.figures.style import BLUE, GREY, PALE_GREY, SERIES_COLORS, laid_out
+from designer.tasks import IGNORE, Task
+
+# --- a sample of the task -------------------------------------------------------------
+MAX_TOKEN_STEPS = 40  # more cells than this do not fit a small figure legibly
+HEIGHT = 250
+FONT = dict(size=13)
+INPUT_COLOR = "#4C78A8"
+TARGET_COLOR = "#F58518"
+MARK_COLOR = "#E45756"
+
+
+def token_labels(task: Task, ids: list[int]) -> list[str]:
+    """One short label per token id of the task's input (padding shows as '·')."""
+    if task.name == "brackets":
+        return ["(" if i == 1 else ")" if i == 2 else "·" for i in ids]
+    if task.name == "copy":
+        names = {0: "·", 1: "_", 2: "go"}
+        return [names.get(i, chr(ord("A") + i - 3)) for i in ids]
+    if task.name == "sentiment":
+        from designer.tasks.sentiment import VOCABULARY
+
+        return [VOCABULARY[i] if i else "·" for i in ids]
+    if task.name == "charlm":
+        chars = task.chars  # id j+1 is chars[j]
+        return [_visible(chars[i - 1]) if i else "·" for i in ids]
+    return [str(i) for i in ids]
+
+
+def target_labels(task: Task, classes: list[int]) -> list[str]:
+    """One label per per-step class target ('' where the step is not scored)."""
+    out = []
+    for c in classes:
+        if c == IGNORE:
+            out.append("")
+        elif task.name == "brackets":
+            out.append("✓" if c == 1 else "✗")
+        elif task.name == "copy":
+            out.append(chr(ord("A") + c))
+        elif task.name == "charlm":
+            out.append(_visible(task.chars[c]))
+        else:
+            out.append(str(c))
+    return out
+
+
+def _visible(ch: str) -> str:
+    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(ch, ch)
+
+
+def _sample_frame(fig: go.Figure, title: str) -> go.Figure:
+    """A task sample's frame: the title at the top left, the legend at the top right."""
+    laid_out(
+        fig,
+        title,
+        HEIGHT,
+        top=64,
+        title_at=dict(x=0, xanchor="left", y=0.97, yanchor="top"),
+        font=FONT,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_xaxes(title_text="time step t", title_standoff=4, title_font=dict(size=12))
+    return fig
+
+
+def token_grid(
+    z: list[list[float]],
+    text: list[list[str]],
+    rows: list[str],
+    colorscale: list,
+    font_size: int | None = None,
+) -> go.Figure:
+    """Rows of labelled cells, one per time step (z in 0..2 picks each cell's colour),
+    drawn top row first: the picture of token sequences in a sample and in the
+    model's answers."""
+    return go.Figure(
+        go.Heatmap(
+            z=z[::-1],
+            text=text[::-1],
+            y=rows[::-1],
+            x=list(range(len(z[0]) if z else 0)),
+            texttemplate="%{text}",
+            textfont=dict(size=font_size) if font_size else None,
+            colorscale=colorscale,
+            zmin=0,
+            zmax=2,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertemplate="step %{x}: %{text}<extra>%{y}</extra>",
+        )
+    )
+
+
+def _token_figure(task: Task, x: list[int], y: list[int] | int) -> go.Figure:
+    steps = min(len(x), MAX_TOKEN_STEPS)
+    rows = [token_labels(task, x[:steps])]
+    names = ["input"]
+    values = [[0.0 if i == 0 else 1.0 for i in x[:steps]]]
+    if isinstance(y, list):
+        rows.append(target_labels(task, y[:steps]))
+        names.append("target")
+        values.append([0.0 if c == IGNORE else 2.0 for c in y[:steps]])
+    fig = token_grid(
+        values, rows, names, [[0, "#f0f2f6"], [0.5, "#d6e4f5"], [1, "#fde2c4"]], font_size=13
+    )
+    fig.update_yaxes(fixedrange=True)
+    return fig
+
+
+def sample_figure(task: Task, seed: int = 0) -> go.Figure:
+    """One sample of the task, drawn with `seed`, as a small figure."""
+    x, y = task.batch(1, seed)
+    x0, y0 = x[0], y[0]
+    more = f" (first {MAX_TOKEN_STEPS} of {task.seq_len} steps)"
+    cut = more if task.token_input and task.seq_len > MAX_TOKEN_STEPS else ""
+
+    if task.token_input:
+        ids = [int(i) for i in x0]
+        if task.per_step:
+            fig = _token_figure(task, ids, [int(c) for c in y0])
+            title = "One sample: the input tokens and the answer at each scored step" + cut
+        else:
+            label = {0: "negative", 1: "positive"}.get(int(y0), str(int(y0)))
+            fig = _token_figure(task, ids, int(y0))
+            title = f"One sample, answer after the last word: {label}" + cut
+        return _sample_frame(fig, title)
+
+    t = list(range(task.seq_len))
+    fig = go.Figure()
+    if task.name == "adding":
+        values, marker = x0[:, 0].tolist(), x0[:, 1].tolist()
+        marked = [i for i, m in enumerate(marker) if m > 0.5]
+        fig.add_trace(
+            go.Scatter(x=t, y=values, mode="lines+markers", name="value", line_color=INPUT_COLOR)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=marked,
+                y=[values[i] for i in marked],
+                mode="markers",
+                name="marked",
+                marker=dict(size=14, color=MARK_COLOR, symbol="star"),
+            )
+        )
+        terms = " + ".join(f"{values[i]:.2f}" for i in marked)
+        title = f"One sample: target = {terms} = {float(y0[0]):.2f}"
+        fig.update_yaxes(range=[-0.05, 1.1])
+    elif task.name == "parity":
+        bits = x0[:, 0].tolist()
+        ones = int(sum(bits))
+        fig.add_trace(go.Bar(x=t, y=bits, name="bit", marker_color=INPUT_COLOR))
+        answer = "odd (class 1)" if int(y0) == 1 else "even (class 0)"
+        title = f"One sample: {ones} ones, so the answer is {answer}"
+        fig.update_yaxes(range=[0, 1.2], tickvals=[0, 1])
+    elif task.per_step and task.kind == "regression":
+        names = list(getattr(task, "channel_names", None) or getattr(task, "columns", ()) or [])
+        if x0.shape[-1] == 1:
+            fig.add_trace(
+                go.Scatter(x=t, y=x0[:, 0].tolist(), name="input x_t", line_color=INPUT_COLOR)
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=t,
+                    y=y0[:, 0].tolist(),
+                    name="target x_(t+1)",
+                    line=dict(color=TARGET_COLOR, dash="dot"),
+                )
+            )
+            title = "One sample: forecast the next value at every step"
+        else:
+            for k in range(x0.shape[-1]):
+                name = names[k] if k < len(names) else f"channel {k}"
+                fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=name, mode="lines"))
+            title = f"One sample: {x0.shape[-1]} channels, each forecast one step ahead"
+    else:  # any other continuous task: its input features
+        for k in range(x0.shape[-1]):
+            fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=f"feature {k}"))
+        title = "One sample of the input"
+    return _sample_frame(fig, title)
+
+
+# --- what the model does on it ----------------------------------------------------------
+TRUE_COLOR = GREY
+PRED_COLOR = BLUE
+CHANNEL_COLORS = SERIES_COLORS[:3]
+RIGHT, WRONG, UNSCORED = 2.0, 0.0, 1.0
+
+
+def _answer_frame(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
+    """The frame of what the model does: the legend at the top right."""
+    return laid_out(
+        fig,
+        title,
+        height,
+        plot_bgcolor="white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
+    )
+
+
+def _series(task: Task, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
+    """Forecasting: the first sample's true next values and the predictions."""
+    names = list(
+        getattr(task, "target_columns", None) or getattr(task, "channel_names", None) or []
+    )
+    fig = go.Figure()
+    t = list(range(y.shape[1]))
+    for k in range(min(y.shape[2], 3)):
+        name = names[k] if k < len(names) else ("value" if y.shape[2] == 1 else f"channel {k}")
+        true_colour, pred_colour = (
+            (TRUE_COLOR, PRED_COLOR) if y.shape[2] == 1 else (CHANNEL_COLORS[k],) * 2
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=y[0, :, k].tolist(),
+                name=f"true {name}",
+                line={"color": true_colour, "width": 2},
+                legendgroup=str(k),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=pred[0, :, k].tolist(),
+                name=f"predicted {name}",
+                line={"color": pred_colour, "dash": "dot", "width": 2},
+                legendgroup=str(k),
+            )
+        )
+    fig.update_xaxes(title_text="time step t")
+    more = f" (first 3 of {y.shape[2]} channels)" if y.shape[2] > 3 else ""
+    return _answer_frame(fig, "Next-step forecast on a validation sequence" + more)
+
+
+def _scatter(y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
+    """Last-step regression: each validation sample's prediction against its target."""
+    true, guess = y[:, 0].tolist(), pred[:, 0].tolist()
+    low, high = min(true + guess), max(true + guess)
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=[low, high],
+                y=[low, high],
+                mode="lines",
+                name="perfect",
+                line={"color": TRUE_COLOR, "dash": "dash"},
+            ),
+            go.Scatter(
+                x=true,
+                y=guess,
+                mode="markers",
+                name="validation samples",
+                marker={"color": PRED_COLOR, "size": 7, "opacity": 0.7},
+            ),
+        ]
+    )
+    fig.update_xaxes(title_text="target")
+    fig.update_yaxes(title_text="prediction")
+    return _answer_frame(fig, "Predictions against targets (validation samples)", 320)
+
+
+def _tokens(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
+    """Per-step classification: for a few samples, the predicted label at each step,
+    green where right, red where wrong, grey where the step is not scored."""
+    samples = min(4, x.shape[0])
+    steps = min(x.shape[1], MAX_TOKEN_STEPS)
+    guesses = pred.argmax(-1)
+    z, text, rows = [], [], []
+    for b in range(samples):
+        truth = y[b, :steps].tolist()
+        guess = guesses[b, :steps].tolist()
+        z.append(
+            [
+                UNSCORED if c == IGNORE else RIGHT if c == g else WRONG
+                for c, g in zip(truth, guess, strict=True)
+            ]
+        )
+        text.append(
+            target_labels(
+                task, [g if c != IGNORE else IGNORE for c, g in zip(truth, guess, strict=True)]
+            )
+        )
+        rows.append(f"sample {b} predicted")
+        z.append([UNSCORED] * steps)
+        text.append(token_labels(task, x[b, :steps].tolist()))
+        rows.append(f"sample {b} input")
+    fig = token_grid(z, text, rows, [[0, "#f5b7b1"], [0.5, "#f0f2f6"], [1, "#abebc6"]])
+    fig.update_xaxes(title_text="time step t")
+    cut = f" (first {steps} of {x.shape[1]} steps)" if x.shape[1] > steps else ""
+    return _answer_frame(
+        fig, "Predictions step by step: green right, red wrong" + cut, 120 + 34 * len(rows)
+    )
+
+
+def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
+    """Sequence classification: a few samples, their answer and the model's."""
+    samples = min(6, x.shape[0])
+    probs = pred.softmax(-1)
+    inputs, truth, guess, confidence = [], [], [], []
+    for b in range(samples):
+        if task.token_input:
+            words = [w for w in token_labels(task, x[b].tolist()) if w != "·"]
+            inputs.append(" ".join(words))
+        else:
+            inputs.append("".join(str(int(v)) for v in x[b, :, 0].tolist()))
+        truth.append(int(y[b]))
+        guess.append(int(probs[b].argmax()))
+        confidence.append(f"{float(probs[b].max()):.0%}")
+    names = {"sentiment": ("negative", "positive"), "parity": ("even", "odd")}.get(task.name)
+
+    def label(c: int) -> str:
+        return names[c] if names else str(c)
+
+    marks = ["✓" if t == g else "✗" for t, g in zip(truth, guess, strict=True)]
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[6, 1.3, 1.3, 1, 0.5],
+            header={
+                "values": ["input", "answer", "model", "sure", ""],
+                "align": "left",
+                "fill_color": PALE_GREY,
+            },
+            cells={
+                "values": [
+                    inputs,
+                    [label(c) for c in truth],
+                    [label(c) for c in guess],
+                    confidence,
+                    marks,
+                ],
+                "align": "left",
+                "height": 26,
+            },
+        )
+    )
+    return _answer_frame(fig, "Answers on validation samples", 90 + 28 * samples)
+
+
+def model_view(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
+    """The figure that shows best what the model does now on this task."""
+    x, y, pred = x.cpu(), y.cpu(), pred.detach().float().cpu()
+    if task.kind == "regression":
+        return _series(task, y, pred) if task.per_step else _scatter(y, pred)
+    if task.per_step:
+        return _tokens(task, x, y, pred)
+    return _answers(task, x, y, pred)
