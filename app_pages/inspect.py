@@ -3,8 +3,8 @@
 import streamlit as st
 
 from components.probe_source import current_probe
+from components.runs import current_run, run_matches
 from components.state import get_experiment, show_url_warning
-from components.training import current_run, run_matches
 from designer import get_task
 from designer.figures.probes import (
     gradient_heatmap,

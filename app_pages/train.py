@@ -2,17 +2,17 @@
 
 import streamlit as st
 
+from components.hyperparameters import hyperparameters
 from components.links import current_link
-from components.state import get_experiment, set_experiment, show_notices, show_url_warning
-from components.train_live import curves, kept_runs, model_now, status
-from components.train_settings import train_settings
-from components.training import (
+from components.run_view import curves, kept_runs, model_now, status
+from components.runs import (
     MAX_RUN_PARAMETERS,
     current_run,
     discard_run,
     run_matches,
     start_run,
 )
+from components.state import get_experiment, set_experiment, show_notices, show_url_warning
 from designer import get_task, summarize
 from designer.figures.tasks import sample_figure
 
@@ -46,7 +46,7 @@ active = runner is not None and runner.alive
 settings_col, main_col = st.columns([1, 4], gap="large")
 with settings_col:
     st.subheader("Settings")
-    train_settings(exp, disabled=active)
+    hyperparameters(exp, disabled=active)
     if active:
         st.caption("Settings apply to the next run.")
 

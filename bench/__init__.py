@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.graph import graph_figure_cost
-from bench.training import probe_cost, training_overhead
+from bench.step_time import probe_cost, training_overhead
 
 
 def run_all(

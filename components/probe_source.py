@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.training import current_run, run_matches
+from components.runs import current_run, run_matches
 from designer import Experiment, build_model, get_task
 from designer.probes import ProbeResult, probe
 

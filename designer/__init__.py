@@ -8,7 +8,7 @@ from designer.model import build_model
 from designer.spec import Experiment, SpecError
 from designer.summary import summarize
 from designer.tasks import get_task
-from designer.train import Trainer, TrainingDiverged
+from designer.trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "Experiment",

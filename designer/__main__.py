@@ -89,7 +89,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from designer.train import Trainer, TrainingDiverged
+    from designer.trainer import Trainer, TrainingDiverged
 
     exp = read_experiment(args.spec, task=args.task, seed=args.seed)
     if args.threads < 1:

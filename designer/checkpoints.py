@@ -37,7 +37,7 @@ class CheckpointError(ValueError):
 class Checkpoint:
     experiment: Experiment
     state_dict: dict[str, torch.Tensor]
-    history: dict[str, Any]  # designer.train.History.to_dict()
+    history: dict[str, Any]  # designer.trainer.History.to_dict()
     probes: list[ProbeSummary] = field(default_factory=list)
     last_probe: ProbeResult | None = None
     step: int = 0

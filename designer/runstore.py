@@ -18,6 +18,7 @@ and nothing lists them.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -31,9 +32,9 @@ from typing import Any
 
 from designer import checkpoints
 from designer.checkpoints import CheckpointError
+from designer.runner import Runner
 from designer.tasks.datafiles import KEEP_DAYS, store_dir
-from designer.train import RunRecord
-from designer.worker import Runner
+from designer.trainer import RunRecord
 
 MAX_RUNS = int(os.environ.get("DESIGNER_MAX_RUNS_KEPT", 8))
 LINK_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
@@ -149,6 +150,8 @@ class Link:
         runs past MAX_RUNS are dropped. Returns the names of the dropped runs."""
         record = runner.record
         evals = record.history.evals
+        if self.store.closing:
+            return []
         with self.lock:
             if self.index["running"] and self.index["running"]["id"] == run_id:
                 self.index["running"] = None
@@ -253,7 +256,14 @@ class RunStore:
         self.grace_seconds = grace_seconds
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
+        # When the server stops, the runs in progress are killed with it: they are left
+        # marked as running, so that the next start reports them lost (not as failed).
+        self.closing = False
+        atexit.register(self.close)
         self.prune()
+
+    def close(self) -> None:
+        self.closing = True
 
     def create(self) -> Link:
         with self._lock:

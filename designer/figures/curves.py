@@ -35,7 +35,7 @@ Chart = dict[str, Any]
 
 
 class TrainingHistory(Protocol):
-    """What the charts read of a run's history (designer.train.History has it, and so
+    """What the charts read of a run's history (designer.trainer.History has it, and so
     does its snapshot): per training step its number, loss, gradient norm before
     clipping and whether clipping acted; and the evaluations, each a mapping with
     'step', 'val_loss' and 'val_metric'."""

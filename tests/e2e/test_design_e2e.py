@@ -64,7 +64,8 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
     page.goto(app_url)
     page.wait_for_app()
     cards = page.locator(CARDS)
-    expect(cards).to_have_count(4)  # the first screen is a working preset, not a blank page
+    # the first screen is a working preset, not a blank page
+    expect(cards).to_have_count(4, timeout=30_000)
     expect_stack(page, ["lstm"] * 4)
 
     # 1. drag a GRU from the palette onto the top half of card 1: it becomes layer 1
@@ -120,7 +121,7 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
     # 7. the URL holds the whole experiment: a reload shows the same stack
     page.reload()
     page.wait_for_app()
-    expect(cards).to_have_count(4)
+    expect(cards).to_have_count(4, timeout=30_000)  # the stack component has drawn
     expect_stack(page, ["lstm", "gru", "lstm", "lstm"])
     assert card_widths(page) == widths
 

@@ -10,9 +10,9 @@ from functools import partial
 import pytest
 
 from designer import Experiment, Trainer
+from designer.runner import ProcessRunner
 from designer.runstore import RunStore, StoredRun
 from designer.tasks import datafiles
-from designer.worker import ProcessRunner
 from tests import helpers
 
 wait_for = partial(helpers.wait_for, timeout=60.0)
@@ -65,6 +65,17 @@ def test_a_restarted_server_shows_the_kept_runs_and_reports_the_lost_one(tmp_pat
     assert shown.busy_seconds == 1.5
     # the lost run is reported once, not again after the next restart
     assert RunStore(tmp_path).get(link.id).lost is None
+
+
+def test_a_run_killed_as_the_server_stops_is_reported_lost_not_failed(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    run = Finished(state="failed")  # its process was killed with the server
+    link.start(run, "AAAAAAAAAAA")
+    store.close()  # the server is stopping (at exit)
+    assert link.keep(run, "AAAAAAAAAAA", "Run 1") == [] and link.runs() == []
+    again = RunStore(tmp_path).get(link.id)
+    assert "was lost" in again.lost and again.runs() == []
 
 
 def test_the_current_run_survives_a_reload(tmp_path):

@@ -1,5 +1,5 @@
 """The runs of this page's link: the one the pages show (training in a process of its
-own, designer.worker.ProcessRunner), and the finished ones kept on the server
+own, designer.runner.ProcessRunner), and the finished ones kept on the server
 (designer.runstore), with a shared cap on concurrent runs.
 
 Training never runs in the page script (a click would rerun the script and abandon
@@ -18,8 +18,8 @@ import streamlit as st
 
 from components.links import current_link
 from designer import Experiment
+from designer.runner import ProcessRunner, Runner, warm_up
 from designer.slots import TrainingSlots
-from designer.worker import ProcessRunner, Runner, warm_up
 
 # How many runs train at once on this server, across all sessions (others queue);
 # the longest run and the largest model one session may start.

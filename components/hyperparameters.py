@@ -7,11 +7,11 @@ from typing import Any
 
 import streamlit as st
 
+from components.runs import MAX_RUN_STEPS
 from components.state import try_edit
-from components.training import MAX_RUN_STEPS
 from designer import Experiment
 from designer.spec import TrainSpec, field_choices, field_range
-from designer.train import PROBE_BUDGET
+from designer.trainer import PROBE_BUDGET
 
 PREFIX = "train_"
 LABELS = {  # the optimizers in the order the menu shows them
@@ -50,7 +50,7 @@ def _on_change(field: str, transform=lambda v: v) -> dict[str, Any]:
     return {"on_change": lambda: _update(field, transform(st.session_state[PREFIX + field]))}
 
 
-def train_settings(exp: Experiment, disabled: bool = False) -> None:
+def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
     """Render the settings; `disabled` while a run is under way (they apply to the
     next run, and changing them mid-run would mislead)."""
     spec = exp.train

@@ -31,7 +31,7 @@ import torch._dynamo  # noqa: F401  (see below)
 from designer.slots import TrainingSlots
 from designer.spec import Experiment
 from designer.tasks import TaskDataError
-from designer.train import History, RunRecord, Trainer, TrainingDiverged
+from designer.trainer import History, RunRecord, Trainer, TrainingDiverged
 
 _context: Any = None
 
@@ -46,7 +46,7 @@ def context() -> Any:
     global _context
     if _context is None:
         _context = mp.get_context("forkserver")
-        _context.set_forkserver_preload(["designer.worker"])
+        _context.set_forkserver_preload(["designer.runner"])
     return _context
 
 

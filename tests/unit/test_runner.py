@@ -7,8 +7,8 @@ from functools import partial
 import torch
 
 from designer import Experiment
+from designer.runner import ProcessRunner
 from designer.slots import TrainingSlots
-from designer.worker import ProcessRunner
 from tests import helpers
 from tests.helpers import diverging_experiment
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from designer.spec import Experiment
-from designer.train import Trainer
+from designer.trainer import Trainer
 
 CONFIGS = (
     # name, layers, hidden, seq_len, batch, blocks, steps per block

@@ -15,10 +15,10 @@ from components.state import escape_markdown, notify
 from designer.checkpoints import CheckpointError
 from designer.figures.curves import figure, grad_norm_chart, loss_chart, metric_chart
 from designer.figures.tasks import model_view
+from designer.runner import Runner
 from designer.runstore import Link
 from designer.tasks.charlm import sample_text
-from designer.train import History
-from designer.worker import Runner
+from designer.trainer import History
 
 # While a run trains, what the model does now is redrawn at most this often (a plotly
 # figure costs the browser far more to draw than the canvas curves).
