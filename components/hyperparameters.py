@@ -50,6 +50,30 @@ def _on_change(field: str, transform=lambda v: v) -> dict[str, Any]:
     return {"on_change": lambda: _update(field, transform(st.session_state[PREFIX + field]))}
 
 
+def _number(
+    where: Any,
+    label: str,
+    field: str,
+    value: Any,
+    disabled: bool,
+    low: Any = None,
+    high: Any = None,
+    transform=lambda v: v,
+    **kwargs: Any,
+) -> None:
+    """A number widget bound to a `train` field, within the document's own limits
+    (unless `low`/`high` say otherwise)."""
+    where.number_input(
+        label,
+        _limit(field, 0) if low is None else low,
+        _limit(field, 1) if high is None else high,
+        key=_bind(field, value),
+        disabled=disabled,
+        **_on_change(field, transform),
+        **kwargs,
+    )
+
+
 def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
     """Render the settings; `disabled` while a run is under way (they apply to the
     next run, and changing them mid-run would mislead)."""
@@ -62,33 +86,11 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
         disabled=disabled,
         **_on_change("optimizer"),
     )
-    st.number_input(
-        "Learning rate",
-        min_value=1e-6,
-        max_value=_limit("lr", 1),
-        format="%.5f",
-        step=0.0005,
-        key=_bind("lr", spec.lr),
-        disabled=disabled,
-        **_on_change("lr"),
-    )
+    _number(st, "Learning rate", "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
     c1, c2 = st.columns(2)
-    c1.number_input(
-        "Batch size",
-        _limit("batch_size", 0),
-        _limit("batch_size", 1),
-        key=_bind("batch_size", spec.batch_size),
-        disabled=disabled,
-        **_on_change("batch_size"),
-    )
-    c2.number_input(
-        "Steps",
-        1,
-        MAX_RUN_STEPS,
-        key=_bind("steps", min(spec.steps, MAX_RUN_STEPS)),
-        disabled=disabled,
-        **_on_change("steps"),
-    )
+    _number(c1, "Batch size", "batch_size", spec.batch_size, disabled)
+    steps = min(spec.steps, MAX_RUN_STEPS)
+    _number(c2, "Steps", "steps", steps, disabled, high=MAX_RUN_STEPS)
     clip = st.checkbox(
         "Clip the gradient norm",
         key=_bind("clip", spec.clip_norm is not None),
@@ -96,51 +98,29 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
         on_change=lambda: _update("clip_norm", 1.0 if st.session_state[PREFIX + "clip"] else None),
     )
     if clip:
-        st.number_input(
-            "Clip at norm",
-            0.001,
-            1000.0,
-            format="%.3f",
-            key=_bind("clip_norm", spec.clip_norm or 1.0),
-            disabled=disabled,
-            **_on_change("clip_norm"),
-        )
+        clip_norm = spec.clip_norm or 1.0
+        _number(st, "Clip at norm", "clip_norm", clip_norm, disabled, 0.001, 1000.0, format="%.3f")
     c1, c2 = st.columns(2)
-    c1.number_input(
-        "Weight decay",
-        _limit("weight_decay", 0),
-        _limit("weight_decay", 1),
-        format="%.5f",
-        step=0.0001,
-        key=_bind("weight_decay", spec.weight_decay),
-        disabled=disabled,
-        **_on_change("weight_decay"),
-    )
-    c2.number_input(
-        "Seed",
-        _limit("seed", 0),
-        _limit("seed", 1),
-        key=_bind("seed", spec.seed),
-        disabled=disabled,
-        **_on_change("seed"),
-    )
+    decay = spec.weight_decay
+    _number(c1, "Weight decay", "weight_decay", decay, disabled, format="%.5f", step=0.0001)
+    _number(c2, "Seed", "seed", spec.seed, disabled)
     c1, c2 = st.columns(2)
-    c1.number_input(
+    _number(
+        c1,
         "Evaluate every",
-        _limit("eval_every", 0),
-        _limit("eval_every", 1),
-        key=_bind("eval_every", spec.eval_every),
-        disabled=disabled,
+        "eval_every",
+        spec.eval_every,
+        disabled,
         help="steps between validation measurements",
-        **_on_change("eval_every"),
     )
-    c2.number_input(
+    _number(
+        c2,
         "Probe every",
-        0,
-        _limit("probe_every", 1),
-        key=_bind("probe_every", spec.probe_every or 0),
-        disabled=disabled,
+        "probe_every",
+        spec.probe_every or 0,
+        disabled,
+        low=0,
+        transform=lambda v: v or None,
         help="steps between probes of hidden states and gradients; 0 = "
         f"automatic (about {PROBE_BUDGET:.0%} of the training time)",
-        **_on_change("probe_every", lambda v: v or None),
     )
