@@ -3,6 +3,7 @@
     python -m designer tasks
     python -m designer validate SPEC.json [--json]
     python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
+    python -m designer train [SPEC.json] --resume CKPT [--steps N] [--save CKPT] [--json]
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer bench [--json] [--quick]
@@ -91,14 +92,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from designer.trainer import Trainer, TrainingDiverged
 
-    exp = read_experiment(args.spec, task=args.task, seed=args.seed)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     torch.set_num_threads(args.threads)
-    trainer = Trainer(exp, device=args.device, probes=False)
-    steps = exp.train.steps if args.steps is None else args.steps
-    if steps < 1:
+    if args.resume:
+        trainer = _resumed(args)
+        exp = trainer.exp
+    else:
+        if not args.spec:
+            raise UsageError("an experiment (SPEC) is required, or --resume CKPT")
+        exp = read_experiment(args.spec, task=args.task, seed=args.seed)
+        trainer = Trainer(exp, device=args.device, probes=False)
+    total = exp.train.steps if args.steps is None else args.steps
+    steps = total - trainer.step_count  # a resumed run continues to the same total
+    if total < 1:
         raise UsageError("--steps must be at least 1")
+    if steps < 1:
+        raise UsageError(f"the checkpoint is already at step {trainer.step_count}")
     task = trainer.task
     baseline = task.baseline_loss()
     bar = None
@@ -160,6 +170,22 @@ def cmd_train(args: argparse.Namespace) -> int:
             + (f"; saved {args.save}" if args.save else "")
         )
     return 0
+
+
+def _resumed(args: argparse.Namespace) -> Any:
+    """The trainer of a checkpoint (--resume), checked against SPEC if one is given."""
+    from designer import checkpoints
+    from designer.trainer import Trainer
+
+    if args.task is not None or args.seed is not None:
+        raise UsageError("--task and --seed cannot change a resumed run")
+    try:
+        saved = checkpoints.load(args.resume)
+        if args.spec and read_experiment(args.spec) != saved.experiment:
+            raise UsageError("the checkpoint's experiment differs from the one in SPEC")
+        return Trainer.from_checkpoint(saved, device=args.device, probes=False)
+    except checkpoints.CheckpointError as err:
+        raise UsageError(f"cannot resume from {args.resume}: {err}") from None
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -275,11 +301,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("train", help="train an experiment")
-    p.add_argument("spec")
+    p.add_argument("spec", nargs="?", help="experiment JSON (optional with --resume)")
     p.add_argument("--task", help="train on this task instead (with its default parameters)")
     p.add_argument("--steps", type=int, help="number of steps (default: the experiment's)")
     p.add_argument("--seed", type=int)
     p.add_argument("--save", metavar="CKPT", help="write a checkpoint here when done")
+    p.add_argument(
+        "--resume",
+        metavar="CKPT",
+        help="continue the run a checkpoint holds, to --steps in all (default: the "
+        "experiment's steps): the same curve as an uninterrupted run",
+    )
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: the experiment's")
     p.add_argument(
         "--threads",

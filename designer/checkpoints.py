@@ -42,6 +42,8 @@ class Checkpoint:
     last_probe: ProbeResult | None = None
     step: int = 0
     run: dict[str, Any] = field(default_factory=dict)  # name, state, error, busy_seconds...
+    optimizer: dict[str, Any] | None = None  # the optimizer's state, to resume training
+    rng: torch.Tensor | None = None  # torch's random state (dropout masks), to resume
 
     def model(self) -> nn.Module:
         """The experiment's model with these weights."""
@@ -80,6 +82,8 @@ def to_data(checkpoint: Checkpoint) -> dict[str, Any]:
         "last_probe": checkpoint.last_probe and probe_to_data(checkpoint.last_probe),
         "step": checkpoint.step,
         "run": checkpoint.run,
+        "optimizer": checkpoint.optimizer,
+        "rng": checkpoint.rng,
     }
 
 
@@ -134,6 +138,11 @@ def from_data(data: Any) -> Checkpoint:
         last_probe = probe_from_data(last) if last else None
     except (TypeError, KeyError):
         raise CheckpointError("the checkpoint's probes are damaged") from None
+    optimizer, rng = data.get("optimizer"), data.get("rng")
+    if optimizer is not None and not isinstance(optimizer, dict):
+        raise CheckpointError("the checkpoint's optimizer state is damaged")
+    if rng is not None and not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8):
+        raise CheckpointError("the checkpoint's random state is damaged")
     return Checkpoint(
         experiment=experiment,
         state_dict=state,
@@ -142,6 +151,8 @@ def from_data(data: Any) -> Checkpoint:
         last_probe=last_probe,
         step=int(data.get("step") or 0),
         run=dict(data.get("run") or {}),
+        optimizer=optimizer,
+        rng=rng,
     )
 
 

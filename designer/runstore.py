@@ -266,6 +266,8 @@ class RunStore:
         self.closing = True
 
     def create(self) -> Link:
+        if time.time() - self._pruned > 3600:  # a server that runs for weeks prunes too
+            self.prune()
         with self._lock:
             link = Link(self, secrets.token_urlsafe(16))
             link._write_index()
@@ -308,6 +310,7 @@ class RunStore:
 
     def prune(self) -> int:
         """Remove links unused for `keep_days`; returns how many went."""
+        self._pruned = time.time()
         if not self.root.is_dir():
             return 0
         removed = 0

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from designer import checkpoints
-from designer.checkpoints import Checkpoint
+from designer.checkpoints import Checkpoint, CheckpointError
 from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
 from designer.spec import Experiment, TrainSpec
@@ -233,6 +233,31 @@ class Trainer(RunRecord):
         torch.manual_seed(self.spec.seed)  # dropout masks
         x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
         self.val_x, self.val_y = x.to(self.device), y.to(self.device)
+
+    def checkpoint(self, run: dict[str, Any] | None = None) -> Checkpoint:
+        """The run so far, with what resuming it needs: the optimizer's state, torch's
+        random state (dropout) and the losses since the last evaluation."""
+        checkpoint = super().checkpoint(
+            {"losses_since_eval": list(self._losses_since_eval), **(run or {})}
+        )
+        checkpoint.optimizer = self.optimizer.state_dict()
+        checkpoint.rng = torch.get_rng_state()
+        return checkpoint
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Continue where the checkpoint left off: the same curve as a run that was
+        never interrupted (bit for bit on CPU), when it holds the optimizer's state."""
+        super().restore(checkpoint)
+        if checkpoint.optimizer is not None:
+            try:
+                self.optimizer.load_state_dict(checkpoint.optimizer)
+            except (ValueError, KeyError, RuntimeError):
+                raise CheckpointError(
+                    "the checkpoint's optimizer state does not match its experiment"
+                ) from None
+        if checkpoint.rng is not None:
+            torch.set_rng_state(checkpoint.rng)
+        self._losses_since_eval = [float(v) for v in checkpoint.run.get("losses_since_eval", [])]
 
     def batch_seed(self, step: int) -> int:
         """The seed of the batch drawn at `step` (1-based)."""

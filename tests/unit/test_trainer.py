@@ -1,6 +1,7 @@
 """The trainer: records, determinism, optimizers, clipping, divergence, checkpoints,
 the run record read back from a checkpoint, and the classic LSTM-vs-RNN result."""
 
+import json
 import math
 import os
 from functools import partial
@@ -204,3 +205,61 @@ def test_lstm_solves_adding_where_tanh_rnn_fails():
     assert final_val("lstm") < 0.01
     assert final_val("rnn") > 0.1  # about the constant predictor's 1/6
     assert baseline > 0.1
+
+
+def test_a_resumed_run_follows_the_uninterrupted_curve_bit_for_bit(tmp_path):
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "adding", "seq_len": 10},
+            "model": {
+                "layers": [
+                    {"type": "lstm", "hidden_size": 8, "dropout": 0.3},
+                    {"type": "dropout", "p": 0.2},
+                    {"type": "gru", "hidden_size": 6},
+                ]
+            },
+            "train": {"optimizer": "adam", "batch_size": 8, "eval_every": 4},
+        }
+    )
+    whole = Trainer(exp, probes=False)
+    list(whole.run(10))
+    first = Trainer(exp, probes=False)
+    list(first.run(6))  # stopped between two evaluations
+    first.save(str(tmp_path / "half.pt"))
+    torch.manual_seed(12345)  # whatever happens to the random state in between
+    resumed = Trainer.from_checkpoint(checkpoints.load(tmp_path / "half.pt"), probes=False)
+    list(resumed.run(4))
+    assert resumed.history.loss == whole.history.loss
+    assert resumed.history.grad_norm == whole.history.grad_norm
+    # the interrupted run also evaluated where it stopped (step 6); the validation
+    # numbers at every step both evaluated are the same
+    both = {e["step"]: e for e in whole.history.evals}
+    for e in resumed.history.evals:
+        if e["step"] in both:
+            assert (e["val_loss"], e["val_metric"]) == (
+                both[e["step"]]["val_loss"],
+                both[e["step"]]["val_metric"],
+            )
+    for name, value in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], value), name
+
+
+def test_resume_from_the_command_line(tmp_path, capsys):
+    from designer.__main__ import main
+
+    spec = tmp_path / "exp.json"
+    spec.write_text(experiment().to_json())
+    assert main(["train", str(spec), "--steps", "8", "--save", str(tmp_path / "a.pt")]) == 0
+    assert main(["train", str(spec), "--steps", "4", "--save", str(tmp_path / "b.pt")]) == 0
+    capsys.readouterr()
+    args = ["train", "--resume", str(tmp_path / "b.pt"), "--steps", "8", "--json"]
+    assert main([*args, "--save", str(tmp_path / "c.pt")]) == 0
+    done = [json.loads(line) for line in capsys.readouterr().out.splitlines()][-1]
+    assert done["event"] == "done" and done["step"] == 8
+    a, c = checkpoints.load(tmp_path / "a.pt"), checkpoints.load(tmp_path / "c.pt")
+    assert a.history["loss"] == c.history["loss"]
+    assert all(torch.equal(a.state_dict[k], c.state_dict[k]) for k in a.state_dict)
+    assert main(["train", "--resume", str(tmp_path / "a.pt"), "--steps", "8"]) == 2
+    assert "already at step 8" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "nope.pt")]) == 2
+    assert "cannot resume" in capsys.readouterr().err
