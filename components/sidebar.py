@@ -3,8 +3,11 @@ the experiment as a JSON document."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import streamlit as st
 
+from components.links import LINK_PARAM
 from components.state import (
     get_experiment,
     notify,
@@ -40,6 +43,28 @@ def import_document(text: str | bytes, source: str = "the file") -> bool:
     select_layer(0 if exp.model.layers else None)
     notify("success", f"Imported {source}.")
     return True
+
+
+def design_link(exp: Experiment) -> str | None:
+    """This page's address with the experiment and nothing else (no runs id)."""
+    page = st.context.url
+    if not page:
+        return None
+    parts = urlsplit(page)
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, f"x={exp.to_url()}", ""))
+
+
+def share_links(exp: Experiment) -> None:
+    link = design_link(exp)
+    if link:
+        st.caption("Share this design with a class (the link holds the whole experiment):")
+        st.code(link, language=None)
+    if st.query_params.get(LINK_PARAM):
+        st.caption(
+            "The address bar's link also opens this link's runs (its `r=` part): anyone "
+            "given it sees them and can stop them."
+        )
 
 
 def sidebar() -> None:
@@ -78,4 +103,4 @@ def sidebar() -> None:
             width="stretch",
             key="export_json",
         )
-        st.caption("The link in the address bar holds the whole experiment too: copy it to share.")
+        share_links(exp)
