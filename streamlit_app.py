@@ -4,25 +4,33 @@ navigation, nothing else."""
 import os
 from pathlib import Path
 
+
+def app() -> None:
+    import streamlit as st
+
+    # A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
+    icon = str(Path(__file__).parent / "components" / "icon.png")
+    st.set_page_config(page_title="Deep RNN Designer", page_icon=icon, layout="wide")
+
+    # The pages live in app_pages/, not pages/: with a pages/ folder beside this file,
+    # Streamlit serves a link to a sub-page (say /train) in its older multipage mode,
+    # without this file, until some visitor has opened the main page since start-up.
+    pages = [
+        st.Page("app_pages/design.py", title="Design", icon=":material/stacks:", default=True),
+        st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
+    ]
+    st.navigation(pages).run()
+
+
 # The app serves many sessions from one process, and every page run is a thread that
 # may call torch: OpenMP thread teams would multiply (and spin while idle) with each
 # of them. So torch gets one thread per caller, set before any page imports torch.
 for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(name, "1")
 
-import streamlit as st  # noqa: E402  (after the thread settings, as torch reads them)
-
-# A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
-ICON = str(Path(__file__).parent / "components" / "icon.png")
-st.set_page_config(page_title="Deep RNN Designer", page_icon=ICON, layout="wide")
-
-# The pages live in app_pages/, not pages/: with a pages/ folder beside this file,
-# Streamlit serves a link to a sub-page (say /train) in its older multipage mode,
-# without this file, until some visitor has opened the main page since start-up.
-pages = [
-    st.Page("app_pages/design.py", title="Design", icon=":material/stacks:", default=True),
-    st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
-]
-st.navigation(pages).run()
+# Streamlit runs this file as the main module, so every training process that
+# multiprocessing starts imports it again (as "__mp_main__"): there it must do nothing.
+if __name__ != "__mp_main__":
+    app()
