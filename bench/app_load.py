@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -65,7 +64,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from bench.served import CHROMIUM, CHROMIUM_ARGS, READY, ROOT, served_app
+from bench.served import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    READY,
+    ROOT,
+    process_tree,
+    served_app,
+    server_pid,
+)
 from designer import Experiment
 
 # The pages, and the title each one shows once drawn.
@@ -196,39 +203,6 @@ def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
 
 
 # --- classroom -------------------------------------------------------------------------
-def server_pid(url: str) -> int:
-    """The `streamlit run` process that serves `url` (a child of this process)."""
-    port = urlparse(url).port
-    for entry in Path("/proc").iterdir():
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and f"--server.port={port}".encode() in cmdline:
-            return int(entry.name)
-    raise RuntimeError(f"no server process for {url}")
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and every process below it (the forkserver and the training processes)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [root], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _kb(path: str, field: str) -> int:
     """A `field:  1234 kB` line of a /proc file; 0 for a process that has ended."""
     try:

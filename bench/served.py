@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"  # Playwright's own browser download does not work here
@@ -83,3 +84,38 @@ def _wait_healthy(server: subprocess.Popen, url: str, log: IO[bytes], timeout: f
         if time.monotonic() > deadline:
             raise RuntimeError(f"streamlit did not become healthy within {timeout:g} s")
         time.sleep(0.25)
+
+
+def server_pid(url: str) -> int:
+    """The `streamlit run` process that serves `url` (a child of this process)."""
+    port = urlparse(url).port
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and f"--server.port={port}".encode() in cmdline:
+            return int(entry.name)
+    raise RuntimeError(f"no server process for {url}")
+
+
+def process_tree(root: int, min_depth: int = 0) -> list[int]:
+    """`root` and every process below it (the forkserver and the training processes);
+    `min_depth` 2 leaves out the server and its own children: the training processes."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [(root, 0)], [(root, 0)]
+    while todo:
+        pid, depth = todo.pop()
+        for child in children.get(pid, []):
+            found.append((child, depth + 1))
+            todo.append((child, depth + 1))
+    return [pid for pid, depth in found if depth >= min_depth]

@@ -11,12 +11,11 @@ import os
 import re
 import time
 import zlib
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.served import READY, served_app
+from bench.served import READY, process_tree, served_app, server_pid
 from designer import Experiment
 
 pytestmark = pytest.mark.e2e
@@ -174,38 +173,8 @@ def test_a_reload_during_training_follows_the_run_still_training(page, app_url):
     page.get_by_text("Stopped").first.wait_for(timeout=30_000)
 
 
-def server_pid(url: str) -> int:
-    port = urlparse(url).port
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"--server.port={port}".encode() in cmdline:
-            return int(entry.name)
-    raise AssertionError(f"no server on port {port}")
-
-
-def training_processes(pid: int) -> set[int]:
-    """The processes two levels or more below the server `pid`: the training processes
-    (children of the forkserver, which is the server's child)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = set(), list(children.get(pid, []))
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+def training_processes(server: int) -> set[int]:
+    return set(process_tree(server, min_depth=2))
 
 
 def test_closing_the_tab_ends_its_training_within_seconds(browser, app_url):
