@@ -20,6 +20,7 @@ def app() -> None:
         st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
+        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
     ]
     st.navigation(pages).run()
 

@@ -3,15 +3,11 @@
 import streamlit as st
 
 from components.hyperparameters import hyperparameters
+from components.kept_runs import kept_runs
 from components.links import current_link
-from components.run_view import curves, kept_runs, model_now, status
-from components.runs import (
-    MAX_RUN_PARAMETERS,
-    current_run,
-    discard_run,
-    run_matches,
-    start_run,
-)
+from components.run_controls import controls
+from components.run_view import curves, model_now, pair, status
+from components.runs import MAX_RUN_PARAMETERS, current_run, discard_run, run_matches
 from components.state import get_experiment, set_experiment, show_notices, show_url_warning
 from designer import get_task, summarize
 from designer.figures.tasks import sample_figure
@@ -42,7 +38,9 @@ if runner is not None and not run_matches(runner, exp):
         on_click=lambda: set_experiment(runner.record.exp),
     )
 
-active = runner is not None and runner.alive
+link = current_link()
+runs = link.shown() if link is not None else []
+active = any(run.alive for run in runs)
 settings_col, main_col = st.columns([1, 4], gap="large")
 with settings_col:
     st.subheader("Settings")
@@ -52,52 +50,9 @@ with settings_col:
 
 too_big = total > MAX_RUN_PARAMETERS
 with main_col:
-    paused = runner is not None and active and runner.state in ("paused",)
-    b = st.container(horizontal=True)
-    b.button(
-        "Start",
-        key="train_start",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=active or too_big,
-        on_click=lambda: start_run(exp),
-    )
-    if paused:
-        b.button("Resume", key="train_resume", icon=":material/resume:", on_click=runner.resume)
-    else:
-        b.button(
-            "Pause",
-            key="train_pause",
-            icon=":material/pause:",
-            disabled=not active,
-            on_click=lambda: runner.pause(),
-        )
-    b.button(
-        "Step",
-        key="train_step",
-        icon=":material/skip_next:",
-        disabled=(active and not paused) or too_big,
-        help="One training step at a time, for explaining",
-        on_click=lambda: runner.step_once() if paused else start_run(exp, paused=True).step_once(),
-    )
-    b.button(
-        "Stop",
-        key="train_stop",
-        icon=":material/stop:",
-        disabled=not active,
-        on_click=lambda: runner.stop(wait=2.0),
-    )
-    b.button(
-        "Reset",
-        key="train_reset",
-        icon=":material/restart_alt:",
-        disabled=runner is None,
-        on_click=discard_run,
-        help="Forget this run; the next Start begins from fresh weights",
-    )
-    lost = current_link()
-    if lost is not None and lost.lost:
-        st.warning(lost.lost, icon=":material/cloud_off:")
+    controls(exp, runs, too_big)
+    if link is not None and link.lost:
+        st.warning(link.lost, icon=":material/cloud_off:")
     if too_big:
         st.error(
             f"This model has {total:,} parameters; this server trains at most "
@@ -106,8 +61,8 @@ with main_col:
 
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def live() -> None:
-        run = current_run()
-        if run is None:
+        shown = link.shown() if link is not None else []
+        if not shown:
             st.info(
                 "Press **Start** to train this design on the task, or **Step** to go one "
                 "step at a time.",
@@ -122,12 +77,19 @@ with main_col:
                 config={"displayModeBar": False},
             )
             return
-        history = run.snapshot()
-        status(run, history)
-        if history.step:
-            curves(run, history)
-            model_now(run)
-        if active and not run.alive:  # it just ended: redraw the buttons too
+        if len(shown) > 1:
+            pair(shown)
+            st.page_link(
+                "app_pages/compare.py", label="Compare them side by side", icon=":material/compare:"
+            )
+        else:
+            run = shown[0]
+            history = run.snapshot()
+            status(run, history)
+            if history.step:
+                curves(run, history)
+                model_now(run)
+        if active and not any(run.alive for run in shown):  # it just ended: redraw the buttons
             st.rerun()
 
     live()

@@ -11,12 +11,12 @@ import streamlit as st
 import torch
 
 from components.live_chart import live_chart
-from components.state import escape_markdown, notify
-from designer.checkpoints import CheckpointError
-from designer.figures.curves import figure, grad_norm_chart, loss_chart, metric_chart
+from components.state import escape_markdown
+from designer.compare import digest, label
+from designer.figures.compare import grad_norm_overlay, loss_overlay, metric_overlay
+from designer.figures.curves import Chart, figure, grad_norm_chart, loss_chart, metric_chart
 from designer.figures.tasks import model_view
 from designer.runner import Runner
-from designer.runstore import Link
 from designer.tasks.charlm import sample_text
 from designer.trainer import History
 
@@ -62,7 +62,7 @@ def status(runner: Runner, history: History) -> None:
         names = ", ".join(escape_markdown(name) for name in runner.dropped)
         st.caption(f"To keep this run, the oldest kept run was dropped: {names}.")
     if runner.state == "diverged":
-        st.error(runner.error, icon=icon)
+        st.error(escape_markdown(runner.error), icon=icon)
     elif runner.state == "failed":
         st.error(
             f"The run ended abnormally: {escape_markdown(runner.error)}. The experiment is "
@@ -96,17 +96,62 @@ def curves(runner: Runner, history: History) -> None:
         "metric": metric_chart(history, task.metric_name),
         "grad": grad_norm_chart(history, runner.record.spec.clip_norm, log=log),
     }
+    draw_charts(charts, live=runner.alive, key="train")
+
+
+# Streamlit's names for the colours of runs A, B, C, D (designer.figures.compare)
+RUN_COLOR_NAMES = ("blue", "orange", "green", "violet")
+
+
+def _short(value: float) -> str:
+    """A number that fits half a page's metric: 0.177, 1.2e-04."""
+    return f"{value:.3g}" if value == 0 or abs(value) >= 1e-3 else f"{value:.1e}"
+
+
+def pair(runs: list[Runner]) -> None:
+    """A run and its variant training side by side: each one's state and figures in
+    its own colour, and their curves overlaid (live while either trains)."""
+    digests = [digest(run) for run in runs]
+    for i, (run, col) in enumerate(zip(runs, st.columns(len(runs)), strict=True)):
+        with col:
+            text, icon = STATES[run.state]
+            place = run.queue_position()
+            if place:
+                text += f": number {place} in the queue"
+            name = escape_markdown(label(i, digests[i], length=60))
+            st.markdown(f":{RUN_COLOR_NAMES[i]}[:material/circle: **{name}**]  \n{icon} {text}")
+            if run.state in ("diverged", "failed"):
+                st.error(escape_markdown(run.error or ""), icon=icon)
+            last = digests[i].last_eval
+            c = st.columns(3)
+            step = run.history.step[-1] if run.history.step else 0
+            c[0].metric(f"Step (of {run.total:,})", f"{step:,}")
+            c[1].metric("Validation loss", _short(last["val_loss"]) if last else "–")
+            metric = digests[i].metric_name
+            c[2].metric(f"Validation {metric}", _short(last["val_metric"]) if last else "–")
+    log = st.toggle("Log scale", value=True, key="train_log")
+    charts = {
+        "loss": loss_overlay(digests, log=log),
+        "metric": metric_overlay(digests),
+        "grad": grad_norm_overlay(digests, log=log),
+    }
+    draw_charts(charts, live=any(run.alive for run in runs), key="train_pair")
+
+
+def draw_charts(charts: dict[str, Chart], live: bool, key: str) -> None:
+    """The loss across the page, the metric and the gradient norm below it side by
+    side: on a canvas while a run trains, as plotly figures (zoom, hover) after."""
     top = st.container()
     left, right = st.columns(2)
-    places = {"loss": top, "metric": left, "grad": right}
+    places = dict(zip(charts, (top, left, right), strict=True))
     for name, chart in charts.items():
         with places[name]:
-            if runner.alive:
-                live_chart(chart, key=f"train_{name}_live")
+            if live:
+                live_chart(chart, key=f"{key}_{name}_live")
             else:
                 st.plotly_chart(
                     figure(chart),
-                    key=f"train_{name}_chart",
+                    key=f"{key}_{name}_chart",
                     width="stretch",
                     config={"displaylogo": False},
                 )
@@ -168,53 +213,3 @@ def model_now(runner: Runner) -> None:
             st.session_state["train_sample_text"] = text
         if "train_sample_text" in st.session_state:
             st.code(st.session_state["train_sample_text"], language=None, wrap_lines=True)
-
-
-def _open(link: Link, run_id: str) -> None:
-    try:
-        link.open(run_id)
-    except CheckpointError as err:
-        notify("error", f"That run could not be opened: {err}")
-
-
-def kept_runs(link: Link | None, disabled: bool) -> None:
-    """The finished runs this link keeps on the server: open one, or delete it."""
-    runs = link.runs() if link is not None else []
-    limit = link.store.max_runs if link is not None else None
-    label = f"Runs kept for this link ({len(runs)})"
-    with st.expander(label, icon=":material/history:"):
-        if link is None or not runs:
-            st.caption(
-                "Finished runs are kept on the server for this link: a reload, a second "
-                "tab or the copied link shows them again."
-            )
-            return
-        st.caption(
-            f"The newest {limit} runs are kept, for {link.store.keep_days:g} days after the "
-            "link was last used; older ones are dropped first. Anyone with this link "
-            "sees them."
-        )
-        current = link.index.get("current")
-        for run in reversed(runs):
-            loss = f"{run['val_loss']:.4g}" if run.get("val_loss") is not None else "–"
-            row = st.container(horizontal=True, vertical_alignment="center")
-            mark = "▶ " if run["id"] == current else ""
-            row.markdown(
-                f"{mark}**{escape_markdown(run['name'])}**: {run['state']}, "
-                f"{run['step']:,} steps, validation loss {loss}"
-            )
-            row.button(
-                "Open",
-                key=f"run_open_{run['id']}",
-                on_click=_open,
-                args=(link, run["id"]),
-                disabled=disabled or run["id"] == current,
-            )
-            row.button(
-                "Delete",
-                key=f"run_delete_{run['id']}",
-                icon=":material/delete:",
-                on_click=link.delete,
-                args=(run["id"],),
-                disabled=disabled,
-            )

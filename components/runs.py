@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from components.links import current_link
 from designer import Experiment
 from designer.runner import ProcessRunner, Runner, warm_up
 from designer.slots import TrainingSlots
+from designer.variants import layer_name
 
 # How many runs train at once on this server, across all sessions (others queue);
 # the longest run and the largest model one session may start.
@@ -52,34 +54,74 @@ def current_run() -> Runner | None:
     return link.current if link is not None else None
 
 
-def _name(exp: Experiment, number: int) -> str:
+def _name(exp: Experiment, number: int, what: str = "") -> str:
     layers = exp.model.layers
-    kinds = " + ".join(
-        f"{layer.type.upper()} {getattr(layer, 'hidden_size', '')}".strip() for layer in layers[:3]
-    )
+    kinds = " + ".join(layer_name(layer) for layer in layers[:3])
     more = f" + {len(layers) - 3} more" if len(layers) > 3 else ""
-    return f"Run {number}: {kinds or 'no layers'}{more} on {exp.task.name}"
+    return f"Run {number}: {what}{kinds or 'no layers'}{more} on {exp.task.name}"
+
+
+def _begin(exp: Experiment, name: str, **options: Any) -> tuple[ProcessRunner, str]:
+    """A run of `exp` (not started) that the link keeps when it ends."""
+    link = current_link(create=True)
+    run_id = link.new_run_id()
+
+    def keep(finished: ProcessRunner) -> None:
+        finished.dropped = link.keep(finished, run_id, finished.name)
+
+    runner = ProcessRunner(
+        exp,
+        on_finish=keep,
+        slots=training_slots(),
+        nice=TRAINING_NICE,
+        **options,
+    )
+    runner.name = name
+    return runner, run_id
 
 
 def start_run(exp: Experiment, paused: bool = False) -> ProcessRunner:
     """A new run of `exp` (stopping the one in progress), capped in steps."""
     link = current_link(create=True)
     link.discard()
-    run_id = link.new_run_id()
-    name = _name(exp, len(link.runs()) + 1)
-
-    def keep(finished: ProcessRunner) -> None:
-        finished.dropped = link.keep(finished, run_id, name)
-
-    runner = ProcessRunner(
-        exp,
-        steps=min(exp.train.steps, MAX_RUN_STEPS),
-        on_finish=keep,
-        slots=training_slots(),
-        nice=TRAINING_NICE,
-    )
+    number = len(link.runs()) + 1
+    runner, run_id = _begin(exp, _name(exp, number), steps=min(exp.train.steps, MAX_RUN_STEPS))
     link.start(runner, run_id)
     runner.start(paused=paused)
+    return runner
+
+
+def start_variant(variant: Experiment) -> ProcessRunner | None:
+    """Train `variant` beside the current run, from the same initial weights where
+    shapes allow and on the same data; None when there is no current run."""
+    link = current_link()
+    base = link.current if link is not None else None
+    if base is None or base.run_id is None:
+        return None
+    number = len(link.runs()) + 1 + sum(run.alive for run in link.shown())
+    steps = min(variant.train.steps, MAX_RUN_STEPS)
+    runner, run_id = _begin(variant, _name(variant, number), steps=steps, start=base.record.exp)
+    if not link.start(runner, run_id, variant_of=base.run_id):
+        return None  # another tab changed the current run meanwhile
+    runner.start()
+    return runner
+
+
+def continue_run(steps: int) -> ProcessRunner | None:
+    """Train the current (ended) run `steps` more steps, from where it ended: its
+    weights, history and, when it was kept with them, its optimizer and random state."""
+    link = current_link()
+    base = link.current if link is not None else None
+    if base is None or base.alive:
+        return None
+    steps = max(1, min(steps, MAX_RUN_STEPS))
+    checkpoint = base.record.checkpoint(run={"busy_seconds": base.busy_seconds})
+    name = base.name or _name(base.record.exp, len(link.runs()) + 1)
+    name = name if name.endswith("(continued)") else f"{name} (continued)"
+    total = base.record.step_count + steps
+    runner, run_id = _begin(base.record.exp, name, steps=total, start=checkpoint)
+    link.start(runner, run_id)
+    runner.start()
     return runner
 
 

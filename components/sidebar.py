@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.links import LINK_PARAM
 from components.state import (
+    escape_markdown,
     get_experiment,
     notify,
     select_layer,
@@ -90,7 +91,7 @@ def sidebar() -> None:
             "import_file",
             ["json"],
             MAX_DOCUMENT_BYTES,
-            lambda content, name: import_document(content, f"'{name}'"),
+            lambda content, name: import_document(content, f"'{escape_markdown(name)}'"),
             help="A document exported here or written by hand (see the README).",
         )
         st.download_button(

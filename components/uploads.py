@@ -42,6 +42,7 @@ def uploader(
     max_bytes: int,
     use: Callable[[bytes, str], None],
     help: str | None = None,
+    disabled: bool = False,
 ) -> None:
     """A file uploader that hands each file, size-checked, to `use(content, name)`
     and then empties itself (a new widget key each time)."""
@@ -53,11 +54,11 @@ def uploader(
         if uploaded is None:
             return
         st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
-        name = escape_markdown(uploaded.name)
         if uploaded.size > max_bytes:
+            name = escape_markdown(uploaded.name)
             notify("error", f"'{name}' is larger than {megabytes(max_bytes)} MB (the limit).")
             return
-        use(uploaded.getvalue(), name)
+        use(uploaded.getvalue(), uploaded.name)  # the name as given: escape it to show it
 
     st.file_uploader(
         label,
@@ -66,6 +67,7 @@ def uploader(
         on_change=on_upload,
         max_upload_size=megabytes(max_bytes),
         help=help,  # Streamlit writes the limit next to it ("20MB per file")
+        disabled=disabled,
     )
 
 
@@ -88,9 +90,10 @@ def csv_document(exp: Experiment, content: bytes, name: str) -> Experiment:
     return Experiment.from_dict({**data, "task": task})
 
 
-def use_csv(content: bytes, name: str) -> None:
+def use_csv(content: bytes, file_name: str) -> None:
+    name = escape_markdown(file_name)
     try:
-        exp = csv_document(get_experiment(), content, name)
+        exp = csv_document(get_experiment(), content, file_name)
     except TaskDataError as err:
         notify("error", f"'{name}' could not be used:", [str(err)])
         return
@@ -132,7 +135,8 @@ def ask_for_pending_upload() -> None:
         icon=":material/upload_file:",
     )
 
-    def use(content: bytes, uploaded_name: str) -> None:
+    def use(content: bytes, file_name: str) -> None:
+        uploaded_name = escape_markdown(file_name)
         if digest_of(content) != pending["digest"]:
             notify(
                 "error",

@@ -9,9 +9,11 @@ checkpoint may come from a stranger (an upload, a shared server's disk).
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from designer import checkpoint_checks as checks
+from designer.checkpoint_checks import CheckpointError
 from designer.model import build_model
 from designer.probes import LayerProbe, ProbeResult, ProbeSummary
 from designer.spec import Experiment, SpecError
@@ -27,10 +31,6 @@ from designer.tasks import TaskDataError, get_task
 FORMAT = 1
 MAX_BYTES = 256 * 2**20  # the largest checkpoint read
 NOT_A_CHECKPOINT = "the file is not a checkpoint, or it is damaged or truncated"
-
-
-class CheckpointError(ValueError):
-    """A file that cannot be used as a checkpoint; the message is a plain sentence."""
 
 
 @dataclass
@@ -95,19 +95,45 @@ def save(checkpoint: Checkpoint, path: str | Path) -> None:
     partial.replace(path)
 
 
-def load(path: str | Path) -> Checkpoint:
-    """Read a checkpoint; CheckpointError (a plain sentence) for anything else."""
-    path = Path(path)
+def portable(path: str | Path) -> bytes:
+    """A kept checkpoint as a file to download: the same, less its latest full probe
+    (up to 64 MB at the server's limits), which an app opening the file takes again
+    from the weights anyway (it never reads that part of a file from elsewhere)."""
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    data["last_probe"] = None
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    return buffer.getvalue()
+
+
+def load(
+    source: str | Path | bytes, max_bytes: int | None = None, untrusted: bool = False
+) -> Checkpoint:
+    """Read a checkpoint from a file or from a file's bytes (an upload);
+    CheckpointError (a plain sentence) for anything else.
+
+    Before torch reads a byte of it, the file must be what torch.save writes: a zip
+    archive from its first byte, its members stored uncompressed and together no
+    larger than the limit. So a small file cannot unpack into gigabytes, and the
+    older pickle format (whose tensors declare their own sizes) is never read. After
+    it, every part is checked (designer.checkpoint_checks). `untrusted` (an upload)
+    leaves out the latest full probe, which only the app's own files may supply: the
+    app takes it again from the weights (designer.trainer.verified)."""
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    if isinstance(source, bytes):
+        size, opened = len(source), io.BytesIO(source)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise CheckpointError(f"cannot read the checkpoint {path.name}: no such file") from None
+        opened = path
+    if size > limit:
+        raise CheckpointError(f"the checkpoint is {_size(size)}; the limit is {_size(limit)}")
+    _check_archive(opened, limit)
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise CheckpointError(f"cannot read the checkpoint {path.name}: no such file") from None
-    if size > MAX_BYTES:
-        raise CheckpointError(
-            f"the checkpoint is {size / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB"
-        )
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(opened, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "global" in str(err).lower():  # weights_only met a class or a function
             raise CheckpointError(
@@ -115,12 +141,45 @@ def load(path: str | Path) -> Checkpoint:
                 "them could run code), so it was not opened"
             ) from None
         raise CheckpointError(NOT_A_CHECKPOINT) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError):
+    except Exception:  # a damaged pickle fails in many ways (KeyError, IndexError, ...)
         raise CheckpointError(NOT_A_CHECKPOINT) from None
+    checks.check_plain(data, limit)
+    if untrusted and isinstance(data, dict):
+        data.pop("last_probe", None)
     return from_data(data)
 
 
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:.1f}".removesuffix(".0") + " MB"
+    return f"{-(-n_bytes // 1024)} KB"
+
+
+def _check_archive(source: io.BytesIO | Path, limit: int) -> None:
+    try:
+        with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+            starts_as_zip = f.read(4) == b"PK\x03\x04"
+            f.seek(0)
+            with zipfile.ZipFile(f) as archive:
+                members = archive.infolist()
+            f.seek(0)
+    except Exception:  # a damaged archive fails in many ways (even NotImplementedError)
+        raise CheckpointError(NOT_A_CHECKPOINT) from None
+    # torch reads a file as a zip archive only if it begins as one: anything before
+    # the archive (which Python's zipfile allows) would be read in the older format
+    if not starts_as_zip or not members or members[0].header_offset != 0:
+        raise CheckpointError(NOT_A_CHECKPOINT)
+    if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+        raise CheckpointError(
+            "the file is a compressed archive; a checkpoint is written uncompressed "
+            "by torch.save, so it was not opened"
+        )
+    if sum(m.file_size for m in members) > limit:
+        raise CheckpointError(NOT_A_CHECKPOINT)
+
+
 def from_data(data: Any) -> Checkpoint:
+    """A checkpoint from what torch.load returned, each part checked."""
     if not isinstance(data, dict) or not {"experiment", "state_dict"} <= data.keys():
         raise CheckpointError("the file is not a checkpoint of this app (no experiment or weights)")
     try:
@@ -130,30 +189,43 @@ def from_data(data: Any) -> Checkpoint:
     except TaskDataError as err:
         raise CheckpointError(f"the checkpoint's task cannot be used: {err}") from None
     state = data["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise CheckpointError("the checkpoint's weights are not a set of tensors")
+    task = get_task(experiment.task)
+    probes = [checks.probe_summary(p, experiment, task) for p in data.get("probes") or []]
+    last = data.get("last_probe")
     try:
-        probes = [ProbeSummary(**p) for p in data.get("probes") or []]
-        last = data.get("last_probe")
         last_probe = probe_from_data(last) if last else None
-    except (TypeError, KeyError):
-        raise CheckpointError("the checkpoint's probes are damaged") from None
+        if last_probe is not None:
+            checks.probe_summary(probe_to_summary_data(last_probe), experiment, task)
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, RuntimeError):
+        raise checks.damaged("latest probe") from None
     optimizer, rng = data.get("optimizer"), data.get("rng")
     if optimizer is not None and not isinstance(optimizer, dict):
-        raise CheckpointError("the checkpoint's optimizer state is damaged")
+        raise checks.damaged("optimizer state")
     if rng is not None and not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8):
-        raise CheckpointError("the checkpoint's random state is damaged")
+        raise checks.damaged("random state")
+    step = data.get("step") or 0
+    if not checks.count(step):
+        raise checks.damaged("step count")
     return Checkpoint(
         experiment=experiment,
         state_dict=state,
-        history=data.get("history") or {},
+        history=checks.history(data.get("history") or {}),
         probes=probes,
         last_probe=last_probe,
-        step=int(data.get("step") or 0),
-        run=dict(data.get("run") or {}),
+        step=step,
+        run=checks.run_info(data.get("run") or {}),
         optimizer=optimizer,
         rng=rng,
     )
+
+
+def probe_to_summary_data(result: ProbeResult) -> dict[str, Any]:
+    """A full probe as the plain data of its summary (to check it the same way)."""
+    return _fields(result.summary())
 
 
 def _first_line(err: Exception) -> str:

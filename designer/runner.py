@@ -22,16 +22,23 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
+from dataclasses import replace
 from multiprocessing import forkserver
 from typing import Any
 
 import torch
 import torch._dynamo  # noqa: F401  (see below)
 
+from designer.checkpoints import Checkpoint, CheckpointError
 from designer.slots import TrainingSlots
 from designer.spec import Experiment
 from designer.tasks import TaskDataError
 from designer.trainer import History, RunRecord, Trainer, TrainingDiverged
+from designer.variants import initial_model
+
+# How a run begins: fresh (None), from the initial weights of another experiment (an
+# A/B variant), or where a checkpoint of the same experiment left off.
+Start = Experiment | Checkpoint | None
 
 _context: Any = None
 
@@ -67,29 +74,44 @@ def _get(conn: Any) -> Any:
     return pickle.loads(conn.recv_bytes())
 
 
-def _child(exp: Experiment, total: int, paused: bool, nice: int, conn: Any) -> None:
+def _trainer(exp: Experiment, start: Start) -> Trainer:
+    """The trainer a run begins with: fresh, from another experiment's initial
+    weights (a variant), or where a checkpoint left off (a continued run)."""
+    if isinstance(start, Checkpoint):
+        return Trainer.from_checkpoint(start)
+    if isinstance(start, Experiment):
+        return Trainer(exp, model=initial_model(exp, like=start))
+    return Trainer(exp)
+
+
+def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, conn: Any) -> None:
     """The training process: trains, obeys commands, reports everything."""
     if nice:
         with suppress(OSError):
             os.nice(nice)
     torch.set_num_threads(1)
     try:  # the experiment arrives checked; its task's data is read here again
-        trainer = Trainer(exp)
-    except TaskDataError as err:  # its data went away since it was checked
+        trainer = _trainer(exp, start)
+    except (TaskDataError, CheckpointError) as err:  # its data went away since
         _put(conn, ("state", ("failed", str(err))))
+        conn.close()
+        return
+    except Exception as err:  # reported on the page; never a silent death
+        _put(conn, ("state", ("failed", f"the run could not start ({type(err).__name__})")))
         conn.close()
         return
     single = False
     # Training time, as `python -m designer train` counts it: the loop's wall time
     # (probes, evaluations and reporting included), less the time spent paused.
     started, idle = time.perf_counter(), 0.0
+    before = float(start.run.get("busy_seconds") or 0.0) if isinstance(start, Checkpoint) else 0.0
 
     def probe_message() -> tuple:
         return ("probe", (trainer.last_probe, trainer.history.probes[-1]))
 
     try:
         _put(conn, ("state", "paused" if paused else "running"))
-        if trainer.probes:
+        if trainer.probes and trainer.step_count == 0:
             trainer.take_probe()  # the model at initialisation
             _put(conn, probe_message())
         while trainer.step_count < total:
@@ -97,6 +119,8 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, conn: Any) -> N
             while conn.poll(0.2 if paused and not single else 0):
                 command = _get(conn)
                 if command == "stop":
+                    _put(conn, ("weights", _weights(trainer)))  # where it stopped
+                    _put(conn, ("resume", _resume_state(trainer)))
                     _put(conn, ("state", "stopped"))
                     return
                 if command in ("pause", "resume"):
@@ -110,15 +134,15 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, conn: Any) -> N
                 continue
             single = False
             records = trainer.advance(total)
-            busy = time.perf_counter() - started - idle
+            busy = before + time.perf_counter() - started - idle
             for record in records:
                 if record["event"] == "probe":
                     _put(conn, probe_message())
                     continue
                 _put(conn, (record["event"], {**record, "busy": busy}))
                 if record["event"] == "eval":
-                    weights = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
-                    _put(conn, ("weights", weights))
+                    _put(conn, ("weights", _weights(trainer)))
+        _put(conn, ("resume", _resume_state(trainer)))  # the last step is an evaluation
         _put(conn, ("state", "finished"))
     except TrainingDiverged as err:
         _put(conn, ("state", ("diverged", str(err))))
@@ -126,6 +150,22 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, conn: Any) -> N
         _put(conn, ("state", ("failed", f"{type(err).__name__}: {err}")))
     finally:
         conn.close()
+
+
+def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+
+
+def _resume_state(trainer: Trainer) -> dict[str, Any]:
+    """What continuing the run needs besides its weights and history: the optimizer's
+    state, torch's random state and the losses since the last evaluation. Sent once,
+    as the run ends (an Adam state is twice the weights: too much for every poll)."""
+    checkpoint = trainer.checkpoint()
+    return {
+        "optimizer": checkpoint.optimizer,
+        "rng": checkpoint.rng,
+        "losses_since_eval": checkpoint.run["losses_since_eval"],
+    }
 
 
 class Runner:
@@ -150,6 +190,8 @@ class Runner:
         self.error: str | None = None
         self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
         self.dropped: list[str] = []  # older runs dropped to keep this one (a bounded store)
+        self.run_id: str | None = None  # its id among the link's runs (designer.runstore)
+        self.name = ""
         self.model_lock = threading.Lock()  # held while the model's weights change
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -170,6 +212,11 @@ class Runner:
         if self.slots is None or self.state != "queued":
             return None
         return self.slots.position(self) or None
+
+
+def _lean(checkpoint: Checkpoint) -> Checkpoint:
+    """What the training process needs to continue a checkpoint: not its probes."""
+    return replace(checkpoint, probes=[], last_probe=None)
 
 
 def _abnormal_end(exitcode: int) -> str:
@@ -197,9 +244,20 @@ class ProcessRunner(Runner):
         on_finish: Callable[[ProcessRunner], None] | None = None,
         slots: TrainingSlots | None = None,
         nice: int = 0,
+        start: Start = None,
     ):
-        mirror = RunRecord(exp)  # never trained here: the child process trains
+        """`steps`: train until this step count (default: the experiment's steps).
+        `start`: another experiment, whose initial weights this run starts from
+        where shapes allow (an A/B variant), or a checkpoint of `exp` to continue."""
+        if isinstance(start, Checkpoint):  # the mirror shows the run so far
+            mirror = RunRecord.from_checkpoint(start)
+            start = _lean(start)
+        else:
+            mirror = RunRecord(exp)  # never trained here: the child process trains
         super().__init__(mirror, exp.train.steps if steps is None else steps, on_finish, slots)
+        self.start_from = start
+        if isinstance(start, Checkpoint):
+            self.busy_seconds = float(start.run.get("busy_seconds") or 0.0)
         self.nice = nice
         self.pid: int | None = None  # the training process, once started
         self._paused = False
@@ -269,7 +327,7 @@ class ProcessRunner(Runner):
         parent, child = context().Pipe()
         process = context().Process(
             target=_child,
-            args=(self.record.exp, self.total, self._paused, self.nice, child),
+            args=(self.record.exp, self.total, self._paused, self.nice, self.start_from, child),
             daemon=True,
         )
         self.state = "starting"
@@ -313,6 +371,8 @@ class ProcessRunner(Runner):
         elif kind == "weights":
             with self.model_lock:
                 record.model.load_state_dict(payload)
+        elif kind == "resume":
+            record.resume_state = payload
         elif kind == "probe":
             result, summary = payload
             record.last_probe = result

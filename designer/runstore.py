@@ -5,13 +5,15 @@ A browser reload starts a new app session, and a hosted app is put to sleep and
 woken (a server restart): nothing kept only in a session survives either. So each
 link that has trained something carries an unguessable id (`r=` in the address), and
 the runs of that link live here under that id:
-- the run the pages show ("current"): in memory while it trains and is watched;
+- the runs the pages show: the current run and, for an A/B contrast, a variant
+  training beside it; in memory while they train and are watched;
 - every finished run: a checkpoint on disk (designer.checkpoints), with a small index.
 
 Limits, each stated so an operator can size a server:
 - MAX_RUNS finished runs per link (DESIGNER_MAX_RUNS_KEPT, default 8), oldest dropped;
 - KEEP_DAYS without use (DESIGNER_KEEP_DAYS, default 7), then the link's runs go;
-- in memory, per link, only the current run; others are read from disk when opened.
+- in memory, per link, only the runs shown (two at most); others are read from disk
+  when opened.
 Someone without the id cannot list or open a link's runs: ids are 128 random bits,
 and nothing lists them.
 """
@@ -27,10 +29,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from designer import checkpoints
+from designer.checkpoint_checks import MAX_NAME
 from designer.checkpoints import CheckpointError
 from designer.runner import Runner
 from designer.tasks.datafiles import KEEP_DAYS, store_dir
@@ -40,6 +44,7 @@ MAX_RUNS = int(os.environ.get("DESIGNER_MAX_RUNS_KEPT", 8))
 LINK_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{11}")  # secrets.token_urlsafe(8)
 ENDED = ("finished", "stopped", "diverged", "failed")
+ROLES = ("current", "variant")  # the runs the Train page shows
 Schedule = Callable[[float, Callable[[], None]], Any]  # (delay in seconds, action)
 
 
@@ -49,12 +54,19 @@ class StoredRun(Runner):
 
     def __init__(self, checkpoint: checkpoints.Checkpoint):
         record = RunRecord.from_checkpoint(checkpoint)
+        if checkpoint.optimizer is not None:  # what continuing it needs
+            record.resume_state = {
+                "optimizer": checkpoint.optimizer,
+                "rng": checkpoint.rng,
+                "losses_since_eval": checkpoint.run.get("losses_since_eval", []),
+            }
         run = checkpoint.run
         super().__init__(record, int(run.get("total") or record.step_count), None, None)
         self.state = run.get("state") if run.get("state") in ENDED else "finished"
         self.error = run.get("error")
         self.busy_seconds = float(run.get("busy_seconds") or 0.0)
         self.run_id = run.get("id")
+        self.name = str(run.get("name") or "")
 
     def stop(self, wait: float | None = None) -> None:
         """Nothing trains: nothing to stop."""
@@ -70,15 +82,20 @@ class Link:
         self.folder = store.root / link_id
         self.lock = threading.RLock()
         self.sessions = 0  # app sessions showing this link now
-        self._current: Runner | None = None
+        # The runs the Train page shows: the current one, and a variant training
+        # beside it (A/B). Each is live, or a kept run read back from disk.
+        self._shown: dict[str, Runner | None] = {role: None for role in ROLES}
         self.lost: str | None = None  # a run that was training when the server stopped
         self.index = self._read_index()
-        if restored and self.index.get("running"):
+        if restored and self.index["running"]:
             self.lost = (
                 "The run that was training when the server restarted was lost; "
                 "finished runs are kept."
+                if len(self.index["running"]) == 1
+                else f"The {len(self.index['running'])} runs that were training when the "
+                "server restarted were lost; finished runs are kept."
             )
-            self.index["running"] = None
+            self.index["running"] = []
             self._write_index()
 
     # --- the index ------------------------------------------------------------------
@@ -89,8 +106,11 @@ class Link:
             data = {}
         data.setdefault("runs", [])
         data.setdefault("uploads", {})
-        data.setdefault("current", None)
-        data.setdefault("running", None)
+        for role in ROLES:
+            data.setdefault(role, None)  # the id of the kept run shown in that role
+        data.setdefault("pair", [])  # the last run and its variant: Compare opens on them
+        running = data.get("running") or []
+        data["running"] = [running] if isinstance(running, dict) else running
         data.setdefault("created", time.time())
         return data
 
@@ -113,102 +133,206 @@ class Link:
         with self.lock:
             return [dict(run) for run in self.index["runs"]]
 
+    def _shown_run(self, role: str) -> Runner | None:
+        with self.lock:
+            if self._shown[role] is None and self.index[role]:
+                try:
+                    self._shown[role] = self._read(self.index[role])
+                except CheckpointError:
+                    self.index[role] = None
+            return self._shown[role]
+
     @property
     def current(self) -> Runner | None:
         """The run the pages show: a live one, or the latest finished one opened."""
-        with self.lock:
-            if self._current is None and self.index["current"]:
-                try:
-                    self._current = self.open(self.index["current"])
-                except CheckpointError:
-                    self.index["current"] = None
-            return self._current
+        return self._shown_run("current")
+
+    @property
+    def variant(self) -> Runner | None:
+        """The variant trained beside the current run (A/B), if there is one."""
+        return self._shown_run("variant")
+
+    def shown(self) -> list[Runner]:
+        """The current run and its variant, those that exist."""
+        return [run for run in (self.current, self.variant) if run is not None]
+
+    def find(self, run_id: str) -> Runner | None:
+        """A shown run by id (live, or a kept one in memory), else None."""
+        return next((run for run in self.shown() if run.run_id == run_id), None)
 
     def new_run_id(self) -> str:
         return secrets.token_urlsafe(8)
 
-    def start(self, runner: Runner, run_id: str) -> None:
-        """`runner` (not started yet) becomes the current run."""
+    def start(self, runner: Runner, run_id: str, variant_of: str | None = None) -> bool:
+        """`runner` (not started yet) becomes the current run, or with `variant_of`
+        (the current run's id) its variant, which trains beside it. False (and
+        nothing changes) when the current run is no longer `variant_of`: another tab
+        of the link started or opened another run meanwhile."""
+        runner.run_id = run_id
+        role = "variant" if variant_of else "current"
         with self.lock:
+            base = self._shown["current"]
+            if variant_of and (base is None or base.run_id != variant_of):
+                return False
             self.lost = None
-            self._current = runner
-            self.index["current"] = None
-            self.index["running"] = {"id": run_id, "started": time.time()}
+            stopped = [self._shown[role]] if variant_of else list(self._shown.values())
+            for old in ROLES if not variant_of else ("variant",):
+                self._shown[old] = None
+                self.index[old] = None
+            self._shown[role] = runner
+            self.index["pair"] = [variant_of, run_id] if variant_of else []
+            self.index["running"].append({"id": run_id, "started": time.time()})
             self._write_index()
+        _stop(stopped)
+        return True
 
     def discard(self) -> None:
-        """The pages show no run (a live one is stopped; finished ones stay kept)."""
+        """The pages show no run (live ones are stopped; finished ones stay kept)."""
         with self.lock:
-            runner, self._current = self._current, None
-            self.index["current"] = None
+            stopped = list(self._shown.values())
+            for role in ROLES:
+                self._shown[role] = None
+                self.index[role] = None
             self._write_index()
-        if runner is not None and runner.alive:
-            runner.stop(wait=2.0)
+        _stop(stopped)
 
     def keep(self, runner: Runner, run_id: str, name: str) -> list[str]:
         """Write an ended run to disk (if it trained at all) and list it; the oldest
         runs past MAX_RUNS are dropped. Returns the names of the dropped runs."""
         record = runner.record
-        evals = record.history.evals
         if self.store.closing:
             return []
         with self.lock:
-            if self.index["running"] and self.index["running"]["id"] == run_id:
-                self.index["running"] = None
+            self.index["running"] = [r for r in self.index["running"] if r["id"] != run_id]
             if not record.step_count:
                 self._write_index()
                 return []
-            info = {
-                "id": run_id,
-                "name": name,
+            ended = {
                 "state": runner.state,
                 "error": runner.error,
-                "step": record.step_count,
                 "total": runner.total,
                 "busy_seconds": runner.busy_seconds,
-                "val_loss": evals[-1]["val_loss"] if evals else None,
-                "task": record.exp.task.name,
-                "ended": time.time(),
             }
-            (self.folder / "runs").mkdir(parents=True, exist_ok=True)
             with runner.model_lock:
-                checkpoint = record.checkpoint(run=info)
-            checkpoints.save(checkpoint, self._path(run_id))
-            self.index["runs"].append(info)
-            dropped = []
-            while len(self.index["runs"]) > self.store.max_runs:
-                old = self.index["runs"].pop(0)
-                self._path(old["id"]).unlink(missing_ok=True)
-                dropped.append(old["name"])
-                if self.index["current"] == old["id"]:
-                    self.index["current"] = None
-            if self._current is runner:
-                self.index["current"] = run_id
-                if not self.sessions:  # nobody watches: it is read back when opened
-                    self._current = None
+                checkpoint = record.checkpoint(run=ended)
+            dropped = self._add(checkpoint, run_id, name)
+            for role in ROLES:
+                if self._shown[role] is runner:
+                    self.index[role] = run_id
+                    if not self.sessions:  # nobody watches: it is read back when opened
+                        self._shown[role] = None
             self._write_index()
             return dropped
 
-    def open(self, run_id: str) -> StoredRun:
-        """A kept run read back from disk (it becomes the current one)."""
+    def add(self, checkpoint: checkpoints.Checkpoint, name: str) -> tuple[StoredRun, list[str]]:
+        """Keep a run from a checkpoint file (an upload, checked by the caller); it
+        becomes the current run, alone. Returns it and the names of the runs dropped
+        to make room."""
+        run_id = self.new_run_id()
         with self.lock:
-            if not RUN_ID.fullmatch(run_id) or run_id not in {r["id"] for r in self.index["runs"]}:
-                raise CheckpointError("that run is not kept for this link")
-            run = StoredRun(checkpoints.load(self._path(run_id)))
-            self._current = run
-            self.index["current"] = run_id
+            dropped = self._add(checkpoint, run_id, name)
+            run = StoredRun(replace(checkpoint, run={**checkpoint.run, **self._info(run_id)}))
+            stopped = list(self._shown.values())
+            self._shown = {"current": run, "variant": None}
+            self.index["current"], self.index["variant"] = run_id, None
             self._write_index()
-            return run
+        _stop(stopped)
+        return run, dropped
+
+    def _add(self, checkpoint: checkpoints.Checkpoint, run_id: str, name: str) -> list[str]:
+        """Write the run's checkpoint and list it (the lock is held); the oldest runs
+        past the limit are dropped. Returns the names of those."""
+        run = checkpoint.run
+        evals = checkpoint.history.get("evals") or []
+        info = {
+            "id": run_id,
+            "name": clean_name(name) or "Run",
+            "state": run.get("state") if run.get("state") in ENDED else "finished",
+            "error": run.get("error"),
+            "step": checkpoint.step,
+            "total": int(run.get("total") or checkpoint.step),
+            "busy_seconds": float(run.get("busy_seconds") or 0.0),
+            "val_loss": evals[-1]["val_loss"] if evals else None,
+            "task": checkpoint.experiment.task.name,
+            "ended": time.time(),
+        }
+        (self.folder / "runs").mkdir(parents=True, exist_ok=True)
+        checkpoints.save(replace(checkpoint, run={**run, **info}), self._path(run_id))
+        self.index["runs"].append(info)
+        dropped = []
+        while len(self.index["runs"]) > self.store.max_runs:
+            old = self.index["runs"][0]
+            self._forget(old["id"])
+            dropped.append(old["name"])
+        return dropped
+
+    def _info(self, run_id: str) -> dict[str, Any]:
+        return next(dict(r) for r in self.index["runs"] if r["id"] == run_id)
+
+    def _forget(self, run_id: str) -> None:
+        """A kept run leaves the list, the disk and the pages (the lock is held)."""
+        self.index["runs"] = [r for r in self.index["runs"] if r["id"] != run_id]
+        self._path(run_id).unlink(missing_ok=True)
+        for role in ROLES:
+            if self.index[role] == run_id:
+                self.index[role] = None
+            shown = self._shown[role]
+            if shown is not None and shown.run_id == run_id and not shown.alive:
+                self._shown[role] = None
+        if run_id in self.index["pair"]:
+            self.index["pair"] = []
+
+    def _read(self, run_id: str) -> StoredRun:
+        if not RUN_ID.fullmatch(run_id) or run_id not in {r["id"] for r in self.index["runs"]}:
+            raise CheckpointError("that run is not kept for this link")
+        run = StoredRun(checkpoints.load(self._path(run_id)))
+        run.run_id = run_id
+        run.name = next(r["name"] for r in self.index["runs"] if r["id"] == run_id)
+        return run
+
+    def load(self, run_id: str) -> StoredRun:
+        """A kept run read back from disk, without showing it."""
+        with self.lock:
+            return self._read(run_id)
+
+    def open(self, run_id: str) -> StoredRun:
+        """A kept run read back from disk; it becomes the current one, alone."""
+        with self.lock:
+            run = self._read(run_id)
+            stopped = list(self._shown.values())
+            self._shown = {"current": run, "variant": None}
+            self.index["current"], self.index["variant"] = run_id, None
+            self._write_index()
+        _stop(stopped)
+        return run
+
+    def rename(self, run_id: str, name: str) -> str:
+        """Give a kept run another name (trimmed; an empty one is refused). Returns
+        the name it has now."""
+        name = clean_name(name)
+        with self.lock:
+            for run in self.index["runs"]:
+                if run["id"] == run_id:
+                    if name:
+                        run["name"] = name
+                        for shown in self._shown.values():
+                            if shown is not None and shown.run_id == run_id:
+                                shown.name = name
+                        self._write_index()
+                    return run["name"]
+        raise CheckpointError("that run is not kept for this link")
 
     def delete(self, run_id: str) -> None:
         with self.lock:
-            self.index["runs"] = [r for r in self.index["runs"] if r["id"] != run_id]
-            self._path(run_id).unlink(missing_ok=True)
-            if self.index["current"] == run_id:
-                self.index["current"] = None
-                if isinstance(self._current, StoredRun):
-                    self._current = None
+            self._forget(run_id)
             self._write_index()
+
+    def path(self, run_id: str) -> Path:
+        """The checkpoint file of a kept run (to download it)."""
+        with self.lock:
+            if run_id not in {r["id"] for r in self.index["runs"]}:
+                raise CheckpointError("that run is not kept for this link")
+            return self._path(run_id)
 
     def _path(self, run_id: str) -> Path:
         return self.folder / "runs" / f"{run_id}.pt"
@@ -231,10 +355,9 @@ class Link:
         with self.lock:
             if self.sessions:
                 return
-            runner = self._current
-            if runner is not None and not runner.alive:
-                self._current = None
-        if runner is not None and runner.alive:
+            live = [run for run in self._shown.values() if run is not None and run.alive]
+            self._shown = {role: run if run in live else None for role, run in self._shown.items()}
+        for runner in live:
             runner.stop(wait=None)
 
 
@@ -249,7 +372,7 @@ class RunStore:
         grace_seconds: float = 15.0,
     ):
         self.root = root if root is not None else store_dir() / "links"
-        self.max_runs = max_runs
+        self.max_runs = max(1, max_runs)
         self.keep_days = keep_days
         # After the last session showing a link ends, how long a run in progress
         # keeps training for a reload (a new session) to pick it up.
@@ -322,6 +445,19 @@ class RunStore:
                 self._links.pop(folder.name, None)
                 removed += 1
         return removed
+
+
+def clean_name(name: str) -> str:
+    """A run's name on one line, without runs of spaces, at most MAX_NAME characters."""
+    return " ".join(str(name).split())[:MAX_NAME]
+
+
+def _stop(runs: list[Runner | None]) -> None:
+    """Stop runs no longer shown: those training, and those not started yet (a run
+    another tab set up a moment ago then never trains)."""
+    for run in runs:
+        if run is not None and (run.alive or run.state == "idle"):
+            run.stop(wait=2.0)
 
 
 def _timer(seconds: float, action: Callable[[], None]) -> None:

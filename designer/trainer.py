@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -156,6 +156,9 @@ class RunRecord:
         self.clipped_steps = 0
         self.train_time = 0.0
         self.probe_time = 0.0
+        # A mirrored run's optimizer and random state as it ended (designer.runner):
+        # what continuing it needs. A Trainer has its own.
+        self.resume_state: dict[str, Any] | None = None
         self._view: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def view_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -170,6 +173,14 @@ class RunRecord:
     def checkpoint(self, run: dict[str, Any] | None = None) -> Checkpoint:
         """The run so far as a checkpoint (see designer.checkpoints); `run` adds what
         the app knows of it (name, how it ended)."""
+        resume = self.resume_state or {}
+        counters = {
+            "clipped_steps": self.clipped_steps,
+            "train_time": self.train_time,
+            "probe_time": self.probe_time,
+        }
+        if "losses_since_eval" in resume:
+            counters["losses_since_eval"] = resume["losses_since_eval"]
         return Checkpoint(
             experiment=self.exp,
             state_dict=self.model.state_dict(),
@@ -177,12 +188,9 @@ class RunRecord:
             probes=self.history.snapshot().probes,
             last_probe=self.last_probe,
             step=self.step_count,
-            run={
-                "clipped_steps": self.clipped_steps,
-                "train_time": self.train_time,
-                "probe_time": self.probe_time,
-                **(run or {}),
-            },
+            run={**counters, **(run or {})},
+            optimizer=resume.get("optimizer"),
+            rng=resume.get("rng"),
         )
 
     def save(self, path: str) -> None:
@@ -249,15 +257,32 @@ class Trainer(RunRecord):
         never interrupted (bit for bit on CPU), when it holds the optimizer's state."""
         super().restore(checkpoint)
         if checkpoint.optimizer is not None:
-            try:
-                self.optimizer.load_state_dict(checkpoint.optimizer)
-            except (ValueError, KeyError, RuntimeError):
-                raise CheckpointError(
-                    "the checkpoint's optimizer state does not match its experiment"
-                ) from None
+            self._load_optimizer(checkpoint.optimizer)
         if checkpoint.rng is not None:
+            if checkpoint.rng.shape != torch.get_rng_state().shape:
+                raise CheckpointError("the checkpoint's random state is damaged")
             torch.set_rng_state(checkpoint.rng)
         self._losses_since_eval = [float(v) for v in checkpoint.run.get("losses_since_eval", [])]
+
+    def _load_optimizer(self, state: dict[str, Any]) -> None:
+        """The optimizer's state from a checkpoint, which must fit this model: one
+        entry per trainable parameter, each tensor of that parameter's shape. The
+        settings (learning rate, weight decay) stay the experiment's."""
+        mismatch = CheckpointError("the checkpoint's optimizer state does not match its experiment")
+        settings = [
+            {k: v for k, v in group.items() if k != "params"}
+            for group in self.optimizer.param_groups
+        ]
+        try:
+            self.optimizer.load_state_dict(state)
+        except Exception:  # a state from elsewhere fails in many ways
+            raise mismatch from None
+        for group, own in zip(self.optimizer.param_groups, settings, strict=True):
+            group.update(own)
+        for param in self.params:
+            for value in self.optimizer.state.get(param, {}).values():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
+                    raise mismatch
 
     def batch_seed(self, step: int) -> int:
         """The seed of the batch drawn at `step` (1-based)."""
@@ -376,3 +401,14 @@ class Trainer(RunRecord):
             yield self.take_probe()  # the model at initialisation
         while self.step_count < total:
             yield from self.advance(total)
+
+
+def verified(checkpoint: Checkpoint) -> Checkpoint:
+    """A checkpoint from elsewhere (loaded with `untrusted`), made safe to show and to
+    continue: its weights, optimizer state and random state must fit its experiment
+    (a Trainer is made from it, which raises CheckpointError if not), and its latest
+    full probe is taken again from its weights, as the run would have taken it."""
+    with torch.random.fork_rng(devices=[]):  # restoring sets the random state
+        trainer = Trainer.from_checkpoint(checkpoint, probes=False)
+    result = probe(trainer.model, trainer.task, seed=trainer.spec.seed, step=checkpoint.step)
+    return replace(checkpoint, last_probe=result)

@@ -9,7 +9,8 @@
 
 const STATES = new WeakMap(); // root element -> {root, canvas, tip, data, hover}
 const DASHES = { solid: [], dash: [6, 4], dot: [2, 3] };
-const TOP = 56; // title and legend above the plot
+const TOP = 56; // title and (one line of) legend above the plot
+const LEGEND_LINE = 18; // each further line of legend
 const RIGHT = 14;
 const BOTTOM = 40; // tick labels and the x title below it
 const GRID = "rgba(128, 128, 128, 0.18)";
@@ -156,18 +157,19 @@ function draw(state) {
 
   const r = ranges(data);
   const yTicks = data.log ? logTicks(r.y0, r.y1) : linearTicks(r.y0, r.y1, 5);
+  const rows = legendRows(ctx, data, width, font);
   ctx.font = `12px ${font}`;
   const labelWidth = Math.max(0, ...yTicks.map((t) => ctx.measureText(format(t)).width));
   const box = {
     left: 26 + labelWidth + 6,
     right: width - RIGHT,
-    top: TOP,
+    top: TOP + (rows.length - 1) * LEGEND_LINE,
     bottom: height - BOTTOM,
   };
   const px = (x) => box.left + ((x - r.x0) / (r.x1 - r.x0)) * (box.right - box.left);
   const py = (y) => box.bottom - ((r.ty(y) - r.y0) / (r.y1 - r.y0)) * (box.bottom - box.top);
 
-  drawHeader(ctx, data, width, font, ink);
+  drawHeader(ctx, data, rows, font, ink);
   drawAxes(ctx, data, box, r, yTicks, px, py, font, ink);
 
   ctx.save();
@@ -181,38 +183,54 @@ function draw(state) {
   drawHover(state, ctx, box, r, px, py);
 }
 
-function drawHeader(ctx, data, width, font, ink) {
+// The legend: one entry per series and reference line, wrapped onto as many lines
+// as the width needs (a run and its variant name four series).
+function legendRows(ctx, data, width, font) {
+  ctx.font = `12px ${font}`;
+  const entries = [
+    ...data.series.map((s) => ({ ...s, line: s.mode !== "markers" })),
+    ...data.hlines.map((h) => ({ ...h, name: h.label, width: 1.5, line: true, mode: "lines" })),
+  ];
+  const rows = [[]];
+  let x = 8;
+  for (const e of entries) {
+    const w = ctx.measureText(e.name).width + 34;
+    if (x + w > width - 8 && x > 8) {
+      rows.push([]);
+      x = 8;
+    }
+    rows[rows.length - 1].push({ e, x });
+    x += w;
+  }
+  return rows;
+}
+
+function drawHeader(ctx, data, rows, font, ink) {
   ctx.fillStyle = ink;
   ctx.font = `600 15px ${font}`;
   ctx.textBaseline = "alphabetic";
   ctx.textAlign = "left";
   ctx.fillText(data.title, 8, 18);
-  // the legend: one entry per series and reference line, on the next line
   ctx.font = `12px ${font}`;
-  let x = 8;
-  const entries = [
-    ...data.series.map((s) => ({ ...s, line: s.mode !== "markers" })),
-    ...data.hlines.map((h) => ({ ...h, name: h.label, width: 1.5, line: true, mode: "lines" })),
-  ];
-  for (const e of entries) {
-    const w = ctx.measureText(e.name).width + 34;
-    if (x + w > width - 8 && x > 8) break; // no room: the hover read-out names the rest
-    ctx.strokeStyle = e.color;
-    ctx.fillStyle = e.color;
-    if (e.line) {
-      ctx.lineWidth = Math.max(e.width, 2);
-      ctx.setLineDash(DASHES[e.dash] || []);
-      ctx.beginPath();
-      ctx.moveTo(x, 38);
-      ctx.lineTo(x + 20, 38);
-      ctx.stroke();
-      ctx.setLineDash([]);
+  rows.forEach((row, i) => {
+    const y = 38 + i * LEGEND_LINE;
+    for (const { e, x } of row) {
+      ctx.strokeStyle = e.color;
+      ctx.fillStyle = e.color;
+      if (e.line) {
+        ctx.lineWidth = Math.max(e.width, 2);
+        ctx.setLineDash(DASHES[e.dash] || []);
+        ctx.beginPath();
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + 20, y);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      if (e.mode !== "lines") marker(ctx, e, x + 10, y);
+      ctx.fillStyle = ink;
+      ctx.fillText(e.name, x + 26, y + 4);
     }
-    if (e.mode !== "lines") marker(ctx, e, x + 10, 38);
-    ctx.fillStyle = ink;
-    ctx.fillText(e.name, x + 26, 42);
-    x += w;
-  }
+  });
 }
 
 function drawAxes(ctx, data, box, r, yTicks, px, py, font, ink) {

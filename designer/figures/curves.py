@@ -15,6 +15,7 @@ bucket's largest value, so that spikes stay visible)."""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -110,11 +111,12 @@ def chart(
     log: bool = False,
     height: int = 260,
     hlines: list[dict[str, Any]] | None = None,
+    x_title: str = "step",
 ) -> Chart:
-    """A chart over training steps (the x axis starts at step 0)."""
+    """A chart over training steps or seconds (the x axis starts at 0)."""
     return {
         "title": title,
-        "x_title": "step",
+        "x_title": x_title,
         "y_title": y_title,
         "log": log,
         "height": height,
@@ -200,7 +202,7 @@ def figure(spec: Chart) -> go.Figure:
                 x=s["x"],
                 y=s["y"],
                 mode=s["mode"],
-                name=s["name"],
+                name=html.escape(s["name"]),  # a run's name is the visitor's text
                 line={"color": s["color"], "width": s["width"], "dash": s["dash"]},
                 marker={"color": s["color"], "size": s["size"], "symbol": s["symbol"]},
             )

@@ -115,6 +115,9 @@ class Task:
 
     kind: ClassVar[Literal["regression", "classification"]]
     per_step: ClassVar[bool]  # loss at every step (True) or at the last step only
+    # The target at a step is a later input (forecasting): a bidirectional layer would
+    # read the answer from the future.
+    forecasts: ClassVar[bool] = False
     metric_name: ClassVar[str]
     higher_is_better: ClassVar[bool]
 

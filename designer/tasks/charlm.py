@@ -46,6 +46,7 @@ class CharLMTask(Task):
     PARAMS = (Param("seq_len", 64, "characters per training window", "int", 2, MAX_SEQ_LEN),)
     kind = "classification"
     per_step = True
+    forecasts = True
     metric_name = "bits per char"
     higher_is_better = False
 

@@ -214,6 +214,7 @@ class CSVTask(Task):
     )
     kind = "regression"
     per_step = True
+    forecasts = True
     metric_name = "mse"
     higher_is_better = False
 

@@ -42,6 +42,7 @@ class MultivariateTask(Task):
     )
     kind = "regression"
     per_step = True
+    forecasts = True
     metric_name = "mse"
     higher_is_better = False
 

@@ -45,6 +45,7 @@ class SineTask(Task):
     )
     kind = "regression"
     per_step = True
+    forecasts = True
     metric_name = "mse"
     higher_is_better = False
 

@@ -1,6 +1,5 @@
 """The Train and Inspect pages through AppTest. Every test stops its training process."""
 
-import json
 import os
 import signal
 import time
@@ -11,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment
-from tests.helpers import diverging_experiment, wait_for
+from tests.helpers import diverging_experiment, link_of, live_charts, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -31,45 +30,18 @@ DIVERGES = diverging_experiment()
 
 
 @pytest.fixture
-def app():
-    apps = []
-
-    def open_page(exp: Experiment = SMALL, page: str = TRAIN) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params["x"] = exp.to_url()
-        at.run()
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-        apps.append(at)
-        return at
-
-    yield open_page
-    for at in apps:  # never leave a training process behind
-        if run_of(at) is not None:
-            run_of(at).stop(wait=5)
+def app(open_app):
+    return lambda exp=SMALL, page=TRAIN: open_app(exp, page)
 
 
 def run_of(at: AppTest):
     """The run the page shows (kept for the page's link, on the server)."""
-    from components.links import run_store
-
-    if "link_id" not in at.session_state or not at.session_state["link_id"]:
-        return None
-    link = run_store().get(at.session_state["link_id"])
+    link = link_of(at)
     return link.current if link is not None else None
 
 
 def steps(at: AppTest) -> int:
     return len(run_of(at).history.step)
-
-
-def live_charts(at: AppTest) -> list[dict]:
-    """What the page gave the canvas chart components to draw."""
-    return [
-        json.loads(c.proto.json)
-        for c in at.get("bidi_component")
-        if c.proto.component_name.endswith("live_chart")
-    ]
 
 
 wait_until = partial(wait_for, timeout=20.0)

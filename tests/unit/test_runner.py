@@ -93,3 +93,39 @@ def test_slots_cap_concurrent_runs_first_come_first_served():
         for runner in runners:
             runner.stop()
     assert slots.running == 0 and slots.waiting == 0
+
+
+def finished(runner: ProcessRunner) -> ProcessRunner:
+    runner.start()
+    assert wait_for(lambda: not runner.alive)
+    assert runner.state == "finished", runner.error
+    return runner
+
+
+def test_a_variant_trains_from_the_original_start_on_the_same_data():
+    """Clipping at a threshold no gradient reaches changes nothing the model sees:
+    trained from the original's initial weights on the same batches, the variant's
+    curve is the original's, bit for bit."""
+    original = finished(ProcessRunner(experiment(steps=30, clip_norm=None)))
+    variant_exp = experiment(steps=30, clip_norm=1e6)
+    variant = finished(ProcessRunner(variant_exp, start=original.record.exp))
+    assert variant.history.loss == original.history.loss
+    # from its own seed's weights it would differ: the start is what made them equal
+    other = finished(ProcessRunner(experiment(steps=30, clip_norm=1e6, seed=1)))
+    assert other.history.loss != original.history.loss
+
+
+def test_a_continued_run_draws_the_curve_of_an_uninterrupted_one():
+    whole = finished(ProcessRunner(experiment(steps=60)))
+    first = finished(ProcessRunner(experiment(steps=60), steps=25))
+    assert first.record.resume_state["optimizer"]  # sent as the run ended
+    checkpoint = first.record.checkpoint(run={"busy_seconds": first.busy_seconds})
+    more = ProcessRunner(experiment(steps=60), steps=60, start=checkpoint)
+    assert more.history.step == first.history.step  # the mirror starts with the run so far
+    assert more.busy_seconds == first.busy_seconds
+    finished(more)
+    assert more.history.loss == whole.history.loss
+    # the same evaluations, and one more where the first part ended (step 25)
+    evals = {e["step"]: e["val_loss"] for e in more.history.evals}
+    assert evals == {25: evals[25], **{e["step"]: e["val_loss"] for e in whole.history.evals}}
+    assert more.busy_seconds > first.busy_seconds  # the clock goes on from where it was

@@ -2,6 +2,7 @@
 server see; the limits; and the faults a hosted server meets (a training process
 killed from outside, a run whose training raises)."""
 
+import json
 import os
 import signal
 import time
@@ -9,7 +10,8 @@ from functools import partial
 
 import pytest
 
-from designer import Experiment, Trainer
+from designer import Experiment, Trainer, checkpoints
+from designer.checkpoints import CheckpointError
 from designer.runner import ProcessRunner
 from designer.runstore import RunStore, StoredRun
 from designer.tasks import datafiles
@@ -170,3 +172,118 @@ def test_a_run_whose_training_raises_is_reported(tmp_path, monkeypatch):
     runner.start()
     assert wait_for(lambda: not runner.alive)
     assert runner.state == "failed" and "upload it again" in runner.error
+
+
+A, B, C = "AAAAAAAAAAA", "BBBBBBBBBBB", "CCCCCCCCCCC"
+
+
+def test_a_variant_trains_beside_the_current_run_and_both_are_kept(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    store.attach(link)
+    a, b = Finished(), Finished()
+    link.start(a, A)
+    link.start(b, B, variant_of=A)
+    assert link.current is a and link.variant is b and link.shown() == [a, b]
+    assert link.find(B) is b and link.find(C) is None
+    assert link.index["pair"] == [A, B]  # Compare opens on these two
+    link.keep(a, A, "Run 1")
+    link.keep(b, B, "Run 2")
+    assert (link.index["current"], link.index["variant"]) == (A, B)
+
+    again = RunStore(tmp_path).get(link.id)  # a restarted server shows both
+    assert again.current.run_id == A and again.variant.run_id == B
+    assert again.variant.name == "Run 2" and again.index["pair"] == [A, B]
+
+    link.start(Finished(), B, variant_of=A)  # another variant replaces the variant only
+    assert link.current is a and link.variant is not b
+    link.open(A)  # a kept run opened is shown alone
+    assert link.variant is None and link.current.run_id == A
+    link.start(Finished(), C)  # a new run: no variant, no pair
+    assert link.variant is None and link.index["pair"] == []
+    link.discard()
+    assert link.shown() == []
+
+
+def test_a_run_and_its_variant_lost_in_a_restart_are_both_reported(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    link.start(Finished(), A)
+    link.start(Finished(), B, variant_of=A)
+    again = RunStore(tmp_path).get(link.id)
+    assert again.lost.startswith("The 2 runs that were training")
+    # an index written before variants existed (one running run as a dict) still reads
+    index = link.folder / "index.json"
+    data = json.loads(index.read_text())
+    data["running"] = {"id": A, "started": 1.0}
+    index.write_text(json.dumps(data))
+    assert "was lost" in RunStore(tmp_path).get(link.id).lost
+
+
+def test_kept_runs_can_be_renamed(tmp_path):
+    link = RunStore(tmp_path).create()
+    run = Finished()
+    link.start(run, A)
+    link.keep(run, A, "Run 1")
+    assert link.rename(A, "  RNN,   no clipping ") == "RNN, no clipping"
+    assert link.runs()[0]["name"] == "RNN, no clipping" and link.current.name == "RNN, no clipping"
+    assert link.rename(A, "   ") == "RNN, no clipping"  # an empty name is not taken
+    assert len(link.rename(A, "x" * 500)) == 80
+    with pytest.raises(CheckpointError, match="not kept"):
+        link.rename(B, "other")
+    assert RunStore(tmp_path).get(link.id).runs()[0]["name"] == "x" * 80
+
+
+def test_a_checkpoint_brought_from_elsewhere_is_kept_and_shown(tmp_path):
+    link = RunStore(tmp_path, max_runs=2).create()
+    trainer = Trainer(experiment())
+    list(trainer.run(10))
+    checkpoint = checkpoints.load(_saved(trainer, tmp_path / "mine.pt"))
+    shown, dropped = link.add(checkpoint, "  mine\n" + "x" * 200)
+    run_id = shown.run_id
+    assert dropped == [] and link.current is shown
+    assert shown.history.loss == trainer.history.loss and shown.name == "mine " + "x" * 75
+    assert shown.record.resume_state["optimizer"]  # it can be continued exactly
+    info = link.runs()[0]
+    assert info["step"] == 10 and info["task"] == "adding"
+    assert link.path(run_id).is_file()
+    link.add(checkpoint, "second")
+    _, dropped = link.add(checkpoint, "third")
+    assert dropped == [shown.name] and [r["name"] for r in link.runs()] == ["second", "third"]
+    with pytest.raises(CheckpointError):
+        link.path(run_id)  # dropped: no longer downloadable
+
+
+def test_another_tab_cannot_leave_a_run_training_unseen(tmp_path):
+    """Two tabs of one link: a run set up by one and replaced by the other before it
+    started never trains; a variant of a run no longer shown is refused."""
+    link = RunStore(tmp_path).create()
+    first = ProcessRunner(experiment(steps=100_000))
+    first.on_finish = lambda r: link.keep(r, A, "Run 1")
+    link.start(first, A)
+    link.start(Finished(), B)  # the other tab, before the first tab starts its run
+    first.start()
+    assert wait_for(lambda: not first.alive)
+    assert first.state == "stopped" and not first.history.step
+    assert link.index["running"] == [{"id": B, "started": link.index["running"][0]["started"]}]
+    assert not link.start(Finished(), C, variant_of=A)  # A is no longer on show
+    assert link.variant is None
+
+
+def test_deleting_a_run_takes_it_off_every_page(tmp_path):
+    store = RunStore(tmp_path)
+    link = store.create()
+    store.attach(link)
+    a, b = Finished(), Finished()
+    link.start(a, A)
+    link.start(b, B, variant_of=A)
+    link.keep(a, A, "Run 1")
+    link.keep(b, B, "Run 2")
+    link.delete(B)
+    assert link.variant is None and link.index["variant"] is None
+    assert link.index["pair"] == [] and link.current is a
+
+
+def _saved(trainer, path):
+    trainer.save(str(path))
+    return path

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from pydantic.fields import FieldInfo
@@ -45,18 +45,9 @@ from designer.spec import (
 )
 from designer.tasks import TASKS, TaskDataError
 from designer.tasks.csv import parse_upload, read_table, rows_needed
+from tests.helpers import SCALE, examples
 
-# Examples per test scale with the profile: 1x by default, 25x with the long profile
-# (tests/conftest.py registers it).
-SCALE = max(1, settings().max_examples // 100)
 pytestmark = pytest.mark.timeout(120 * SCALE)
-
-
-def examples(n: int, *, slow: bool = False) -> settings:
-    """`n` examples (times SCALE), no per-example deadline: the module's timeout
-    catches a hang, and a shared 2-core machine makes single examples' times noisy."""
-    suppress = [HealthCheck.too_slow, HealthCheck.data_too_large] if slow else []
-    return settings(max_examples=n * SCALE, deadline=None, suppress_health_check=suppress)
 
 
 # --- what a refusal must look like ----------------------------------------------------

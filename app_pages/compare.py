@@ -1,0 +1,79 @@
+"""Compare: two to four runs of this link side by side, one colour per run."""
+
+import pandas as pd
+import streamlit as st
+
+from components.compare_runs import chosen_runs, compare_picker
+from components.kept_runs import kept_runs
+from components.links import current_link
+from components.run_view import draw_charts
+from components.state import escape_markdown, get_experiment, show_notices, show_url_warning
+from designer.compare import changes, metrics_rows, why_not_comparable
+from designer.figures.compare import (
+    grad_norm_overlay,
+    loss_overlay,
+    metric_overlay,
+    profile_figure,
+    radius_figure,
+)
+
+POLL_SECONDS = 3.0  # a run still training redraws the page this often
+
+get_experiment()  # keeps the experiment in the link
+link = current_link()
+show_url_warning()
+show_notices()
+
+st.title("Compare")
+st.caption(
+    "Runs side by side: the same task with one thing changed is the clearest way to see "
+    "what a design choice does. Train a variant from the Train page, or pick any runs "
+    "kept for this link."
+)
+selected = compare_picker(link)
+live = link is not None and any(run.alive for run in link.shown())
+
+if len(selected) < 2:
+    st.info(
+        "Pick two to four runs. On the Train page, **Train a variant** trains a run again "
+        "with one thing changed, beside the original.",
+        icon=":material/compare:",
+    )
+else:
+
+    @st.fragment(run_every=POLL_SECONDS if live else None)
+    def side_by_side() -> None:
+        runs = chosen_runs(link, selected)
+        for letter, changed in changes(runs):
+            items = "; ".join(escape_markdown(c) for c in changed) or "nothing: the same experiment"
+            st.markdown(f"**{letter}** differs from **A** in: {items}")
+        reason = why_not_comparable(runs)
+        if reason:
+            st.warning(escape_markdown(reason), icon=":material/warning:")
+        st.dataframe(
+            pd.DataFrame(metrics_rows(runs)),
+            hide_index=True,
+            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        c1, c2 = st.columns([2, 1])
+        against = c1.radio("Curves against", ["step", "seconds"], horizontal=True, key="compare_x")
+        log = c2.toggle("Log scale", value=True, key="compare_log")
+        charts = {
+            "loss": loss_overlay(runs, against, log),
+            "metric": metric_overlay(runs, against),
+            "grad": grad_norm_overlay(runs, against, log),
+        }
+        draw_charts(charts, live=any(run.alive for run in runs), key="compare")
+        left, right = st.columns(2)
+        left.plotly_chart(profile_figure(runs), key="compare_profile", width="stretch")
+        right.plotly_chart(radius_figure(runs), key="compare_radius", width="stretch")
+        st.caption(
+            "Left: how much gradient reaches each time step of each recurrent layer in the "
+            "run's last probe, counted back from the last step (log scale): a straight "
+            "falling line is a gradient vanishing exponentially through time. Right: the "
+            "largest |eigenvalue| of each layer's recurrent weights over training."
+        )
+
+    side_by_side()
+
+kept_runs(link, disabled=live, expanded=len(selected) < 2)

@@ -1,0 +1,34 @@
+"""What the AppTest tests share: the app opened on a page with an experiment in its
+link, and the link's runs on the server. Every app a test opens has its training
+processes stopped when the test ends."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from designer import Experiment
+from tests.helpers import link_of
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture
+def open_app():
+    """open_app(exp, page): the app with `exp` in its link, switched to `page`."""
+    apps = []
+
+    def open_page(exp: Experiment, page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["x"] = exp.to_url()
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        apps.append(at)
+        return at
+
+    yield open_page
+    for at in apps:  # never leave a training process behind
+        link = link_of(at)
+        for run in link.shown() if link is not None else []:
+            run.stop(wait=5)
