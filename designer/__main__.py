@@ -6,6 +6,7 @@
     python -m designer train [SPEC.json] --resume CKPT [--steps N] [--save CKPT] [--json]
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
+    python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -272,6 +273,26 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from designer import codegen
+
+    exp = read_experiment(args.spec)
+    task = get_task(exp.task)
+    try:
+        if args.format == "numpy":
+            code = codegen.numpy_code(exp, task)
+        elif args.format == "ipynb":
+            code = codegen.notebook(exp, task)
+        elif args.with_training:
+            code = codegen.training_code(exp, task)
+        else:
+            code = codegen.module_code(exp, task)
+    except codegen.ExportError as err:
+        raise UsageError(str(err)) from None
+    sys.stdout.write(code)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench import run_all
 
@@ -335,6 +356,23 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="FILE.json (node-link data) or FILE.html")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("export", help="the model as standalone code, on stdout")
+    p.add_argument("spec")
+    p.add_argument(
+        "--with-training",
+        action="store_true",
+        help="a training script: the model, the task's data and the training loop (it "
+        "also runs under torchrun --nproc_per_node=N)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("module", "ipynb", "numpy"),
+        default="module",
+        help="module: PyTorch code (default); ipynb: the training script as a notebook; "
+        "numpy: the forward and backward passes by hand",
+    )
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bench", help="performance figures")
     p.add_argument("--json", action="store_true")
