@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.code_export import code_export
 from components.equations_panel import layer_equations
 from components.layer_settings import layer_settings
 from components.layer_stack import layer_stack
@@ -70,3 +71,6 @@ with st.expander(
     "Equations of the layers in this stack", expanded=True, icon=":material/function:"
 ):
     layer_equations(exp, task)
+
+with st.expander("Code: take this model home", icon=":material/code:"):
+    code_export(exp, task)

@@ -288,6 +288,8 @@ def _header(exp: Experiment, task: Task) -> str:
 
 The parameter names are the app's own, so a checkpoint from the app loads as it is:
 
+    import torch
+
     model = Model()
     checkpoint = torch.load("run.pt", weights_only=True)
     model.load_state_dict(checkpoint["state_dict"])

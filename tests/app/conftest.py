@@ -14,8 +14,8 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
 @pytest.fixture
-def open_app():
-    """open_app(exp, page): the app with `exp` in its link, switched to `page`."""
+def app_on_page():
+    """app_on_page(exp, page): the app with `exp` in its link, switched to `page`."""
     apps = []
 
     def open_page(exp: Experiment, page: str) -> AppTest:

@@ -28,8 +28,8 @@ wait_until = partial(wait_for, timeout=30.0)
 
 
 @pytest.fixture
-def app(open_app):
-    return lambda exp=RNN, page=TRAIN: open_app(exp, page)
+def app(app_on_page):
+    return lambda exp=RNN, page=TRAIN: app_on_page(exp, page)
 
 
 def checkpoint_file(exp: Experiment, steps: int = 10) -> bytes:
@@ -155,6 +155,11 @@ def test_a_run_brought_back_continues_where_it_ended(app):
     assert wait_until(lambda: not run.alive) and run.state == "finished"
     assert run.history.step == list(range(1, 21))  # the curve goes on from step 10
     assert wait_until(lambda: len(link.runs()) == 2)
+    at.run()
+    # the Design page offers the code together with this finished run
+    at.switch_page("app_pages/design.py").run()
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download the code with this design's trained run (zip)" in labels
 
 
 def test_a_variant_waiting_for_a_training_slot_shows_its_place(app, monkeypatch):

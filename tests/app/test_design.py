@@ -278,8 +278,7 @@ def test_import_a_bad_file_lists_every_problem_and_keeps_the_experiment():
 
 def test_export_downloads_the_experiment_as_json():
     at = open_app(preset_experiment("residual_gru"))
-    button = at.download_button[0]
-    assert button.label == "Export experiment (JSON)"
+    (button,) = [b for b in at.download_button if b.label == "Export experiment (JSON)"]
     data = experiment(at).to_json().encode()
     assert button.proto.url.endswith(
         _calculate_file_id(data, "application/json", "experiment.json") + ".json"
@@ -388,3 +387,27 @@ def test_a_malformed_event_is_reported_not_raised():
     assert experiment(at) == default_experiment()
     assert "'to' must be a layer index" in errors(at)
     assert "unknown event" in errors(at)
+
+
+def test_the_code_section_shows_each_format_to_copy_and_download():
+    exp = Experiment.from_dict(
+        {"task": {"name": "adding", "seq_len": 12}, "model": {"layers": [{"type": "rnn"}]}}
+    )
+    at = open_app(exp)
+    picker = at.button_group(key="code_format")
+    assert picker.options == ["PyTorch module", "Training script", "Notebook", "NumPy by hand"]
+    expected = {
+        "module": "class Model(nn.Module):",
+        "script": "DistributedDataParallel",
+        "ipynb": "# %% [markdown]",
+        "numpy": "def backward(W, cache, dpred):",
+    }
+    for form, text in expected.items():
+        at.button_group(key="code_format").set_value(form).run()
+        assert not at.exception, at.exception
+        assert text in at.code[-1].value, form
+        assert at.get("download_button")  # each one downloads too
+    # a design the NumPy version does not cover says so, and why
+    at.session_state["experiment"] = default_experiment()
+    at.run()
+    assert any("covers stacks of linear layers" in i.value for i in at.info)

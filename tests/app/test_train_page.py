@@ -30,8 +30,8 @@ DIVERGES = diverging_experiment()
 
 
 @pytest.fixture
-def app(open_app):
-    return lambda exp=SMALL, page=TRAIN: open_app(exp, page)
+def app(app_on_page):
+    return lambda exp=SMALL, page=TRAIN: app_on_page(exp, page)
 
 
 def run_of(at: AppTest):

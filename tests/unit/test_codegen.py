@@ -6,6 +6,7 @@ every layer type and option and every task. And it passes ruff."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -178,8 +179,10 @@ def test_the_code_reads_as_the_stack(exported):
 
 
 # --- the training script, the notebook, the NumPy version ---------------------------------
-def run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(
+    args: list[str], cwd: Path, timeout: float = 300, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return done
 
@@ -254,7 +257,8 @@ def test_the_training_script_runs_under_torchrun_on_two_processes(tmp_path):
     (tmp_path / "train.py").write_text(training_code(exp))
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
     local = ["--master_addr=127.0.0.1", f"--master_port={_free_port()}"]
-    output = run([*torchrun, *local, "train.py", "--steps", "6"], tmp_path).stdout
+    loopback = {**os.environ, "GLOO_SOCKET_IFNAME": "lo"}  # the processes talk on 127.0.0.1
+    output = run([*torchrun, *local, "train.py", "--steps", "6"], tmp_path, env=loopback).stdout
     assert output.count("wrote ") == 1  # only the first process saves
     assert "(6 steps, 2 processes)" in output
     assert opened_by_the_app(tmp_path / "checkpoint.pt").step == 6
