@@ -16,10 +16,22 @@ RNN = Experiment.from_dict(
     {
         "task": {"name": "adding", "seq_len": 30},
         "model": {"layers": [{"type": "rnn", "hidden_size": 32}]},
-        "train": {"steps": 3000, "lr": 0.01, "batch_size": 64, "eval_every": 100},
+        "train": {
+            "steps": 3000,
+            "lr": 0.01,
+            "batch_size": 64,
+            "eval_every": 100,
+            "probe_every": 250,
+        },
     }
 )
 PAIR_CHART = ".st-key-train_pair_loss_live [role=img]"  # both runs' losses, while training
+BOTH_DONE = """() => {
+    const steps = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .map((m) => m.innerText.split(/\\n+/))
+        .filter(([label]) => label.startsWith("Step (of 3,000)"));
+    return steps.length === 2 && steps.every(([, value]) => value === "3,000");
+}"""
 
 
 def steps_drawn(page) -> dict[str, int]:
@@ -54,7 +66,7 @@ def test_train_a_variant_and_compare_the_two(page, app_url):
     assert seen[-1]["A"] > seen[0]["A"] and seen[-1]["B"] > seen[0]["B"]
 
     # both end (3,000 steps each); the page then offers Compare
-    page.get_by_text("Finished").nth(1).wait_for(timeout=180_000)
+    page.wait_for_function(BOTH_DONE, timeout=180_000)
     page.wait_for_app()
     page.get_by_role("link", name="Compare them side by side").click()
     page.wait_for_app()
