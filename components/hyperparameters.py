@@ -95,6 +95,9 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
         "Clip the gradient norm",
         key=_bind("clip", spec.clip_norm is not None),
         disabled=disabled,
+        help="On by default, at 1.0: a step whose gradient is longer than this is scaled "
+        "down to it (Pascanu et al. 2013). Off, a large learning rate can make training "
+        "explode.",
         on_change=lambda: _update("clip_norm", 1.0 if st.session_state[PREFIX + "clip"] else None),
     )
     if clip:

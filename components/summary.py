@@ -38,6 +38,8 @@ def model_summary(exp: Experiment, task: Task) -> None:
     ]
     for note in notes:
         st.caption(note)
+    for note in summary.notes:
+        st.warning(note, icon=":material/history_toggle_off:")
     st.markdown(
         f"**Total: {summary.total:,} parameters** "
         f"({summary.trainable:,} trainable, {summary.frozen:,} frozen)"

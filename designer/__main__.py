@@ -123,6 +123,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         for record in trainer.run(steps):
             if record["event"] == "step":
+                if args.json and args.each_step:
+                    emit(record)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
@@ -332,6 +334,12 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="CKPT",
         help="continue the run a checkpoint holds, to --steps in all (default: the "
         "experiment's steps): the same curve as an uninterrupted run",
+    )
+    p.add_argument(
+        "--each-step",
+        action="store_true",
+        help="with --json, a line for every training step too (loss, gradient norm before "
+        "clipping, whether clipping acted): the run-up to a divergence, step by step",
     )
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: the experiment's")
     p.add_argument(

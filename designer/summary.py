@@ -60,6 +60,7 @@ class LayerSummary:
 @dataclass
 class Summary:
     rows: list[LayerSummary]  # the input (or embedding), each layer, the head
+    notes: list[str] = field(default_factory=list)  # about the stack as a whole
 
     @property
     def layers(self) -> list[LayerSummary]:
@@ -84,6 +85,7 @@ class Summary:
             "trainable": self.trainable,
             "frozen": self.frozen,
             "total": self.total,
+            "notes": self.notes,
         }
 
 
@@ -194,7 +196,16 @@ def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
             width=task.output_size,
         )
     )
-    return Summary(rows)
+    notes = []
+    if not task.per_step and not any(
+        spec.type in (*GATES, "attention") for spec in model_spec.layers
+    ):
+        notes.append(
+            "No layer here looks across time steps (no recurrent or attention layer), and "
+            "this task scores only the last step: each layer is applied at every step on "
+            "its own, so the prediction sees the last step's input and nothing before it."
+        )
+    return Summary(rows, notes)
 
 
 def count_parameters(model_spec: ModelSpec, task: Task) -> int:

@@ -35,12 +35,21 @@ VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training 
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient stopped being a finite number."""
 
-    def __init__(self, step: int, loss: float, grad_norm: float | None, clip_norm: float | None):
+    def __init__(
+        self,
+        step: int,
+        loss: float,
+        grad_norm: float | None,
+        clip_norm: float | None,
+        bad_grad_norm: float | None = None,
+    ):
+        """`grad_norm`: the last finite gradient norm; `bad_grad_norm`: the one that
+        was not finite, when the gradient (not the loss) blew up."""
         self.step = step
         self.loss = loss
         self.grad_norm = grad_norm
         what = "the loss" if not math.isfinite(loss) else "the gradient norm"
-        value = loss if what == "the loss" else grad_norm
+        value = loss if what == "the loss" else bad_grad_norm
         last = f"{grad_norm:.3g}" if grad_norm is not None else "not measured yet"
         advice = "lower the learning rate"
         advice += (
@@ -50,7 +59,7 @@ class TrainingDiverged(RuntimeError):
         )
         super().__init__(
             f"training diverged at step {step}: {what} became {value}"
-            f" (last gradient norm {last}); try to {advice}"
+            f" (last finite gradient norm {last}); try to {advice}"
         )
 
 
@@ -305,7 +314,9 @@ class Trainer(RunRecord):
         total_norm = torch.nn.utils.get_total_norm(grads) if grads else torch.tensor(0.0)
         grad_norm = float(total_norm)
         if not math.isfinite(grad_norm):
-            raise TrainingDiverged(step, loss_value, grad_norm, self.spec.clip_norm)
+            raise TrainingDiverged(
+                step, loss_value, self._last_grad_norm(), self.spec.clip_norm, grad_norm
+            )
         clipped = self.spec.clip_norm is not None and grad_norm > self.spec.clip_norm
         if clipped:
             torch.nn.utils.clip_grads_with_norm_(self.params, self.spec.clip_norm, total_norm)
@@ -327,7 +338,8 @@ class Trainer(RunRecord):
         return record
 
     def _last_grad_norm(self) -> float | None:
-        return self.history.grad_norm[-1] if self.history.grad_norm else None
+        """The last finite gradient norm: what the run saw before it blew up."""
+        return next((g for g in reversed(self.history.grad_norm) if math.isfinite(g)), None)
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:

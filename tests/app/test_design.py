@@ -411,3 +411,11 @@ def test_the_code_section_shows_each_format_to_copy_and_download():
     at.session_state["experiment"] = default_experiment()
     at.run()
     assert any("covers stacks of linear layers" in i.value for i in at.info)
+
+
+def test_a_stack_that_cannot_look_back_says_so():
+    feedforward = Experiment.from_dict(
+        {"model": {"layers": [{"type": "linear", "out_features": 8, "activation": "sigmoid"}]}}
+    )
+    at = open_app(feedforward)
+    assert any("nothing before it" in w.value for w in at.warning)

@@ -108,6 +108,14 @@ def test_train_json_lines_and_checkpoint(tmp_path, capsys):
     assert saved["experiment"]["task"]["name"] == "adding"
 
 
+def test_train_json_each_step(tmp_path, capsys):
+    assert main(["train", write(tmp_path, SMALL), "--json", "--each-step"]) == 0
+    records = json_lines(capsys.readouterr().out)
+    steps = [r for r in records if r["event"] == "step"]
+    assert [r["step"] for r in steps] == list(range(1, 7))
+    assert all({"loss", "grad_norm", "clipped"} <= r.keys() for r in steps)
+
+
 def test_train_overrides_task_steps_seed(tmp_path, capsys):
     spec = write(tmp_path, SMALL)
     assert main(["train", spec, "--json", "--task", "parity", "--steps", "4", "--seed", "2"]) == 0

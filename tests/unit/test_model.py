@@ -248,3 +248,20 @@ def test_build_is_seeded_and_leaves_global_rng_alone():
     c = build_model(exp, task, seed=1)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert not torch.equal(a.layers[0].cell.weight_hh_l0, c.layers[0].cell.weight_hh_l0)
+
+
+def test_the_summary_says_when_no_layer_looks_across_time():
+    """A stack without recurrent or attention layers on a task scored at the last
+    step sees only that step: the summary says so; a memory layer removes the note."""
+    feedforward = Experiment.from_dict(
+        {"model": {"layers": [{"type": "linear", "out_features": 8, "activation": "sigmoid"}]}}
+    )
+    (note,) = summarize(feedforward, get_task(feedforward.task)).notes
+    assert "sees the last step's input and nothing before it" in note
+    for layers in ([{"type": "lstm"}], [{"type": "attention"}]):
+        exp = Experiment.from_dict({"model": {"layers": layers}})
+        assert summarize(exp, get_task(exp.task)).notes == []
+    per_step = Experiment.from_dict(
+        {"task": {"name": "sine"}, "model": {"layers": [{"type": "linear"}]}}
+    )
+    assert summarize(per_step, get_task(per_step.task)).notes == []

@@ -106,6 +106,10 @@ def test_divergence_stops_with_step_norm_and_advice():
     message = str(err)
     assert f"step {err.step}" in message and "learning rate" in message and "clip" in message
     assert "gradient norm" in message
+    # what the run saw before it blew up: a number, never "inf" or "nan"
+    last = message.split("last finite gradient norm ")[1].split(")")[0]
+    assert last == "not measured yet" or math.isfinite(float(last)), message
+    assert err.grad_norm is None or math.isfinite(err.grad_norm)
     # the weights were not overwritten with NaN
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
 
