@@ -93,7 +93,7 @@ def curves(runner: Runner, history: History) -> None:
     task = runner.record.task
     charts = {
         "loss": loss_chart(history, task.baseline_loss(), log=log),
-        "metric": metric_chart(history, task.metric_name),
+        "metric": metric_chart(history, task.metric_name, task.baseline_metric()),
         "grad": grad_norm_chart(history, runner.record.spec.clip_norm, log=log),
     }
     draw_charts(charts, live=runner.alive, key="train")

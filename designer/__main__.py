@@ -159,6 +159,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "val_metric": last.get("val_metric"),
         "metric": task.metric_name,
         "baseline_loss": baseline,
+        "baseline_metric": task.baseline_metric(),
         "clipped_steps": trainer.clipped_steps,
         "seconds": round(trainer.train_time, 3),  # inside training steps
         "wall_seconds": round(time.perf_counter() - start, 3),  # evaluations included
@@ -169,7 +170,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(
             f"done: {done['step']} steps in {done['seconds']:.1f} s; "
             f"val loss {done['val_loss']:.4g} (baseline {baseline:.4g}), "
-            f"{task.metric_name} {done['val_metric']:.4g}"
+            f"{task.metric_name} {done['val_metric']:.4g} "
+            f"(baseline {done['baseline_metric']:.4g})"
             + (f"; saved {args.save}" if args.save else "")
         )
     return 0

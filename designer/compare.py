@@ -37,6 +37,7 @@ class RunDigest:
     seconds: float
     clipped_steps: int
     baseline: float | None
+    baseline_metric: float | None
     metric_name: str
     task_words: str  # 'adding, 50 steps': what the task is, to say why losses differ
 
@@ -79,6 +80,7 @@ def digest(runner: Runner) -> RunDigest:
         seconds=runner.busy_seconds or record.train_time,
         clipped_steps=record.clipped_steps,
         baseline=task.baseline_loss(),
+        baseline_metric=task.baseline_metric(),
         metric_name=task.metric_name,
         task_words=task_words(record.exp),
     )
@@ -115,6 +117,7 @@ def metrics_rows(runs: Sequence[RunDigest]) -> list[dict[str, Any]]:
                 "validation loss": last["val_loss"] if last else None,
                 f"validation {run.metric_name}": last["val_metric"] if last else None,
                 "baseline loss": run.baseline,
+                f"baseline {run.metric_name}": run.baseline_metric,
                 "steps": run.history.step[-1] if run.history.step else 0,
                 "seconds": round(run.seconds, 1),
                 "parameters": run.parameters,

@@ -39,12 +39,14 @@ def _x(run: RunDigest, against: str) -> tuple[list[float], list[float]]:
     return list(h.step), [e["step"] for e in h.evals]
 
 
-def _baselines(runs: Sequence[RunDigest]) -> list[dict]:
-    """One dashed line per task's baseline (one line when all runs share a task)."""
+def _baselines(runs: Sequence[RunDigest], metric: bool = False) -> list[dict]:
+    """One dashed line per task's baseline loss (or metric); one line when all runs
+    share a task."""
     seen: dict[str, float] = {}
     for run in runs:
-        if run.baseline is not None:
-            seen.setdefault(run.task_words, run.baseline)
+        value = run.baseline_metric if metric else run.baseline
+        if value is not None:
+            seen.setdefault(run.task_words, value)
     named = len(seen) > 1
     return [
         {
@@ -95,7 +97,8 @@ def metric_overlay(runs: Sequence[RunDigest], against: str = "step") -> Chart:
         for i, run in enumerate(runs)
     ]
     title = f"Validation {' / '.join(metrics)}"
-    return chart(title, " / ".join(metrics), lines, False, 280, x_title=_x_title(against))
+    hlines = _baselines(runs, metric=True)
+    return chart(title, " / ".join(metrics), lines, False, 280, hlines, _x_title(against))
 
 
 def grad_norm_overlay(runs: Sequence[RunDigest], against: str = "step", log: bool = True) -> Chart:

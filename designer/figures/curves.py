@@ -148,7 +148,13 @@ def loss_chart(
     return chart("Loss", "loss", lines, log, height, hlines)
 
 
-def metric_chart(history: TrainingHistory, metric: str, height: int = 260) -> Chart:
+def metric_chart(
+    history: TrainingHistory, metric: str, baseline: float | None = None, height: int = 260
+) -> Chart:
+    """The validation metric, with the reference predictor's (the task's baseline)."""
+    hlines = []
+    if baseline is not None:
+        hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
     line = series(
         f"validation {metric}",
         [e["step"] for e in history.evals],
@@ -157,7 +163,7 @@ def metric_chart(history: TrainingHistory, metric: str, height: int = 260) -> Ch
         mode="lines+markers",
         width=2,
     )
-    return chart(f"Validation {metric}", metric, [line], False, height)
+    return chart(f"Validation {metric}", metric, [line], False, height, hlines)
 
 
 def grad_norm_chart(

@@ -127,7 +127,7 @@ class Task:
     input_size: int = 0  # features per step, or vocab_size for token input
     output_size: int = 0
     vocab_size: int | None = None  # not None: x holds token ids
-    _baseline: float | None = field(default=None, repr=False, compare=False)
+    _baseline: tuple[float, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def seq_len(self) -> int:
@@ -185,10 +185,19 @@ class Task:
 
     def baseline_loss(self) -> float:
         """The loss of the reference predictor on a fixed validation batch."""
+        return self._baselines()[0]
+
+    def baseline_metric(self) -> float:
+        """The reference predictor's metric on the same batch: the majority class's
+        accuracy, the letters' frequencies in bits per character, persistence's error."""
+        return self._baselines()[1]
+
+    def _baselines(self) -> tuple[float, float]:
         if self._baseline is None:
             size = max(64, min(4096, self.BASELINE_STEPS // self.seq_len))
             x, y = self.batch(size, self.BASELINE_SEED, split="val")
-            self._baseline = float(self.loss(self.baseline_prediction(x, y), y))
+            pred = self.baseline_prediction(x, y)
+            self._baseline = (float(self.loss(pred, y)), float(self.metric(pred, y)))
         return self._baseline
 
     def describe(self) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def test_train_json_lines_and_checkpoint(tmp_path, capsys):
     assert [r["event"] for r in records] == ["eval", "eval", "done"]
     done = records[-1]
     assert done["step"] == 6
-    for key in ("train_loss", "val_loss", "val_metric", "baseline_loss"):
+    for key in ("train_loss", "val_loss", "val_metric", "baseline_loss", "baseline_metric"):
         assert isinstance(done[key], float)
     assert abs(done["baseline_loss"] - 1 / 6) < 0.02
     saved = torch.load(ckpt, weights_only=True)

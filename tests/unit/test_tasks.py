@@ -627,3 +627,22 @@ def test_an_upload_is_size_checked_before_it_is_parsed(monkeypatch):
         csv_module.parse_upload(b"a\n" + b"1\n" * 200)
     with pytest.raises(TaskDataError, match="not UTF-8"):
         csv_module.parse_upload(b"a,b\n\xff\xfe,1\n")
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_each_task_has_a_baseline_metric_beside_its_baseline_loss(name):
+    """The reference predictor's metric on the same batch as its loss: for regression
+    the same number; for classification the majority class's accuracy; for the
+    character model the letters' frequencies in bits per character."""
+    task = make_task(name)  # csv: the shipped example
+    loss, metric = task.baseline_loss(), task.baseline_metric()
+    if task.kind == "regression":
+        assert metric == pytest.approx(loss)
+    elif task.name == "charlm":
+        assert metric == pytest.approx(loss / math.log(2), rel=1e-6) and metric > 4.0
+    else:
+        size = max(64, min(4096, task.BASELINE_STEPS // task.seq_len))
+        _, y = task.batch(size, task.BASELINE_SEED, split="val")
+        kept = y[y != IGNORE]
+        majority = torch.bincount(kept).max().item() / kept.numel()
+        assert metric == pytest.approx(majority)
