@@ -7,6 +7,7 @@
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
+    python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT]
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -277,6 +278,31 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    from designer import checkpoints
+    from designer.tasks.charlm import sample_text
+
+    try:
+        saved = checkpoints.load(args.checkpoint)
+        model = saved.model()
+    except checkpoints.CheckpointError as err:
+        raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
+    task = get_task(saved.experiment.task)
+    if task.name != "charlm":
+        raise UsageError(
+            f"sampling needs a character language model (task charlm); this checkpoint's "
+            f"task is {task.name}"
+        )
+    if not 1 <= args.length <= 10_000:
+        raise UsageError("--length must be between 1 and 10,000")
+    text = sample_text(model, task, args.prompt, args.length, args.temperature, args.seed)
+    if args.json:
+        emit({"prompt": args.prompt, "temperature": args.temperature, "text": text})
+    else:
+        print(args.prompt + text)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from designer import codegen
 
@@ -366,6 +392,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="FILE.json (node-link data) or FILE.html")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("sample", help="text written by a trained character language model")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a charlm checkpoint")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=0.8,
+        help="low: safe, repetitive text; high: adventurous (0 picks the likeliest letter)",
+    )
+    p.add_argument("--prompt", default="The lighthouse", help="how the text starts")
+    p.add_argument("--length", type=int, default=300, help="characters to write")
+    p.add_argument("--seed", type=int, default=0, help="the same seed writes the same text")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("export", help="the model as standalone code, on stdout")
     p.add_argument("spec")

@@ -209,3 +209,31 @@ def test_probe_from_checkpoint_and_bad_checkpoint(tmp_path, capsys):
     assert main(["probe", "--checkpoint", str(tmp_path / "missing.pt")]) == 2
     assert "cannot load checkpoint" in capsys.readouterr().err
     assert main(["probe"]) == 2
+
+
+def test_sample_writes_text_from_a_character_model(tmp_path, capsys):
+    charlm = {
+        "version": 1,
+        "task": {"name": "charlm", "seq_len": 16},
+        "model": {"layers": [{"type": "gru", "hidden_size": 8}]},
+        "train": {"steps": 3, "batch_size": 4},
+    }
+    spec = tmp_path / "charlm.json"
+    spec.write_text(json.dumps(charlm))
+    ckpt = tmp_path / "charlm.pt"
+    assert main(["train", str(spec), "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    args = ["sample", "--checkpoint", str(ckpt), "--length", "40", "--json"]
+    assert main([*args, "--prompt", "The sea"]) == 0
+    first = json_lines(capsys.readouterr().out)[0]
+    assert len(first["text"]) == 40 and first["prompt"] == "The sea"
+    assert main([*args, "--prompt", "The sea"]) == 0  # the same seed, the same text
+    assert json_lines(capsys.readouterr().out)[0]["text"] == first["text"]
+    # a model of another task, or no checkpoint: one plain line, exit 2
+    other = tmp_path / "adding.pt"
+    assert main(["train", write(tmp_path, SMALL), "--save", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", str(other)]) == 2
+    assert "needs a character language model" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert "cannot load checkpoint" in capsys.readouterr().err
