@@ -13,7 +13,14 @@ import streamlit as st
 from components.stack_edit import HINTS, TITLES
 from components.state import try_edit
 from designer import Experiment
-from designer.spec import MAX_WIDTH, RECURRENT_TYPES, LinearLayer, RNNLayer, field_choices
+from designer.spec import (
+    MAX_WIDTH,
+    RECURRENT_TYPES,
+    LinearLayer,
+    RNNLayer,
+    field_choices,
+    field_range,
+)
 
 PREFIX = "layer_"
 INITS = field_choices(RNNLayer, "init")
@@ -121,6 +128,21 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
         left, right = st.columns(2)
         with left:
             _widget(st.selectbox, "init", "init", index, layer.init, options=INITS, help=INIT_HELP)
+            _, high = field_range(RNNLayer, "gain")
+            _widget(
+                st.number_input,
+                "recurrent gain",
+                "gain",
+                index,
+                layer.gain,
+                min_value=0.05,
+                max_value=high,
+                step=0.1,
+                format="%.2f",
+                help="The recurrent weights W_hh times this after their init. Above 1 the "
+                "signal and the gradient grow step after step (they explode), below 1 "
+                "they fade (they vanish).",
+            )
         with right:
             if t == "rnn":
                 _widget(

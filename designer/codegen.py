@@ -46,6 +46,7 @@ class Recurrent(nn.Module):
         init="default",
         forget_bias=None,
         nonlinearity="tanh",
+        gain=1.0,
     ):
         super().__init__()
         module = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
@@ -53,7 +54,7 @@ class Recurrent(nn.Module):
         self.cell = module(
             in_width, hidden_size, batch_first=True, bidirectional=bidirectional, **extra
         )
-        initialize(self.cell, hidden_size, init, forget_bias)
+        initialize(self.cell, hidden_size, init, forget_bias, gain)
         if freeze:  # a fixed random reservoir, as in an echo state network
             self.cell.requires_grad_(False)
         out_width = hidden_size * (2 if bidirectional else 1)
@@ -73,7 +74,7 @@ class Recurrent(nn.Module):
 
 INITIALIZE = '''
 
-def initialize(cell, hidden_size, init="default", forget_bias=None):
+def initialize(cell, hidden_size, init="default", forget_bias=None, gain=1.0):
     """The layer's initial weights. PyTorch stacks the gates' weights in one matrix
     (LSTM: input, forget, cell, output; GRU: reset, update, new), so each gate's
     block is initialised on its own."""
@@ -105,6 +106,10 @@ def initialize(cell, hidden_size, init="default", forget_bias=None):
                     param[h : 2 * h] = forget_bias
                 elif name.startswith("bias_hh"):
                     param[h : 2 * h] = 0.0
+        if gain != 1.0:  # the recurrent weights scaled: the signal grows or fades in time
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_hh"):
+                    param.mul_(gain)
 '''
 
 PER_STEP_LINEAR = '''
@@ -197,6 +202,7 @@ RECURRENT_DEFAULTS = {
     "init": "default",
     "forget_bias": None,
     "nonlinearity": "tanh",
+    "gain": 1.0,
 }
 
 
@@ -212,6 +218,7 @@ def _layer_source(spec: Any, width: int, causal: bool, indent: int) -> list[str]
             "init": spec.init,
             "forget_bias": getattr(spec, "forget_bias", None),
             "nonlinearity": getattr(spec, "nonlinearity", "tanh"),
+            "gain": spec.gain,
         }
         args = [_value(spec.type), str(width), str(spec.hidden_size)]
         return _call("Recurrent", args + _args(options, RECURRENT_DEFAULTS), indent)
@@ -239,7 +246,11 @@ def module_code(exp: Experiment, task: Task | None = None) -> str:
     recurrent = bool(kinds & set(GATES))
     initialized = any(
         spec.type in GATES
-        and (spec.init != "default" or getattr(spec, "forget_bias", None) is not None)
+        and (
+            spec.init != "default"
+            or getattr(spec, "forget_bias", None) is not None
+            or spec.gain != 1.0
+        )
         for spec in specs
     )
 
@@ -255,7 +266,7 @@ def module_code(exp: Experiment, task: Task | None = None) -> str:
         code = RECURRENT
         if not initialized:
             code = code.replace(
-                "        initialize(self.cell, hidden_size, init, forget_bias)\n", ""
+                "        initialize(self.cell, hidden_size, init, forget_bias, gain)\n", ""
             )
         parts.append(code)
         if initialized:

@@ -142,7 +142,7 @@ def make_layer(spec, in_width: int, causal: bool) -> nn.Module:
 
 # --- initialization ------------------------------------------------------------------
 def initialize(cell: nn.RNNBase, spec) -> None:
-    """Apply the spec's `init` and `forget_bias` to a fused recurrent module.
+    """Apply the spec's `init`, `forget_bias` and `gain` to a fused recurrent module.
 
     PyTorch stacks the gates' weights in one matrix (LSTM: i, f, g, o; GRU: r, z, n),
     so each gate's (hidden x hidden) block is initialised on its own."""
@@ -174,6 +174,10 @@ def initialize(cell: nn.RNNBase, spec) -> None:
                     param[h : 2 * h] = spec.forget_bias
                 elif name.startswith("bias_hh"):
                     param[h : 2 * h] = 0.0
+        if spec.gain != 1.0:  # scale the recurrence: the signal grows or fades through time
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_hh"):
+                    param.mul_(spec.gain)
 
 
 # --- the whole model -----------------------------------------------------------------

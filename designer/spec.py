@@ -49,6 +49,9 @@ class _Recurrent(_Strict):
     dropout: Rate = 0.0  # on this layer's output, while training
     freeze: bool = False  # input and recurrent weights fixed: a reservoir
     init: Literal["default", "orthogonal", "xavier", "identity"] = "default"
+    # The recurrent weights W_hh times this after their init: above 1 the signal (and
+    # the gradient) grows through time, below 1 it fades (explosion shown by weights).
+    gain: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
 
 
 class RNNLayer(_Recurrent):

@@ -106,6 +106,8 @@ def _describe(spec: Any) -> str:
             flags.append(f"{spec.init} init")
         if getattr(spec, "forget_bias", None) is not None:
             flags.append(f"forget bias {spec.forget_bias:g}")
+        if spec.gain != 1.0:
+            flags.append(f"recurrent gain {spec.gain:g}")
         return ", ".join(flags)
     if spec.type == "linear":
         flags = [f"{spec.out_features} units", spec.activation]

@@ -93,6 +93,8 @@ def test_recurrent_layer_widgets_change_the_layer_at_once():
     assert layer(at, 0)["init"] == "orthogonal"
     widget(at, "number_input", "forget-gate bias").set_value(1.0).run()
     assert layer(at, 0)["forget_bias"] == 1.0
+    widget(at, "number_input", "recurrent gain").set_value(1.5).run()
+    assert layer(at, 0)["gain"] == 1.5
     assert not at.exception
     # the other layers are untouched, and the URL follows
     assert layer(at, 1) == preset_experiment("deep_lstm").model.layers[1].model_dump()

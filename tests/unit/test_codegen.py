@@ -30,6 +30,7 @@ STACKS = {
         {"type": "gru", "hidden_size": 5, "bidirectional": True, "residual": True},
         {"type": "rnn", "hidden_size": 4, "freeze": True, "dropout": 0.2, "init": "orthogonal"},
         {"type": "lstm", "hidden_size": 4, "bidirectional": True, "init": "xavier"},
+        {"type": "gru", "hidden_size": 4, "gain": 1.7},  # the recurrence scaled
         {  # every option at once: the call is wrapped as ruff would wrap it
             "type": "lstm",
             "hidden_size": 3,
@@ -39,6 +40,7 @@ STACKS = {
             "freeze": True,
             "init": "orthogonal",
             "forget_bias": -1.5,
+            "gain": 0.5,
         },
     ],
     "feedforward options": [

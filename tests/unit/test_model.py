@@ -265,3 +265,21 @@ def test_the_summary_says_when_no_layer_looks_across_time():
         {"task": {"name": "sine"}, "model": {"layers": [{"type": "linear"}]}}
     )
     assert summarize(per_step, get_task(per_step.task)).notes == []
+
+
+def test_the_recurrent_gain_scales_the_recurrent_weights_only():
+    """gain multiplies W_hh after its init (the same init otherwise): above 1 the
+    recurrence amplifies, as the spectral radius shows."""
+    from designer.probes import spectral_radius
+
+    def cell(gain):
+        exp = Experiment.from_dict(
+            {"model": {"layers": [{"type": "rnn", "hidden_size": 16, "gain": gain}]}}
+        )
+        return build_model(exp, get_task(exp.task)).layers[0].cell
+
+    plain, scaled = cell(1.0), cell(3.0)
+    assert torch.allclose(scaled.weight_hh_l0, 3.0 * plain.weight_hh_l0)
+    assert torch.equal(scaled.weight_ih_l0, plain.weight_ih_l0)
+    radius = spectral_radius(scaled)["recurrent"][0]
+    assert radius == pytest.approx(3.0 * spectral_radius(plain)["recurrent"][0], rel=1e-4)
