@@ -25,6 +25,7 @@ import designer.tasks.base as base_module
 from designer.spec import Experiment
 from designer.summary import GATES, output_width
 from designer.tasks import Task, get_task
+from designer.tasks.csv import source_text
 from designer.variants import layer_name, task_words
 
 RECURRENT = '''
@@ -396,17 +397,6 @@ def _literal(value: Any) -> str:
     return pprint.pformat(value, width=80, sort_dicts=False)
 
 
-def csv_text(params: dict[str, Any]) -> str:
-    """The text of the CSV file a csv task reads (only files the task may read)."""
-    from designer.tasks.datafiles import readable_path, upload_path
-
-    if params.get("upload"):
-        file = upload_path(params["upload"])
-    else:
-        file = readable_path(params.get("path") or "example")
-    return file.read_text(encoding="utf-8-sig")
-
-
 def _script_header(exp: Experiment, task: Task) -> str:
     layers = ", ".join(layer_name(spec) for spec in exp.model.layers) or "no layers"
     title = textwrap.fill(f"Train {task.title.lower()}: {layers}. From Deep RNN Designer.", 88)
@@ -627,7 +617,7 @@ def _task_params(exp: Experiment, task: Task) -> dict[str, Any]:
     (the script reads no file of the server's)."""
     params = dict(task.params)
     if task.name == "csv" and not params.get("data"):
-        params["data"] = csv_text(params)
+        params["data"] = source_text(params.get("path", ""), params.get("upload", ""))
         params.update(path="", upload="")
     return params
 

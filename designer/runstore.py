@@ -54,12 +54,6 @@ class StoredRun(Runner):
 
     def __init__(self, checkpoint: checkpoints.Checkpoint):
         record = RunRecord.from_checkpoint(checkpoint)
-        if checkpoint.optimizer is not None:  # what continuing it needs
-            record.resume_state = {
-                "optimizer": checkpoint.optimizer,
-                "rng": checkpoint.rng,
-                "losses_since_eval": checkpoint.run.get("losses_since_eval", []),
-            }
         run = checkpoint.run
         super().__init__(record, int(run.get("total") or record.step_count), None, None)
         self.state = run.get("state") if run.get("state") in ENDED else "finished"
@@ -175,25 +169,18 @@ class Link:
             if variant_of and (base is None or base.run_id != variant_of):
                 return False
             self.lost = None
-            stopped = [self._shown[role]] if variant_of else list(self._shown.values())
-            for old in ROLES if not variant_of else ("variant",):
-                self._shown[old] = None
-                self.index[old] = None
-            self._shown[role] = runner
             self.index["pair"] = [variant_of, run_id] if variant_of else []
             self.index["running"].append({"id": run_id, "started": time.time()})
-            self._write_index()
+            stopped = self._set_shown(
+                {role: runner} if variant_of else {role: runner, "variant": None}
+            )
         _stop(stopped)
         return True
 
     def discard(self) -> None:
         """The pages show no run (live ones are stopped; finished ones stay kept)."""
         with self.lock:
-            stopped = list(self._shown.values())
-            for role in ROLES:
-                self._shown[role] = None
-                self.index[role] = None
-            self._write_index()
+            stopped = self._set_shown(dict.fromkeys(ROLES))
         _stop(stopped)
 
     def keep(self, runner: Runner, run_id: str, name: str) -> list[str]:
@@ -232,10 +219,7 @@ class Link:
         with self.lock:
             dropped = self._add(checkpoint, run_id, name)
             run = StoredRun(replace(checkpoint, run={**checkpoint.run, **self._info(run_id)}))
-            stopped = list(self._shown.values())
-            self._shown = {"current": run, "variant": None}
-            self.index["current"], self.index["variant"] = run_id, None
-            self._write_index()
+            stopped = self._set_shown({"current": run, "variant": None})
         _stop(stopped)
         return run, dropped
 
@@ -266,6 +250,17 @@ class Link:
             dropped.append(old["name"])
         return dropped
 
+    def _set_shown(self, roles: dict[str, Runner | None]) -> list[Runner | None]:
+        """Show these runs in these roles (the lock is held): a kept run by its id in
+        the index, a live one as it is. Returns the runs they replace, for the caller
+        to stop once the lock is released."""
+        replaced = [self._shown[role] for role in roles]
+        for role, run in roles.items():
+            self._shown[role] = run
+            self.index[role] = run.run_id if isinstance(run, StoredRun) else None
+        self._write_index()
+        return replaced
+
     def _info(self, run_id: str) -> dict[str, Any]:
         return next(dict(r) for r in self.index["runs"] if r["id"] == run_id)
 
@@ -286,8 +281,7 @@ class Link:
         if not RUN_ID.fullmatch(run_id) or run_id not in {r["id"] for r in self.index["runs"]}:
             raise CheckpointError("that run is not kept for this link")
         run = StoredRun(checkpoints.load(self._path(run_id)))
-        run.run_id = run_id
-        run.name = next(r["name"] for r in self.index["runs"] if r["id"] == run_id)
+        run.run_id, run.name = run_id, self._info(run_id)["name"]
         return run
 
     def load(self, run_id: str) -> StoredRun:
@@ -299,10 +293,7 @@ class Link:
         """A kept run read back from disk; it becomes the current one, alone."""
         with self.lock:
             run = self._read(run_id)
-            stopped = list(self._shown.values())
-            self._shown = {"current": run, "variant": None}
-            self.index["current"], self.index["variant"] = run_id, None
-            self._write_index()
+            stopped = self._set_shown({"current": run, "variant": None})
         _stop(stopped)
         return run
 

@@ -165,8 +165,8 @@ class RunRecord:
         self.clipped_steps = 0
         self.train_time = 0.0
         self.probe_time = 0.0
-        # A mirrored run's optimizer and random state as it ended (designer.runner):
-        # what continuing it needs. A Trainer has its own.
+        # What continuing the run needs: the optimizer's and random state, from a
+        # checkpoint or as a mirrored run ended (designer.runner). A Trainer has its own.
         self.resume_state: dict[str, Any] | None = None
         self._view: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -216,6 +216,12 @@ class RunRecord:
         self.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
         self.train_time = float(checkpoint.run.get("train_time", 0.0))
         self.probe_time = float(checkpoint.run.get("probe_time", 0.0))
+        if checkpoint.optimizer is not None:  # what continuing it needs
+            self.resume_state = {
+                "optimizer": checkpoint.optimizer,
+                "rng": checkpoint.rng,
+                "losses_since_eval": checkpoint.run.get("losses_since_eval", []),
+            }
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint, **kwargs: Any) -> RunRecord:

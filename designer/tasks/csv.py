@@ -70,13 +70,28 @@ def read_table(path: str = "", data: str = "", upload: str = "") -> Table:
         if size > MAX_BYTES:
             raise TaskDataError(f"the CSV data is too large: {_size(size)}")
         return _parse(data, "the CSV data")
+    file, source = source_file(path, upload)
+    return _read_file(file, source)
+
+
+def source_file(path: str = "", upload: str = "") -> tuple[Path, str]:
+    """The file a csv task reads (the uploaded one, the named one where the task may
+    read it, or the shipped example) and how messages name it."""
     if upload:
-        return _read_file(upload_path(upload), "the uploaded CSV file")
+        return upload_path(upload), "the uploaded CSV file"
     path = path or "example"
     file = readable_path(path)
     if not file.is_file():
         raise TaskDataError(f"CSV file not found: {path}")
-    return _read_file(file, f"the CSV file {path}")
+    return file, f"the CSV file {path}"
+
+
+def source_text(path: str = "", upload: str = "") -> str:
+    """The text of that file, size-checked before it is read."""
+    file, source = source_file(path, upload)
+    if file.stat().st_size > MAX_BYTES:
+        raise TaskDataError(f"{source} is too large: {_size(file.stat().st_size)}")
+    return file.read_text(encoding="utf-8-sig")
 
 
 def _size(n_bytes: int) -> str:

@@ -177,13 +177,19 @@ def test_a_run_whose_training_raises_is_reported(tmp_path, monkeypatch):
 A, B, C = "AAAAAAAAAAA", "BBBBBBBBBBB", "CCCCCCCCCCC"
 
 
-def test_a_variant_trains_beside_the_current_run_and_both_are_kept(tmp_path):
+def shown_pair(tmp_path):
+    """A link on show with run A and its variant B (both ended, not kept yet)."""
     store = RunStore(tmp_path)
     link = store.create()
     store.attach(link)
     a, b = Finished(), Finished()
     link.start(a, A)
     link.start(b, B, variant_of=A)
+    return link, a, b
+
+
+def test_a_variant_trains_beside_the_current_run_and_both_are_kept(tmp_path):
+    link, a, b = shown_pair(tmp_path)
     assert link.current is a and link.variant is b and link.shown() == [a, b]
     assert link.find(B) is b and link.find(C) is None
     assert link.index["pair"] == [A, B]  # Compare opens on these two
@@ -271,12 +277,7 @@ def test_another_tab_cannot_leave_a_run_training_unseen(tmp_path):
 
 
 def test_deleting_a_run_takes_it_off_every_page(tmp_path):
-    store = RunStore(tmp_path)
-    link = store.create()
-    store.attach(link)
-    a, b = Finished(), Finished()
-    link.start(a, A)
-    link.start(b, B, variant_of=A)
+    link, a, b = shown_pair(tmp_path)
     link.keep(a, A, "Run 1")
     link.keep(b, B, "Run 2")
     link.delete(B)
