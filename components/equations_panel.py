@@ -26,6 +26,7 @@ def layer_equations(exp: Experiment, task: Task) -> None:
             layer.type,
             getattr(layer, "nonlinearity", "tanh"),
             getattr(layer, "activation", "none"),
+            getattr(layer, "leak_rate", 1.0),
         )
         if variant not in seen:
             seen.append(variant)
@@ -33,8 +34,9 @@ def layer_equations(exp: Experiment, task: Task) -> None:
         "What each layer computes at every time step t. x_t is the layer's input (the "
         "output of the layer above it), h_t its output; W and b are the learned weights."
     )
-    for layer_type, nonlinearity, activation in seen:
+    for layer_type, nonlinearity, activation, leak_rate in seen:
         extra = f" ({nonlinearity})" if layer_type == "rnn" else ""
+        extra += f" (leak rate {leak_rate:g})" if leak_rate < 1.0 else ""
         extra += f" ({activation})" if layer_type == "linear" else ""
         st.markdown(f"**{EQUATION_TITLES[layer_type]}**{extra}")
         st.latex(
@@ -44,6 +46,7 @@ def layer_equations(exp: Experiment, task: Task) -> None:
                     nonlinearity=nonlinearity,
                     activation=activation,
                     causal=task.per_step,
+                    leak_rate=leak_rate,
                 )
             )
         )

@@ -18,10 +18,12 @@ LABELS = {  # the optimizers in the order the menu shows them
     "adam": "Adam",
     "adamw": "AdamW",
     "sgd": "SGD",
-    "momentum": "SGD with momentum (0.9)",
+    "momentum": "SGD with momentum",
     "rmsprop": "RMSprop",
 }
 OPTIMIZERS = sorted(field_choices(TrainSpec, "optimizer"), key=[*LABELS, None].index)
+SCHEDULES = field_choices(TrainSpec, "lr_schedule")
+SCHEDULE_LABELS = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine"}
 
 
 def _update(field: str, value: Any) -> None:
@@ -87,6 +89,49 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
         **_on_change("optimizer"),
     )
     _number(st, "Learning rate", "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
+    if spec.optimizer == "momentum":
+        _number(
+            st,
+            "Momentum",
+            "momentum",
+            spec.momentum,
+            disabled,
+            format="%.3f",
+            step=0.01,
+            help="The share of each update carried into the next: higher values smooth the "
+            "steps and speed them up along a steady slope (0 is plain SGD).",
+        )
+    st.selectbox(
+        "Learning-rate schedule",
+        SCHEDULES,
+        format_func=lambda name: SCHEDULE_LABELS.get(name, name),
+        key=_bind("lr_schedule", spec.lr_schedule),
+        disabled=disabled,
+        help="How the learning rate changes over the run: constant keeps it, step decay "
+        "multiplies it by a factor every so many steps, cosine lowers it smoothly to 0 "
+        "by the last step.",
+        **_on_change("lr_schedule"),
+    )
+    if spec.lr_schedule == "step":
+        c1, c2 = st.columns(2)
+        _number(
+            c1,
+            "Decay factor",
+            "lr_decay",
+            spec.lr_decay,
+            disabled,
+            format="%.3f",
+            step=0.05,
+            help="The learning rate is multiplied by this at each decay.",
+        )
+        _number(
+            c2,
+            "Decay every",
+            "lr_decay_every",
+            spec.lr_decay_every,
+            disabled,
+            help="Steps between two decays of the learning rate.",
+        )
     c1, c2 = st.columns(2)
     _number(c1, "Batch size", "batch_size", spec.batch_size, disabled)
     steps = min(spec.steps, MAX_RUN_STEPS)
@@ -127,3 +172,37 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
         help="steps between probes of hidden states and gradients; 0 = "
         f"automatic (about {PROBE_BUDGET:.0%} of the training time)",
     )
+    _ridge_readout(spec, disabled)
+
+
+RIDGE_DEFAULT = 1e-4  # the penalty the option starts with
+
+
+def _ridge_readout(spec: TrainSpec, disabled: bool) -> None:
+    """The echo state network's way of training the read-out: in closed form, by ridge
+    regression, before the first step (designer.trainer.fit_readout)."""
+    ridge = st.checkbox(
+        "Fit the read-out in closed form (ridge)",
+        key=_bind("ridge", spec.ridge_readout is not None),
+        disabled=disabled,
+        help="Before the first step, the last linear layer (the read-out) is set to the "
+        "ridge regression of the targets on what it reads, over a few training batches, "
+        "as an echo state network does with a frozen reservoir below it. Training then "
+        "goes on by gradient as usual (a run of 1 step is nearly the fit alone).",
+        on_change=lambda: _update(
+            "ridge_readout", RIDGE_DEFAULT if st.session_state[PREFIX + "ridge"] else None
+        ),
+    )
+    if ridge:
+        _number(
+            st,
+            "Ridge penalty",
+            "ridge_readout",
+            spec.ridge_readout or RIDGE_DEFAULT,
+            disabled,
+            low=1e-8,
+            format="%.1e",
+            step=1e-4,
+            help="λ in W = (XᵀX + λI)⁻¹ XᵀY: larger shrinks the read-out's weights (less "
+            "overfitting, a smoother fit), smaller follows the training batches closer.",
+        )

@@ -55,6 +55,73 @@ def _widget(kind, label: str, name: str, index: int, current: Any, **kwargs) -> 
     kind(label, key=key(name), on_change=_update, args=(index, name), **kwargs)
 
 
+def _reservoir_settings(layer: Any, index: int) -> None:
+    """The echo state network knobs of a recurrent layer (Jaeger 2001), for a frozen
+    layer above all: the scale of its recurrence and of its input, and (rnn only) its
+    leak rate. Open when one is set or the layer is frozen."""
+    in_use = (
+        layer.freeze
+        or layer.spectral_radius is not None
+        or layer.input_scaling != 1.0
+        or layer.leak_rate != 1.0
+    )
+    with st.expander("Reservoir (echo state network)", expanded=in_use):
+        left, right = st.columns(2)
+        with left:
+            _, high = field_range(RNNLayer, "spectral_radius")
+            _widget(
+                st.number_input,
+                "spectral radius",
+                "spectral_radius",
+                index,
+                layer.spectral_radius,
+                min_value=0.05,
+                max_value=high,
+                step=0.05,
+                format="%.2f",
+                value=None,
+                placeholder="as initialised",
+                help="After the init (and the recurrent gain), each gate's recurrent matrix "
+                "W_hh is rescaled so its largest |eigenvalue| is this. Below 1 the echo of "
+                "an input fades step after step; near 1 the reservoir remembers longest. "
+                "Empty: the init's own scale.",
+            )
+        with right:
+            _, high = field_range(RNNLayer, "input_scaling")
+            _widget(
+                st.number_input,
+                "input scaling",
+                "input_scaling",
+                index,
+                layer.input_scaling,
+                min_value=0.01,
+                max_value=high,
+                step=0.1,
+                format="%.2f",
+                help="The input weights W_ih times this after their init: how hard the "
+                "input drives the layer (small: nearly linear, large: saturated).",
+            )
+        if layer.type == "rnn":
+            _, high = field_range(RNNLayer, "leak_rate")
+            _widget(
+                st.slider,
+                "leak rate",
+                "leak_rate",
+                index,
+                float(layer.leak_rate),
+                min_value=0.01,
+                max_value=high,
+                step=0.01,
+                help="Leaky integration: h_t = (1 − a)·h_(t−1) + a·f(...). 1 is the plain "
+                "RNN; smaller keeps more of the last state, a slower layer for slow "
+                "signals. Below 1 the layer runs step by step (slower to train).",
+            )
+        st.caption(
+            "With the layer frozen, fit the read-out in closed form (the Train page's settings: "
+            "ridge read-out), as an echo state network does."
+        )
+
+
 def layer_settings(exp: Experiment, index: int | None) -> None:
     """The settings of layer `index` (or a hint when no layer is selected)."""
     if index is None:
@@ -169,6 +236,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
                     help="The forget gate's total bias at the start; 1.0 keeps the memory "
                     "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init.",
                 )
+        _reservoir_settings(layer, index)
     elif t == "linear":
         left, right = st.columns(2)
         with left:

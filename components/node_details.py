@@ -86,6 +86,7 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
         getattr(spec, "residual", False),
         nonlinearity=getattr(spec, "nonlinearity", "tanh"),
         activation=getattr(spec, "activation", "none"),
+        leak_rate=getattr(spec, "leak_rate", 1.0),
     )
     layer = _layer_probe(result, index)
     if layer is None:  # a per-step layer: no state of its own is probed

@@ -16,6 +16,7 @@ from designer.compare import digest, label
 from designer.figures.compare import grad_norm_overlay, loss_overlay, metric_overlay
 from designer.figures.curves import Chart, figure, grad_norm_chart, loss_chart, metric_chart
 from designer.figures.tasks import model_view
+from designer.health import explosion_warning
 from designer.runner import Runner
 from designer.tasks.charlm import sample_text
 from designer.trainer import History
@@ -71,6 +72,9 @@ def status(runner: Runner, history: History) -> None:
         )
     else:
         st.markdown(f"{icon} **{text}**")
+        warning = explosion_warning(history, runner.record.task.baseline_loss())
+        if warning:
+            st.warning(warning, icon=":material/warning:")
     step = history.step[-1] if history.step else 0
     rate = speed(history)
     evals = history.evals
@@ -92,7 +96,7 @@ def curves(runner: Runner, history: History) -> None:
     log = st.toggle("Log scale", value=True, key="train_log")
     task = runner.record.task
     charts = {
-        "loss": loss_chart(history, task.baseline_loss(), log=log),
+        "loss": loss_chart(history, task.baseline_loss(), log=log, unit=task.loss_unit),
         "metric": metric_chart(history, task.metric_name, task.baseline_metric()),
         "grad": grad_norm_chart(history, runner.record.spec.clip_norm, log=log),
     }
@@ -122,6 +126,8 @@ def pair(runs: list[Runner]) -> None:
             st.markdown(f":{RUN_COLOR_NAMES[i]}[:material/circle: **{name}**]  \n{icon} {text}")
             if run.state in ("diverged", "failed"):
                 st.error(escape_markdown(run.error or ""), icon=icon)
+            elif warning := explosion_warning(run.history, run.record.task.baseline_loss()):
+                st.warning(warning, icon=":material/warning:")
             last = digests[i].last_eval
             c = st.columns(3)
             step = run.history.step[-1] if run.history.step else 0
@@ -207,9 +213,40 @@ def model_now(runner: Runner) -> None:
             help="Low: safe, repetitive text. High: adventurous, misspelt.",
         )
         prompt = c2.text_input("Start the text with", "The lighthouse", key="train_prompt")
+        # the best evaluation's weights: sent by the training process as the run ends
+        best = None if runner.alive else record.best
+        # the step of the weights the model holds: where a stopped run stopped, else
+        # the latest evaluation (a run that diverged holds those from before it did)
+        last = record.step_count if runner.state in ("finished", "stopped") else step
+        weights = "last"
+        if best is not None and best["step"] != last:
+            weights = st.radio(
+                "Weights",
+                ("best", "last"),
+                format_func=lambda w: (
+                    f"Best: step {best['step']:,}, the lowest validation loss "
+                    f"({best['val_loss']:.4g})"
+                    if w == "best"
+                    else f"Last: step {last:,}"
+                ),
+                horizontal=True,
+                key="train_sample_weights",
+                help="The story is short: after a few hundred steps the model learns it by "
+                "heart and the validation loss rises again. The weights of its lowest point "
+                "usually write the better text.",
+            )
+        elif runner.alive:
+            st.caption("The weights of the best evaluation can be picked once the run ends.")
         if st.button("Sample text", key="train_sample", icon=":material/edit_note:"):
-            with runner.model_lock:
-                text = sample_text(record.model, task, prompt, 300, temperature, seed=step)
-            st.session_state["train_sample_text"] = text
-        if "train_sample_text" in st.session_state:
-            st.code(st.session_state["train_sample_text"], language=None, wrap_lines=True)
+            if weights == "best":
+                text = sample_text(record.best_model(), task, prompt, 300, temperature, seed=step)
+                used = f"the best evaluation's weights, of step {best['step']:,}"
+            else:
+                with runner.model_lock:
+                    text = sample_text(record.model, task, prompt, 300, temperature, seed=step)
+                used = f"the last weights, of step {last:,}"
+            st.session_state["train_sample_written"] = (text, used)
+        if "train_sample_written" in st.session_state:
+            text, used = st.session_state["train_sample_written"]
+            st.caption(f"Written with {used}.")
+            st.code(text, language=None, wrap_lines=True)

@@ -7,7 +7,10 @@
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
-    python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT]
+    python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT] [--last]
+    python -m designer lessons [--json]
+    python -m designer lessons show NAME [--json]
+    python -m designer lessons check [NAME] [--seed S] [--json]
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -92,6 +95,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from designer.health import explosion_warning
     from designer.trainer import Trainer, TrainingDiverged
 
     if args.threads < 1:
@@ -120,10 +124,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar = tqdm(total=steps, unit="step", dynamic_ncols=True)
     say: Callable[[str], None] = bar.write if bar is not None else print
     last: dict[str, Any] = {}
+    warned = False
     start = time.perf_counter()
     try:
         for record in trainer.run(steps):
             if record["event"] == "step":
+                warning = None if warned else explosion_warning(trainer.history, baseline)
+                if warning:  # once: the run-up to a divergence, before it happens
+                    warned = True
+                    if args.json:
+                        emit({"event": "warning", "step": record["step"], "message": warning})
+                    else:
+                        say(f"warning at step {record['step']}: {warning}")
                 if args.json and args.each_step:
                     emit(record)
                 if bar is not None:
@@ -161,6 +173,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "metric": task.metric_name,
         "baseline_loss": baseline,
         "baseline_metric": task.baseline_metric(),
+        "loss_unit": task.loss_unit or None,  # charlm: bits per char, as its metric
+        "best_step": trainer.best_step,  # the lowest validation loss: its weights are saved too
+        "best_val_loss": trainer.best_val_loss,
         "clipped_steps": trainer.clipped_steps,
         "seconds": round(trainer.train_time, 3),  # inside training steps
         "wall_seconds": round(time.perf_counter() - start, 3),  # evaluations included
@@ -168,11 +183,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         emit(done)
     else:
+        unit = f" {task.loss_unit}" if task.loss_unit else ""
+        best = (
+            f"; lowest val loss {trainer.best_val_loss:.4g} at step {trainer.best_step}"
+            if trainer.best_step is not None and trainer.best_step != trainer.step_count
+            else ""
+        )
         print(
             f"done: {done['step']} steps in {done['seconds']:.1f} s; "
-            f"val loss {done['val_loss']:.4g} (baseline {baseline:.4g}), "
+            f"val loss {done['val_loss']:.4g}{unit} (baseline {baseline:.4g}), "
             f"{task.metric_name} {done['val_metric']:.4g} "
-            f"(baseline {done['baseline_metric']:.4g})"
+            f"(baseline {done['baseline_metric']:.4g}){best}"
             + (f"; saved {args.save}" if args.save else "")
         )
     return 0
@@ -284,7 +305,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     try:
         saved = checkpoints.load(args.checkpoint)
-        model = saved.model()
+        best = saved.best is not None and not args.last
+        model = saved.model(best=best)
     except checkpoints.CheckpointError as err:
         raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
     task = get_task(saved.experiment.task)
@@ -296,9 +318,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if not 1 <= args.length <= 10_000:
         raise UsageError("--length must be between 1 and 10,000")
     text = sample_text(model, task, args.prompt, args.length, args.temperature, args.seed)
+    step = saved.best["step"] if best else saved.step
     if args.json:
-        emit({"prompt": args.prompt, "temperature": args.temperature, "text": text})
+        emit(
+            {
+                "prompt": args.prompt,
+                "temperature": args.temperature,
+                "text": text,
+                "weights": "best" if best else "last",
+                "weights_step": step,
+            }
+        )
     else:
+        if best and step != saved.step:
+            note = (
+                f"the weights of step {step:,}, the best evaluation (validation loss "
+                f"{saved.best['val_loss']:.4g}); --last uses the last, of step {saved.step:,}"
+            )
+        else:
+            note = f"the last weights, of step {step:,}" + (", the best evaluation" if best else "")
+        print(f"sampling with {note}", file=sys.stderr)
         print(args.prompt + text)
     return 0
 
@@ -321,6 +360,71 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     sys.stdout.write(code)
     return 0
+
+
+def _lesson(name: str) -> Any:
+    from designer.lessons import LESSONS
+
+    if name not in LESSONS:
+        raise UsageError(f"no lesson is called '{name}'; the lessons are {', '.join(LESSONS)}")
+    return LESSONS[name]
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from designer.lessons import LESSONS
+
+    for lesson in LESSONS.values():
+        if args.json:
+            emit(lesson.describe())
+        else:
+            print(f"{lesson.number}. {lesson.name:26s} {lesson.title}")
+            print(f"   {'':26s} {lesson.summary}")
+    return 0
+
+
+def cmd_lessons_show(args: argparse.Namespace) -> int:
+    """The lesson's experiments, one JSON document per line, ready for `train`."""
+    lesson = _lesson(args.name)
+    if args.json:
+        for run in lesson.runs:
+            emit(run.experiment().to_dict())
+        return 0
+    print(f"Lesson {lesson.number}: {lesson.title} ({lesson.source})")
+    print(f"\n{lesson.prediction.question}")
+    for i, choice in enumerate(lesson.prediction.choices, 1):
+        print(f"  {i}. {choice}")
+    for run in lesson.runs:
+        print(f"\nRun {run.label}: {run.title}")
+        print(run.experiment().to_json(indent=None))
+    return 0
+
+
+def cmd_lessons_check(args: argparse.Namespace) -> int:
+    """Train each lesson's runs and say whether its result appeared; exit 1 if not."""
+    from designer.lessons import LESSONS
+    from designer.lessons.check import check_lesson
+
+    lessons = [_lesson(args.name)] if args.name else list(LESSONS.values())
+
+    def progress(runners: dict) -> None:
+        if not args.json:
+            steps = ", ".join(
+                f"{label} step {r.record.step_count:,}/{r.total:,}" for label, r in runners.items()
+            )
+            print(f"  ... {steps}", flush=True)
+
+    failed = 0
+    for lesson in lessons:
+        if not args.json:
+            print(f"Lesson {lesson.number}: {lesson.title}: training {len(lesson.runs)} run(s)")
+        outcome = check_lesson(lesson, seed=args.seed, progress=progress, every=10.0)
+        failed += not outcome.verdict.passed
+        if args.json:
+            emit(outcome.to_dict())
+        else:
+            mark = "PASS" if outcome.verdict.passed else "FAIL"
+            print(f"  {mark} in {outcome.seconds:.0f} s: {outcome.verdict.text}\n")
+    return 1 if failed else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -404,6 +508,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", default="The lighthouse", help="how the text starts")
     p.add_argument("--length", type=int, default=300, help="characters to write")
     p.add_argument("--seed", type=int, default=0, help="the same seed writes the same text")
+    p.add_argument(
+        "--last",
+        action="store_true",
+        help="use the run's last weights; by default those of its best evaluation (lowest "
+        "validation loss) when the checkpoint has them",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sample)
 
@@ -423,6 +533,20 @@ def make_parser() -> argparse.ArgumentParser:
         "numpy: the forward and backward passes by hand",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("lessons", help="the classic results, one lesson each")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lessons)
+    lessons = p.add_subparsers(dest="action", parser_class=_Parser)
+    q = lessons.add_parser("show", help="a lesson's experiment documents")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="one experiment document per line")
+    q.set_defaults(func=cmd_lessons_show)
+    q = lessons.add_parser("check", help="train a lesson's runs and check its result")
+    q.add_argument("name", nargs="?", help="the lesson (default: every lesson)")
+    q.add_argument("--seed", type=int, help="another training seed")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_lessons_check)
 
     p = sub.add_parser("bench", help="performance figures")
     p.add_argument("--json", action="store_true")

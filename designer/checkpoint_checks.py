@@ -130,6 +130,26 @@ def run_info(run: Any) -> dict[str, Any]:
     return kept
 
 
+def best_weights(data: Any, step: int) -> dict[str, Any]:
+    """The best evaluation's weights: of an evaluation at or before the checkpoint's
+    `step`, with a finite validation loss, and a set of tensors (checked like the
+    weights are: they must fit the experiment's model, Checkpoint.model) whose every
+    value is a finite number."""
+    if not isinstance(data, dict):
+        raise damaged("best-weights entry")
+    state = data.get("state_dict")
+    good = (
+        count(data.get("step"), step)
+        and finite(data.get("val_loss"))
+        and isinstance(state, dict)
+        and all(isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in state.items())
+        and all(bool(torch.isfinite(t).all()) for t in state.values() if t.is_floating_point())
+    )
+    if not good:
+        raise damaged("best-weights entry")
+    return {"step": data["step"], "val_loss": float(data["val_loss"]), "state_dict": dict(state)}
+
+
 def history(data: Any) -> dict[str, Any]:
     """The training curves: equal-length columns of numbers, and the evaluations."""
     columns = ("step", "loss", "grad_norm", "clipped", "time")

@@ -1,10 +1,11 @@
 """Checkpoints: a run written to one file and read back safely.
 
-A checkpoint is `torch.save` of plain data: the experiment document, the weights, the
-training history with its probes, the last full probe, and what the app knows of the
-run (its name, how it ended). It holds no Python objects, so it is read with
-`torch.load(weights_only=True)`, which refuses any pickle that would run code: a
-checkpoint may come from a stranger (an upload, a shared server's disk).
+A checkpoint is `torch.save` of plain data: the experiment document, the weights (the
+last ones, and those of the best evaluation), the training history with its probes,
+the last full probe, and what the app knows of the run (its name, how it ended). It
+holds no Python objects, so it is read with `torch.load(weights_only=True)`, which
+refuses any pickle that would run code: a checkpoint may come from a stranger (an
+upload, a shared server's disk).
 """
 
 from __future__ import annotations
@@ -44,17 +45,31 @@ class Checkpoint:
     run: dict[str, Any] = field(default_factory=dict)  # name, state, error, busy_seconds...
     optimizer: dict[str, Any] | None = None  # the optimizer's state, to resume training
     rng: torch.Tensor | None = None  # torch's random state (dropout masks), to resume
+    # The best evaluation (lowest validation loss): {"step": int, "val_loss": float,
+    # "state_dict": weights like `state_dict`}; None in a file from before it was kept.
+    best: dict[str, Any] | None = None
 
-    def model(self) -> nn.Module:
-        """The experiment's model with these weights."""
+    def model(self, best: bool = False) -> nn.Module:
+        """The experiment's model with these weights; `best`: with the weights of the
+        best evaluation instead (CheckpointError if the checkpoint has none)."""
+        if best and self.best is None:
+            raise CheckpointError("the checkpoint holds no best weights")
         model = build_model(self.experiment, get_task(self.experiment.task))
-        try:
-            model.load_state_dict(self.state_dict)
-        except RuntimeError as err:
-            raise CheckpointError(
-                f"the checkpoint's weights do not match its experiment: {_first_line(err)}"
-            ) from None
+        _load(model, self.state_dict, "weights")
+        if self.best is not None:  # they must fit the model as the weights must
+            _load(model, self.best["state_dict"], "best weights")
+            if not best:
+                model.load_state_dict(self.state_dict)
         return model
+
+
+def _load(model: nn.Module, weights: dict[str, torch.Tensor], part: str) -> None:
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"the checkpoint's {part} do not match its experiment: {_first_line(err)}"
+        ) from None
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -84,6 +99,12 @@ def to_data(checkpoint: Checkpoint) -> dict[str, Any]:
         "run": checkpoint.run,
         "optimizer": checkpoint.optimizer,
         "rng": checkpoint.rng,
+        "best": checkpoint.best
+        and {
+            "step": checkpoint.best["step"],
+            "val_loss": checkpoint.best["val_loss"],
+            "state_dict": {k: v.detach().cpu() for k, v in checkpoint.best["state_dict"].items()},
+        },
     }
 
 
@@ -210,6 +231,8 @@ def from_data(data: Any) -> Checkpoint:
     step = data.get("step") or 0
     if not checks.count(step):
         raise checks.damaged("step count")
+    best = data.get("best")
+    best = None if best is None else checks.best_weights(best, step)
     return Checkpoint(
         experiment=experiment,
         state_dict=state,
@@ -220,6 +243,7 @@ def from_data(data: Any) -> Checkpoint:
         run=checks.run_info(data.get("run") or {}),
         optimizer=optimizer,
         rng=rng,
+        best=best,
     )
 
 

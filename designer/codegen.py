@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import designer.tasks.base as base_module
-from designer.spec import Experiment
+from designer import trainer
+from designer.model import leaky_rnn
+from designer.spec import Experiment, TrainSpec
 from designer.summary import GATES, output_width
 from designer.tasks import Task, get_task
 from designer.tasks.csv import source_text
+from designer.trainer import fit_readout, readout_batches, readout_inputs
 from designer.variants import layer_name, task_words
 
 RECURRENT = '''
@@ -48,6 +51,9 @@ class Recurrent(nn.Module):
         forget_bias=None,
         nonlinearity="tanh",
         gain=1.0,
+        spectral_radius=None,
+        input_scaling=1.0,
+        leak_rate=1.0,
     ):
         super().__init__()
         module = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
@@ -55,7 +61,7 @@ class Recurrent(nn.Module):
         self.cell = module(
             in_width, hidden_size, batch_first=True, bidirectional=bidirectional, **extra
         )
-        initialize(self.cell, hidden_size, init, forget_bias, gain)
+        initialize(self.cell, hidden_size, init, forget_bias, gain, spectral_radius, input_scaling)
         if freeze:  # a fixed random reservoir, as in an echo state network
             self.cell.requires_grad_(False)
         out_width = hidden_size * (2 if bidirectional else 1)
@@ -64,21 +70,48 @@ class Recurrent(nn.Module):
             same = in_width == out_width
             self.skip = nn.Identity() if same else nn.Linear(in_width, out_width, bias=False)
         self.dropout = nn.Dropout(dropout)
+        self.leak_rate = leak_rate  # rnn only: below 1, a leaky integrator (see leaky_rnn)
 
     def forward(self, x):  # x: (B, T, in_width)
-        out, _ = self.cell(x)  # (B, T, hidden_size * directions)
+        if self.leak_rate < 1.0:  # a leaky rnn: stepped through time, with the same weights
+            out = leaky_rnn(self.cell, x, self.leak_rate)  # (B, T, hidden_size * directions)
+        else:
+            out, _ = self.cell(x)  # (B, T, hidden_size * directions)
         out = self.dropout(out)
         if self.skip is not None:
             out = out + self.skip(x)
         return out
 '''
 
+RECURRENT_INITIALIZE = (
+    "        initialize(self.cell, hidden_size, init, forget_bias, gain, spectral_radius, "
+    "input_scaling)\n"
+)
+RECURRENT_LEAK = (  # the argument, the attribute, and the forward pass with and without
+    "        leak_rate=1.0,\n",
+    "        self.leak_rate = leak_rate  # rnn only: below 1, a leaky integrator (see leaky_rnn)\n",
+    """        if self.leak_rate < 1.0:  # a leaky rnn: stepped through time, with the same weights
+            out = leaky_rnn(self.cell, x, self.leak_rate)  # (B, T, hidden_size * directions)
+        else:
+            out, _ = self.cell(x)  # (B, T, hidden_size * directions)
+""",
+    "        out, _ = self.cell(x)  # (B, T, hidden_size * directions)\n",
+)
+
 INITIALIZE = '''
 
-def initialize(cell, hidden_size, init="default", forget_bias=None, gain=1.0):
+def initialize(
+    cell,
+    hidden_size,
+    init="default",
+    forget_bias=None,
+    gain=1.0,
+    spectral_radius=None,
+    input_scaling=1.0,
+):
     """The layer's initial weights. PyTorch stacks the gates' weights in one matrix
     (LSTM: input, forget, cell, output; GRU: reset, update, new), so each gate's
-    block is initialised on its own."""
+    block is initialised, and rescaled, on its own."""
     h = hidden_size
     with torch.no_grad():
         for name, param in cell.named_parameters():
@@ -111,6 +144,19 @@ def initialize(cell, hidden_size, init="default", forget_bias=None, gain=1.0):
             for name, param in cell.named_parameters():
                 if name.startswith("weight_hh"):
                     param.mul_(gain)
+        if spectral_radius is not None:  # an echo state network's reservoir (Jaeger 2001)
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_hh"):
+                    for block in param.split(h, dim=0):  # one per gate, (H, H)
+                        # its spectral radius (largest |eigenvalue|) set to spectral_radius
+                        exact = block.double()
+                        radius = torch.linalg.eigvals(exact).abs().max()
+                        if radius > 0:
+                            block.copy_(exact * (spectral_radius / radius))
+        if input_scaling != 1.0:  # how hard the input drives the layer
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_ih"):
+                    param.mul_(input_scaling)
 '''
 
 PER_STEP_LINEAR = '''
@@ -204,6 +250,9 @@ RECURRENT_DEFAULTS = {
     "forget_bias": None,
     "nonlinearity": "tanh",
     "gain": 1.0,
+    "spectral_radius": None,
+    "input_scaling": 1.0,
+    "leak_rate": 1.0,
 }
 
 
@@ -220,6 +269,9 @@ def _layer_source(spec: Any, width: int, causal: bool, indent: int) -> list[str]
             "forget_bias": getattr(spec, "forget_bias", None),
             "nonlinearity": getattr(spec, "nonlinearity", "tanh"),
             "gain": spec.gain,
+            "spectral_radius": spec.spectral_radius,
+            "input_scaling": spec.input_scaling,
+            "leak_rate": spec.leak_rate,
         }
         args = [_value(spec.type), str(width), str(spec.hidden_size)]
         return _call("Recurrent", args + _args(options, RECURRENT_DEFAULTS), indent)
@@ -239,6 +291,21 @@ def _shape(task: Task, width: int) -> str:
     return f"(B, {task.seq_len}, {width})"
 
 
+def _recurrent_class(initialized: bool, leaky: bool) -> str:
+    """The Recurrent class, without the lines that no layer of the stack uses: the
+    call to `initialize` (every layer keeps PyTorch's init) and the leak rate (no
+    layer leaks: the fused module runs every layer)."""
+    cuts = [] if initialized else [(RECURRENT_INITIALIZE, "")]
+    if not leaky:
+        argument, attribute, leaky_forward, plain_forward = RECURRENT_LEAK
+        cuts += [(argument, ""), (attribute, ""), (leaky_forward, plain_forward)]
+    code = RECURRENT
+    for old, new in cuts:
+        assert code.count(old) == 1, old  # the template and these lines agree
+        code = code.replace(old, new)
+    return code
+
+
 def module_code(exp: Experiment, task: Task | None = None) -> str:
     """Standalone PyTorch source of the experiment's model (see the module's doc)."""
     task = task if task is not None else get_task(exp.task)
@@ -251,25 +318,25 @@ def module_code(exp: Experiment, task: Task | None = None) -> str:
             spec.init != "default"
             or getattr(spec, "forget_bias", None) is not None
             or spec.gain != 1.0
+            or spec.spectral_radius is not None
+            or spec.input_scaling != 1.0
         )
         for spec in specs
     )
+    leaky = any(spec.type in GATES and spec.leak_rate < 1.0 for spec in specs)
 
     parts = [_header(exp, task)]
     imports = ["import math\n\n"] if "attention" in kinds else []
-    if initialized or "attention" in kinds:
+    if initialized or leaky or "attention" in kinds:
         imports.append("import torch\n")
     imports.append("import torch.nn as nn\n")
     if "attention" in kinds or (task.token_input and not exp.model.embedding_dim):
         imports.append("import torch.nn.functional as F\n")
     parts.append("".join(imports))
     if recurrent:
-        code = RECURRENT
-        if not initialized:
-            code = code.replace(
-                "        initialize(self.cell, hidden_size, init, forget_bias, gain)\n", ""
-            )
-        parts.append(code)
+        parts.append(_recurrent_class(initialized, leaky))
+        if leaky:
+            parts.append("\n\n" + inspect.getsource(leaky_rnn))
         if initialized:
             parts.append(INITIALIZE)
     if "linear" in kinds:
@@ -409,9 +476,10 @@ prints and saves):
     python train.py [--steps N] [--out checkpoint.pt]
     torchrun --nproc_per_node=2 train.py
 
-It trains as the app does (the same initial weights, batches, optimizer, clipping and
-evaluation: alone, the same curve as the app's run) and writes checkpoint.pt beside
-itself, which the app opens (Train, Runs kept: open a checkpoint file).
+It trains as the app does (the same initial weights, batches, optimizer, learning rates,
+clipping and evaluation: alone, the same curve as the app's run) and writes
+checkpoint.pt beside itself, which the app opens (Train, Runs kept: open a checkpoint
+file).
 """
 
 '''
@@ -429,7 +497,7 @@ def make_optimizer(params):
     if OPTIMIZER == "sgd":
         return torch.optim.SGD(params, lr=LR, weight_decay=WEIGHT_DECAY)
     if OPTIMIZER == "momentum":
-        return torch.optim.SGD(params, lr=LR, momentum=0.9, weight_decay=WEIGHT_DECAY)
+        return torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
     if OPTIMIZER == "adam":
         return torch.optim.Adam(params, lr=LR, weight_decay=WEIGHT_DECAY)
     if OPTIMIZER == "adamw":
@@ -539,6 +607,28 @@ def train(steps=STEPS, out="checkpoint.pt"):
         dist.barrier()
         dist.destroy_process_group()
 '''
+
+# The learning rate of each step, when the schedule is not constant: it depends on the
+# step number alone, as in the app (designer.trainer.scheduled_lr), by the same arithmetic.
+LR_SCHEDULES = {
+    "step": '''
+
+def lr_at(step):
+    """The learning rate of step `step` (1-based): LR, times LR_DECAY every
+    LR_DECAY_EVERY steps."""
+    return LR * LR_DECAY ** ((step - 1) // LR_DECAY_EVERY)
+''',
+    "cosine": '''
+
+def lr_at(step):
+    """The learning rate of step `step` (1-based): from LR down to 0 along half a
+    cosine over STEPS steps, and 0 past them."""
+    return LR * 0.5 * (1 + math.cos(math.pi * min(step - 1, STEPS) / STEPS))
+''',
+}
+SET_LR = """        for group in optimizer.param_groups:  # the learning-rate schedule
+            group["lr"] = lr_at(step)
+"""
 
 MAIN = """
 
@@ -652,22 +742,85 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
         f"OPTIMIZER = {_value(spec.optimizer)}",
         f"LR = {spec.lr!r}",
         f"WEIGHT_DECAY = {spec.weight_decay!r}",
+        f'MOMENTUM = {spec.momentum!r}  # of SGD with momentum (OPTIMIZER "momentum")',
+        *_schedule_settings(spec),
         f"BATCH_SIZE = {spec.batch_size}",
         f"STEPS = {spec.steps}",
         f"CLIP_NORM = {spec.clip_norm!r}",
         f"SEED = {spec.seed}",
         f"EVAL_EVERY = {spec.eval_every}",
+        *_readout_settings(spec),
         "# the experiment document, for the checkpoint",
         f"EXPERIMENT = {_literal(document)}",
     ]
     imports = ast.parse(EXTRA_IMPORTS).body + ast.parse(model_imports).body + task_imports
+    if spec.ridge_readout is not None:  # what fit_readout's signature names
+        imports += ast.parse(READOUT_IMPORTS).body
     return {
         "imports": "from __future__ import annotations\n\n" + _import_block(imports),
         "model": model_classes.strip() + "\n",
         "task": task_code.strip() + "\n",
         "settings": "\n".join(settings) + "\n",
-        "training": TRAINING.strip() + "\n",
+        "training": _with_readout(_training(spec), spec).strip() + "\n",
     }
+
+
+def _schedule_settings(spec: TrainSpec) -> list[str]:
+    """The settings of a learning-rate schedule other than constant (see LR_SCHEDULES)."""
+    if spec.lr_schedule == "step":
+        return [
+            "# the learning rate times LR_DECAY every LR_DECAY_EVERY steps (see lr_at)",
+            f"LR_DECAY = {spec.lr_decay!r}",
+            f"LR_DECAY_EVERY = {spec.lr_decay_every}",
+        ]
+    if spec.lr_schedule == "cosine":
+        return ["# the learning rate falls from LR to 0 along half a cosine over STEPS (see lr_at)"]
+    return []
+
+
+def _training(spec: TrainSpec) -> str:
+    """The training loop; with a learning-rate schedule, `lr_at(step)` and the line that
+    sets it before each update (a constant learning rate needs neither)."""
+    if spec.lr_schedule not in LR_SCHEDULES:
+        return TRAINING
+    update = "        optimizer.step()\n"
+    evaluate = "\n\n@torch.no_grad()\ndef evaluate("
+    assert TRAINING.count(update) == 1 and TRAINING.count(evaluate) == 1
+    code = TRAINING.replace(update, SET_LR + update)
+    return code.replace(evaluate, LR_SCHEDULES[spec.lr_schedule] + evaluate)
+
+
+READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"
+FIT_READOUT = """    # the read-out fitted in closed form before the first step, as the app does
+    fit_readout(model, TASK, readout_batches(TASK, BATCH_SIZE, SEED, device), RIDGE_READOUT)
+"""
+
+
+def _readout_settings(spec: TrainSpec) -> list[str]:
+    if spec.ridge_readout is None:
+        return []
+    return [
+        "# the read-out fitted by ridge regression with this penalty first (see fit_readout)",
+        f"RIDGE_READOUT = {spec.ridge_readout!r}",
+    ]
+
+
+def _with_readout(code: str, spec: TrainSpec) -> str:
+    """The training loop, with `ridge_readout` set: the app's own closed-form read-out
+    (designer.trainer: its limits, its batches, the fit) and the call that fits it
+    before the first step, on every rank alike."""
+    if spec.ridge_readout is None:
+        return code
+    model = "    model = Model().to(device)  # the same initial weights on every rank\n"
+    evaluate = "\n\n@torch.no_grad()\ndef evaluate("
+    assert code.count(model) == 1 and code.count(evaluate) == 1
+    constants = [
+        line for line in inspect.getsource(trainer).splitlines() if line.startswith("READOUT_")
+    ]
+    functions = [inspect.getsource(f) for f in (readout_batches, readout_inputs, fit_readout)]
+    readout = "\n\n" + "\n".join(constants) + "\n\n\n" + "\n\n".join(functions)
+    code = code.replace(model, model + FIT_READOUT)
+    return code.replace(evaluate, readout + evaluate)
 
 
 def _rule(title: str) -> str:
@@ -778,6 +931,8 @@ def numpy_problems(exp: Experiment, task: Task) -> list[str]:
             problems.append(f"{what}: dropout")
         elif spec.type == "rnn" and spec.bidirectional:
             problems.append(f"{what}: a bidirectional layer")
+        elif spec.type == "rnn" and spec.leak_rate < 1.0:
+            problems.append(f"{what}: a leak rate ({spec.leak_rate:g}, a leaky integrator)")
     return problems
 
 
@@ -785,14 +940,14 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
     """The forward and backward passes written out in NumPy, as a textbook writes
     them: backpropagation for the per-step dense layers, backpropagation through time
     for the tanh/relu RNN layers. Only those layers (one-way, without residual
-    connections or dropout); anything else raises ExportError saying so."""
+    connections, dropout or a leak rate); anything else raises ExportError saying so."""
     task = task if task is not None else get_task(exp.task)
     problems = numpy_problems(exp, task)
     if problems:
         raise ExportError(
             "the NumPy version covers stacks of linear layers (any activation) and one-way "
-            "tanh or relu RNN layers, without residual connections, dropout or embeddings; "
-            "this experiment has " + "; ".join(problems)
+            "tanh or relu RNN layers, without residual connections, dropout, leak rates or "
+            "embeddings; this experiment has " + "; ".join(problems)
         )
     forward, backward = [], []
     width = task.vocab_size if task.token_input else task.input_size
@@ -813,6 +968,8 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
         width = out
     head = HEAD_PER_STEP if task.per_step else HEAD_LAST_STEP
     loss = MSE if task.kind == "regression" else CROSS_ENTROPY
+    if task.name == "charlm":  # its loss is in bits, as the app's (designer.tasks.charlm)
+        loss = CROSS_ENTROPY_BITS
     encode = (
         f"    h = np.eye({task.vocab_size})[x]  # (B, T, {task.vocab_size}): one-hot tokens\n"
         if task.token_input
@@ -978,3 +1135,11 @@ CROSS_ENTROPY = """    # cross-entropy of the softmax, over the targets that are
     dlogits[~keep] = 0.0
     return loss, (dlogits / keep.sum()).reshape(pred.shape)
 """
+
+# The character model's loss: the same cross-entropy in bits (divided by ln 2), so the
+# loss reads in the unit of its metric and baseline, bits per character.
+CROSS_ENTROPY_BITS = CROSS_ENTROPY.replace(
+    "    loss = -np.log(p[rows, targets[keep]]).mean()\n",
+    "    loss = -np.log(p[rows, targets[keep]]).mean() / np.log(2)  # in bits\n",
+).replace("(dlogits / keep.sum())", "(dlogits / (keep.sum() * np.log(2)))")
+assert CROSS_ENTROPY_BITS.count("np.log(2)") == 2

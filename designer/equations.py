@@ -59,16 +59,23 @@ def equations(
     nonlinearity: str = "tanh",
     activation: str = "none",
     causal: bool = False,
+    leak_rate: float = 1.0,
 ) -> list[str]:
     """LaTeX lines for one layer type; with `residual`, a last line adds the skip path.
 
-    `nonlinearity` (rnn: tanh or relu), `activation` (linear) and `causal`
-    (attention) pick the variant; ValueError for an unknown layer type."""
+    `nonlinearity` (rnn: tanh or relu), `leak_rate` (rnn: below 1, a leaky
+    integrator), `activation` (linear) and `causal` (attention) pick the variant;
+    ValueError for an unknown layer type."""
     if layer_type == "rnn":
         act = r"\operatorname{ReLU}" if nonlinearity == "relu" else r"\tanh"
-        lines = [
-            rf"h_t = {act}\left(W_{{ih}}\,x_t + b_{{ih}} + W_{{hh}}\,h_{{t-1}} + b_{{hh}}\right)"
-        ]
+        cell = rf"{act}\left(W_{{ih}}\,x_t + b_{{ih}} + W_{{hh}}\,h_{{t-1}} + b_{{hh}}\right)"
+        if leak_rate < 1.0:  # a leaky integrator: a share a of the new state each step
+            lines = [
+                rf"\tilde h_t = {cell}",
+                rf"h_t = (1 - a)\,h_{{t-1}} + a\,\tilde h_t \quad (a = {leak_rate:g})",
+            ]
+        else:
+            lines = [rf"h_t = {cell}"]
     elif layer_type == "lstm":
         lines = [
             _gate("i", "i", r"\sigma"),

@@ -54,7 +54,8 @@ def _skip(in_width: int, out_width: int) -> nn.Module:
 
 
 class Recurrent(nn.Module):
-    """One fused recurrent layer, with optional residual path and output dropout."""
+    """One fused recurrent layer, with optional residual path and output dropout (a
+    leaky rnn, leak_rate < 1, is stepped through time with the fused module's weights)."""
 
     def __init__(self, spec: RNNLayer | LSTMLayer | GRULayer, in_width: int):
         super().__init__()
@@ -71,11 +72,42 @@ class Recurrent(nn.Module):
         self.dropout = nn.Dropout(spec.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.cell(x)  # (B, T, hidden_size * directions)
+        if self.spec.leak_rate < 1.0:  # a leaky rnn: stepped through time, same weights
+            out = leaky_rnn(self.cell, x, self.spec.leak_rate)
+        else:
+            out, _ = self.cell(x)  # (B, T, hidden_size * directions)
         out = self.dropout(out)
         if self.skip is not None:
             out = out + self.skip(x)
         return out
+
+
+def leaky_rnn(cell: nn.RNN, x: torch.Tensor, leak_rate: float) -> torch.Tensor:
+    """A leaky-integrator RNN, the reservoir of an echo state network (Jaeger 2001),
+    run with the weights of the fused nn.RNN `cell`, one step at a time:
+
+        h_t = (1 - a) h_(t-1) + a f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh),  h_(-1) = 0
+
+    with a = leak_rate and f the cell's tanh or relu. a = 1 is the cell itself; a
+    smaller a keeps more of the last state at each step, so the layer changes slowly.
+    x: (B, T, in); the result: (B, T, H), or (B, T, 2H) for a bidirectional cell (the
+    backward direction reads the sequence from its end, as PyTorch's does)."""
+    f = torch.tanh if cell.nonlinearity == "tanh" else torch.relu
+    B, T, _ = x.shape
+    a = leak_rate
+    directions = []
+    for suffix in ("", "_reverse")[: 2 if cell.bidirectional else 1]:
+        w_ih = getattr(cell, "weight_ih_l0" + suffix)  # (H, in)
+        w_hh = getattr(cell, "weight_hh_l0" + suffix)  # (H, H)
+        b = getattr(cell, "bias_ih_l0" + suffix) + getattr(cell, "bias_hh_l0" + suffix)  # (H,)
+        drive = x @ w_ih.T + b  # (B, T, H): the input's part of every step at once
+        h = x.new_zeros(B, cell.hidden_size)  # (B, H)
+        states = [h] * T
+        for t in range(T - 1, -1, -1) if suffix else range(T):
+            h = (1 - a) * h + a * f(drive[:, t] + h @ w_hh.T)  # (B, H)
+            states[t] = h
+        directions.append(torch.stack(states, dim=1))  # (B, T, H)
+    return torch.cat(directions, dim=-1)  # (B, T, H * directions)
 
 
 class PerStepLinear(nn.Module):
@@ -142,10 +174,11 @@ def make_layer(spec, in_width: int, causal: bool) -> nn.Module:
 
 # --- initialization ------------------------------------------------------------------
 def initialize(cell: nn.RNNBase, spec) -> None:
-    """Apply the spec's `init`, `forget_bias` and `gain` to a fused recurrent module.
+    """Apply the spec's `init`, `forget_bias`, `gain`, `spectral_radius` and
+    `input_scaling` to a fused recurrent module, in that order.
 
     PyTorch stacks the gates' weights in one matrix (LSTM: i, f, g, o; GRU: r, z, n),
-    so each gate's (hidden x hidden) block is initialised on its own."""
+    so each gate's (hidden x hidden) block is initialised, and rescaled, on its own."""
     h = spec.hidden_size
     with torch.no_grad():
         for name, param in cell.named_parameters():
@@ -178,6 +211,18 @@ def initialize(cell: nn.RNNBase, spec) -> None:
             for name, param in cell.named_parameters():
                 if name.startswith("weight_hh"):
                     param.mul_(spec.gain)
+        if spec.spectral_radius is not None:  # an echo state network's reservoir scale
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_hh"):
+                    for block in param.split(h, dim=0):  # (H, H), one per gate
+                        exact = block.double()  # tiny weights (a tiny gain) stay exact
+                        radius = torch.linalg.eigvals(exact).abs().max()
+                        if radius > 0:  # an all-zero block has no scale to set
+                            block.copy_(exact * (spec.spectral_radius / radius))
+        if spec.input_scaling != 1.0:  # how hard the input drives the layer
+            for name, param in cell.named_parameters():
+                if name.startswith("weight_ih"):
+                    param.mul_(spec.input_scaling)
 
 
 # --- the whole model -----------------------------------------------------------------

@@ -64,8 +64,12 @@ def _weights(cell: nn.RNNBase, reverse: bool) -> tuple[torch.Tensor, ...]:
     )
 
 
-def run_direction(cell: nn.RNNBase, x: torch.Tensor, reverse: bool) -> DirectionTrace:
-    """The cell's equations, one step at a time, for x of shape (B, T, in)."""
+def run_direction(
+    cell: nn.RNNBase, x: torch.Tensor, reverse: bool, leak_rate: float = 1.0
+) -> DirectionTrace:
+    """The cell's equations, one step at a time, for x of shape (B, T, in). An rnn
+    layer's leak rate a < 1 makes it a leaky integrator: h_t = (1 - a) h_(t-1) + a f(...)
+    (see designer.model.leaky_rnn)."""
     kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(cell)]
     w_ih, w_hh, b_ih, b_hh = _weights(cell, reverse)
     B, T, _ = x.shape
@@ -97,16 +101,18 @@ def run_direction(cell: nn.RNNBase, x: torch.Tensor, reverse: bool) -> Direction
                 gates[name][t] = value
         else:
             pre = x_proj[:, t] + h @ w_hh.T + b_hh
-            h = torch.tanh(pre) if cell.nonlinearity == "tanh" else torch.relu(pre)
+            new = torch.tanh(pre) if cell.nonlinearity == "tanh" else torch.relu(pre)
+            h = new if leak_rate == 1.0 else (1 - leak_rate) * h + leak_rate * new
         hs[t] = h
     return DirectionTrace(hs, cs if kind == "lstm" else None, gates)
 
 
 def run_recurrent(layer: Recurrent, x: torch.Tensor) -> tuple[torch.Tensor, list[DirectionTrace]]:
     """The layer's output (as its forward in eval mode) and the trace of each direction."""
-    directions = [run_direction(layer.cell, x, reverse=False)]
+    leak = layer.spec.leak_rate
+    directions = [run_direction(layer.cell, x, reverse=False, leak_rate=leak)]
     if layer.cell.bidirectional:
-        directions.append(run_direction(layer.cell, x, reverse=True))
+        directions.append(run_direction(layer.cell, x, reverse=True, leak_rate=leak))
     out = torch.cat([torch.stack(d.h, dim=1) for d in directions], dim=-1)  # (B, T, D*H)
     if layer.skip is not None:
         out = out + layer.skip(x)

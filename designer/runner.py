@@ -9,7 +9,8 @@ pages come first), and a crash there cannot take the app down.
 
 The child trains and sends every record back through a pipe; the parent keeps a
 mirror: the history, the latest probe, and a copy of the model that receives the
-weights at each evaluation (for the pages that show what the model does now).
+weights at each evaluation (for the pages that show what the model does now). The
+weights of the best evaluation come once, as the run ends (`_ending`).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
                 command = _get(conn)
                 if command == "stop":
                     _put(conn, ("weights", _weights(trainer)))  # where it stopped
-                    _put(conn, ("resume", _resume_state(trainer)))
+                    _ending(conn, trainer)
                     _put(conn, ("state", "stopped"))
                     return
                 if command in ("pause", "resume"):
@@ -142,9 +143,10 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
                 _put(conn, (record["event"], {**record, "busy": busy}))
                 if record["event"] == "eval":
                     _put(conn, ("weights", _weights(trainer)))
-        _put(conn, ("resume", _resume_state(trainer)))  # the last step is an evaluation
+        _ending(conn, trainer)  # the last step is an evaluation
         _put(conn, ("state", "finished"))
     except TrainingDiverged as err:
+        _put(conn, ("best", trainer.best))  # what it had before it blew up
         _put(conn, ("state", ("diverged", str(err))))
     except Exception as err:  # reported on the page; never a silent death
         _put(conn, ("state", ("failed", f"{type(err).__name__}: {err}")))
@@ -154,6 +156,15 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
 
 def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+
+
+def _ending(conn: Any, trainer: Trainer) -> None:
+    """What a run that finished or stopped sends last, besides its state: the best
+    evaluation's weights (Trainer.keep_best), so the parent's mirror (and the
+    checkpoint a kept run is written to) has them, and the resume state. Sent once,
+    as the run ends (the weights again: too much for every evaluation)."""
+    _put(conn, ("best", trainer.best))
+    _put(conn, ("resume", _resume_state(trainer)))
 
 
 def _resume_state(trainer: Trainer) -> dict[str, Any]:
@@ -234,8 +245,8 @@ class ProcessRunner(Runner):
     """Start, pause, resume, single step and stop a run in its own process.
 
     `record` is a mirror in this process (never trained here): its experiment,
-    task, history, latest probe and a model with the weights of
-    the latest evaluation."""
+    task, history, latest probe, a model with the weights of
+    the latest evaluation and, once the run ends, its best evaluation's weights."""
 
     def __init__(
         self,
@@ -373,6 +384,8 @@ class ProcessRunner(Runner):
                 record.model.load_state_dict(payload)
         elif kind == "resume":
             record.resume_state = payload
+        elif kind == "best":
+            record.best = payload
         elif kind == "probe":
             result, summary = payload
             record.last_probe = result

@@ -37,6 +37,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class FieldError(ValueError):
+    """A check of a section's own that fails on one of its fields: `field` names it
+    (the problem's path ends with it), the message says what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
 # --- layers -----------------------------------------------------------------------
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -52,6 +61,29 @@ class _Recurrent(_Strict):
     # The recurrent weights W_hh times this after their init: above 1 the signal (and
     # the gradient) grows through time, below 1 it fades (explosion shown by weights).
     gain: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    # Echo state network knobs (Jaeger 2001), for a reservoir above all (freeze: true).
+    # After the init and the gain, each gate's W_hh block rescaled so that its spectral
+    # radius (largest |eigenvalue|) is this: below 1 the echo of an input fades, above 1
+    # it can grow. Set, it decides the recurrent scale, so `gain` then changes nothing.
+    spectral_radius: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
+    # The input weights W_ih times this after their init: how hard the input drives it.
+    input_scaling: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    # rnn only: leaky integration, h_t = (1 - a) h_(t-1) + a f(W_ih x_t + W_hh h_(t-1) + b)
+    # with a the leak rate; 1 is the plain RNN, a smaller rate a slower layer that keeps
+    # more of its past (it runs step by step, not in PyTorch's fused kernel).
+    leak_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _leak_on_rnn_only(self) -> _Recurrent:
+        kind = getattr(self, "type", "rnn")
+        if self.leak_rate != 1.0 and kind != "rnn":
+            layer = {"lstm": "an LSTM", "gru": "a GRU"}.get(kind, kind)
+            raise FieldError(
+                "leak_rate",
+                f"a leak rate applies to rnn layers only, not to {layer}; set it to 1 or "
+                f"make the layer an rnn, got {self.leak_rate!r}",
+            )
+        return self
 
 
 class RNNLayer(_Recurrent):
@@ -131,11 +163,24 @@ class TrainSpec(_Strict):
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 1500
     clip_norm: Annotated[float, Field(gt=0.0)] | None = 1.0
     weight_decay: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    # The momentum of optimizer "momentum" (SGD with momentum): the share of the last
+    # update carried into the next. Plain "sgd" has none; the other optimizers ignore it.
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    # The learning rate over the run, from the step number alone: "constant" keeps `lr`;
+    # "step" multiplies it by `lr_decay` every `lr_decay_every` steps; "cosine" takes it
+    # from `lr` down to 0 along half a cosine over `steps` steps (0 past them).
+    lr_schedule: Literal["constant", "step", "cosine"] = "constant"
+    lr_decay: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    lr_decay_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 500
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     eval_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 100
     # Probe (hidden states, gates, dL/dh_t) every this many steps; None: as often as
     # a budget of a few percent of the training time allows.
     probe_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] | None = None
+    # Before the first step, fit the read-out (the head, the final linear layer) in
+    # closed form by ridge regression with this penalty, as echo state networks do
+    # (designer.trainer.fit_readout); training then goes on by gradient as usual.
+    ridge_readout: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
     device: Literal["cpu", "cuda", "auto"] = "cpu"
 
 
@@ -381,6 +426,9 @@ def _explain(err: ValidationError, data: Any) -> list[Problem]:
             message = f"must be at most {MAX_BATCH} (the batch size limit), got {shown(got)}"
         elif kind == "less_than_equal" and loc[-1] == "steps":
             message = f"must be at most {MAX_STEPS:,} (the step limit), got {shown(got)}"
+        elif kind == "value_error" and isinstance(error, FieldError):
+            path, label = f"{path}.{error.field}", f"{label} {error.field}"
+            message = str(error)
         elif kind == "missing":
             message = "is required"
         elif kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -108,6 +108,12 @@ def _describe(spec: Any) -> str:
             flags.append(f"forget bias {spec.forget_bias:g}")
         if spec.gain != 1.0:
             flags.append(f"recurrent gain {spec.gain:g}")
+        if spec.spectral_radius is not None:
+            flags.append(f"spectral radius {spec.spectral_radius:g}")
+        if spec.input_scaling != 1.0:
+            flags.append(f"input scaling {spec.input_scaling:g}")
+        if spec.leak_rate != 1.0:
+            flags.append(f"leak rate {spec.leak_rate:g}")
         return ", ".join(flags)
     if spec.type == "linear":
         flags = [f"{spec.out_features} units", spec.activation]

@@ -3,7 +3,8 @@ probes) that the app shows and a checkpoint stores.
 
 A step is: draw the step's batch (deterministic from the seed and the step number),
 forward, loss, backward, measure the gradient norm, clip, update. The same seed on
-the same CPU gives the same loss curve, bit for bit.
+the same CPU gives the same loss curve, bit for bit. With `ridge_readout`, the head is
+first fitted in closed form, as an echo state network's read-out is (fit_readout).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from designer import checkpoints
 from designer.checkpoints import Checkpoint, CheckpointError
@@ -24,6 +26,7 @@ from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
 from designer.spec import Experiment, TrainSpec
 from designer.tasks import Task, get_task
+from designer.tasks.base import IGNORE
 
 VAL_BATCH = 256
 VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
@@ -75,12 +78,121 @@ def make_optimizer(params: list[nn.Parameter], spec: TrainSpec) -> torch.optim.O
     if spec.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
     if spec.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd)
     if spec.optimizer == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=wd)
     if spec.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
     return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+
+
+def scheduled_lr(spec: TrainSpec, step: int) -> float:
+    """The learning rate of step `step` (1-based) under the experiment's schedule.
+
+    It depends on the step number alone (no state kept between steps), so a run
+    continued from a checkpoint and the exported training script, which works it out
+    with the same arithmetic, follow the same schedule bit for bit. "constant": `lr`;
+    "step": `lr` times `lr_decay` every `lr_decay_every` steps; "cosine": from `lr`
+    down to 0 along half a cosine over `steps` steps (a run continued past them stays
+    at the end, 0)."""
+    if spec.lr_schedule == "step":
+        return spec.lr * spec.lr_decay ** ((step - 1) // spec.lr_decay_every)
+    if spec.lr_schedule == "cosine":
+        return spec.lr * 0.5 * (1 + math.cos(math.pi * min(step - 1, spec.steps) / spec.steps))
+    return spec.lr
+
+
+# --- the read-out in closed form (echo state networks) ---------------------------------
+READOUT_BATCHES = 8  # training batches the closed-form read-out is fitted on, at most
+READOUT_ROWS = 50_000  # and rows (one per scored step of a sequence), at most
+READOUT_SEED_OFFSET = 2 * 10**12  # its batches share no seed with a step or the validation
+
+
+def readout_batches(
+    task: Task, batch_size: int, seed: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The training batches the read-out is fitted on: READOUT_BATCHES of the task's
+    own, drawn one at a time with seeds of their own."""
+    for i in range(READOUT_BATCHES):
+        x, y = task.batch(batch_size, READOUT_SEED_OFFSET + seed * 1_000_003 + i)
+        yield x.to(device), y.to(device)
+
+
+def readout_inputs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """What the model's read-out `model.head` receives for the batch x, caught on its
+    way in: (B, T, width) when the task scores every step, (B, width) when it scores
+    only the last one."""
+    seen = []
+    hook = model.head.register_forward_pre_hook(lambda head, inputs: seen.append(inputs[0]))
+    try:
+        model(x)
+    finally:
+        hook.remove()
+    return seen[0]
+
+
+@torch.no_grad()
+def fit_readout(
+    model: nn.Module,
+    task: Task,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    ridge: float,
+    max_rows: int = READOUT_ROWS,
+) -> int:
+    """Set the read-out `model.head` (an nn.Linear) to the ridge regression of the
+    targets on what it reads, in closed form, as an echo state network trains its
+    read-out (Jaeger 2001). The layers below are left as they are.
+
+    Each scored step of each sequence is one row: x, the features the head reads, and
+    y, the target (for classification the one-hot vector of the class; padded steps
+    are left out). With X the rows of x and a column of ones (for the bias), Y those
+    of y and λ = ridge:
+
+        [W | b]ᵀ = (XᵀX + λI)⁻¹ XᵀY        (the bias's own entry of λI is 0)
+
+    XᵀX and XᵀY are summed batch by batch in float64, so the memory is (width + 1)²
+    numbers however many rows there are (at most `max_rows`). Dropout is off while
+    the features are taken. For classification the outputs then approximate one-hot
+    vectors: their largest picks the class, but as logits they are far from confident
+    (training by cross-entropy sharpens them). Returns the number of rows the fit used
+    (0: none, and the head is left as it was)."""
+    was_training = model.training
+    model.eval()
+    try:
+        head = model.head
+        width, outputs = head.in_features, head.out_features
+        device = head.weight.device
+        xtx = torch.zeros(width + 1, width + 1, dtype=torch.float64, device=device)
+        xty = torch.zeros(width + 1, outputs, dtype=torch.float64, device=device)
+        rows = 0
+        for x, y in batches:
+            features = readout_inputs(model, x).reshape(-1, width)  # (rows, width)
+            if task.kind == "classification":
+                y = y.reshape(-1)  # class ids
+                keep = y != IGNORE  # padded steps have no target
+                features, y = features[keep], y[keep]
+                targets = F.one_hot(y, outputs)  # (rows, outputs)
+            else:
+                targets = y.reshape(-1, outputs)  # (rows, outputs)
+            room = max_rows - rows
+            features, targets = features[:room].double(), targets[:room].double()
+            ones = features.new_ones(len(features), 1)
+            features = torch.cat([features, ones], dim=1)  # (rows, width + 1)
+            xtx += features.T @ features
+            xty += features.T @ targets
+            rows += len(features)
+            if rows >= max_rows:
+                break
+        if rows == 0:
+            return 0
+        penalty = torch.full((width + 1,), float(ridge), dtype=torch.float64, device=device)
+        penalty[-1] = 0.0  # the bias is not shrunk
+        solution = torch.linalg.solve(xtx + torch.diag(penalty), xty)  # (width + 1, outputs)
+        head.weight.copy_(solution[:-1].T)  # (outputs, width)
+        head.bias.copy_(solution[-1])
+    finally:
+        model.train(was_training)
+    return rows
 
 
 @dataclass
@@ -168,7 +280,34 @@ class RunRecord:
         # What continuing the run needs: the optimizer's and random state, from a
         # checkpoint or as a mirrored run ended (designer.runner). A Trainer has its own.
         self.resume_state: dict[str, Any] | None = None
+        # The run's best evaluation (lowest validation loss): {"step", "val_loss",
+        # "state_dict"} with the weights on the CPU, or None before its first
+        # evaluation; kept by Trainer.evaluate, mirrored as a run ends (designer.runner).
+        self.best: dict[str, Any] | None = None
+        self._best_model: tuple[dict[str, Any], nn.Module] | None = None
         self._view: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def best_step(self) -> int | None:
+        """The step of the best evaluation so far, or None."""
+        return None if self.best is None else int(self.best["step"])
+
+    @property
+    def best_val_loss(self) -> float | None:
+        """The lowest validation loss so far, or None."""
+        return None if self.best is None else float(self.best["val_loss"])
+
+    def best_model(self) -> nn.Module | None:
+        """A copy of the model with the best evaluation's weights (on the CPU, in eval
+        mode), or None when there is none; made once for each best kept."""
+        best = self.best
+        if best is None:
+            return None
+        if self._best_model is None or self._best_model[0] is not best:
+            model = build_model(self.exp, self.task)
+            model.load_state_dict(best["state_dict"])
+            self._best_model = (best, model.eval())
+        return self._best_model[1]
 
     def view_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The first VIEW_SAMPLES of the validation batch: what the Train page shows the
@@ -200,6 +339,7 @@ class RunRecord:
             run={**counters, **(run or {})},
             optimizer=resume.get("optimizer"),
             rng=resume.get("rng"),
+            best=self.best,
         )
 
     def save(self, path: str) -> None:
@@ -216,6 +356,7 @@ class RunRecord:
         self.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
         self.train_time = float(checkpoint.run.get("train_time", 0.0))
         self.probe_time = float(checkpoint.run.get("probe_time", 0.0))
+        self.best = checkpoint.best  # a continued run keeps improving on it
         if checkpoint.optimizer is not None:  # what continuing it needs
             self.resume_state = {
                 "optimizer": checkpoint.optimizer,
@@ -253,6 +394,7 @@ class Trainer(RunRecord):
         self._losses_since_eval: list[float] = []
         self.probes = probes
         self._train_time_at_probe = 0.0
+        self.readout_rows: int | None = None  # set once the read-out is fitted (ridge_readout)
         torch.manual_seed(self.spec.seed)  # dropout masks
         x, y = self.task.batch(VAL_BATCH, VAL_SEED_OFFSET + self.spec.seed, split="val")
         self.val_x, self.val_y = x.to(self.device), y.to(self.device)
@@ -303,8 +445,20 @@ class Trainer(RunRecord):
         """The seed of the batch drawn at `step` (1-based)."""
         return self.spec.seed * 1_000_003 + step
 
+    def fit_readout_if_due(self) -> None:
+        """With `ridge_readout` set, before the first step (and before the first
+        probe): the read-out fitted in closed form (see fit_readout), once. Its time
+        counts as training time; `readout_rows` says how many rows it was fitted on."""
+        if self.spec.ridge_readout is None or self.step_count > 0 or self.readout_rows is not None:
+            return
+        start = time.perf_counter()
+        batches = readout_batches(self.task, self.spec.batch_size, self.spec.seed, self.device)
+        self.readout_rows = fit_readout(self.model, self.task, batches, self.spec.ridge_readout)
+        self.train_time += time.perf_counter() - start
+
     def train_step(self) -> dict[str, Any]:
         """One optimisation step; returns its record."""
+        self.fit_readout_if_due()
         start = time.perf_counter()
         step = self.step_count + 1
         x, y = self.task.batch(self.spec.batch_size, self.batch_seed(step))
@@ -327,6 +481,9 @@ class Trainer(RunRecord):
         if clipped:
             torch.nn.utils.clip_grads_with_norm_(self.params, self.spec.clip_norm, total_norm)
             self.clipped_steps += 1
+        lr = scheduled_lr(self.spec, step)
+        for group in self.optimizer.param_groups:  # the schedule, set before each update
+            group["lr"] = lr
         self.optimizer.step()
         self.step_count = step
         self.train_time += time.perf_counter() - start
@@ -337,7 +494,7 @@ class Trainer(RunRecord):
             "loss": loss_value,
             "grad_norm": grad_norm,
             "clipped": clipped,
-            "lr": self.optimizer.param_groups[0]["lr"],
+            "lr": lr,  # the learning rate this step's update used
             "time": self.train_time,
         }
         self.history.add_step(record)
@@ -349,7 +506,8 @@ class Trainer(RunRecord):
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:
-        """Loss and metric on the fixed validation batch (dropout off)."""
+        """Loss and metric on the fixed validation batch (dropout off); the weights
+        are kept when the validation loss is the lowest so far (`keep_best`)."""
         self.model.eval()
         pred = self.model(self.val_x)
         record = {
@@ -367,8 +525,26 @@ class Trainer(RunRecord):
         }
         self._losses_since_eval = []
         self.model.train()
+        self.keep_best(record)
         self.history.add_eval(record)
         return record
+
+    def keep_best(self, record: dict[str, Any]) -> bool:
+        """Keep a CPU copy of the weights, with the evaluation's step and validation
+        loss, when that loss is the lowest so far (a tie keeps the earlier weights).
+        Returns whether it did.
+
+        Done for every task and run: a small data set (charlm's 12 KB corpus) overfits
+        after a few hundred steps, and then the weights a run ends with are not its
+        best. It is cheap: a copy of the weights at an evaluation that improves on
+        the best (an evaluation already runs the model on the whole validation
+        batch), and one more copy of the weights in memory and in a checkpoint."""
+        loss = record["val_loss"]
+        if not math.isfinite(loss) or (self.best is not None and loss >= self.best["val_loss"]):
+            return False
+        weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        self.best = {"step": record["step"], "val_loss": loss, "state_dict": weights}
+        return True
 
     def eval_due(self, total: int) -> bool:
         return self.step_count % self.spec.eval_every == 0 or self.step_count == total
@@ -377,6 +553,7 @@ class Trainer(RunRecord):
     def take_probe(self) -> dict[str, Any]:
         """Probe the model now (see designer.probes); keeps the full result as
         `last_probe` and its per-step norms in the history."""
+        self.fit_readout_if_due()  # the model a run starts from
         result = probe(self.model, self.task, seed=self.spec.seed, step=self.step_count)
         self.last_probe = result
         self.probe_time += result.seconds

@@ -59,6 +59,8 @@ def _as_cell(layer: dict[str, Any], kind: str) -> dict[str, Any]:
         out.pop("nonlinearity", None)
     if kind != "lstm":
         out.pop("forget_bias", None)
+    if kind != "rnn":
+        out.pop("leak_rate", None)  # a leaky integrator is an rnn's alone
     return out
 
 
@@ -195,9 +197,17 @@ _FIELD_WORDS = {
     "freeze": "frozen",
     "p": "rate",
     "forget_bias": "forget bias",
+    "gain": "recurrent gain",
+    "spectral_radius": "spectral radius",
+    "input_scaling": "input scaling",
+    "leak_rate": "leak rate",
+    "ridge_readout": "ridge read-out",
     "lr": "learning rate",
     "batch_size": "batch size",
     "weight_decay": "weight decay",
+    "lr_schedule": "learning-rate schedule",
+    "lr_decay": "learning-rate decay",
+    "lr_decay_every": "decay every",
     "eval_every": "evaluation every",
     "probe_every": "probe every",
 }
@@ -211,6 +221,17 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _in_use(name: str, a: TrainSpec, b: TrainSpec) -> bool:
+    """Whether a train field acts in either experiment: momentum only in SGD with
+    momentum, the decay settings only in the step schedule (a change elsewhere changes
+    nothing about the run, and saying it would mislead)."""
+    if name == "momentum":
+        return "momentum" in (a.optimizer, b.optimizer)
+    if name in ("lr_decay", "lr_decay_every"):
+        return "step" in (a.lr_schedule, b.lr_schedule)
+    return True
 
 
 def _clipping(clip_norm: float | None) -> str:
@@ -316,7 +337,7 @@ def differences(a: Experiment, b: Experiment) -> list[str]:
     ta, tb = a.train, b.train
     for name in TrainSpec.model_fields:
         old, new = getattr(ta, name), getattr(tb, name)
-        if old == new:
+        if old == new or not _in_use(name, ta, tb):
             continue
         if name == "clip_norm":
             out.append(f"gradient clipping: {_clipping(old)} → {_clipping(new)}")

@@ -126,9 +126,14 @@ def chart(
 
 
 def loss_chart(
-    history: TrainingHistory, baseline: float | None = None, log: bool = True, height: int = 320
+    history: TrainingHistory,
+    baseline: float | None = None,
+    log: bool = True,
+    height: int = 320,
+    unit: str = "",
 ) -> Chart:
-    """Training loss (per step, bucket means), validation loss, and the baseline."""
+    """Training loss (per step, bucket means), validation loss, and the baseline;
+    `unit` (the task's loss_unit, e.g. bits per char) names the y axis's unit."""
     x, y = downsample(history.step, history.loss)
     lines = [series("train loss", x, y, TRAIN_COLOR)]
     if history.evals:
@@ -145,7 +150,7 @@ def loss_chart(
     hlines = []
     if baseline is not None:
         hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
-    return chart("Loss", "loss", lines, log, height, hlines)
+    return chart("Loss", f"loss ({unit})" if unit else "loss", lines, log, height, hlines)
 
 
 def metric_chart(

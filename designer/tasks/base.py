@@ -120,6 +120,8 @@ class Task:
     forecasts: ClassVar[bool] = False
     metric_name: ClassVar[str]
     higher_is_better: ClassVar[bool]
+    # The loss's unit where it has a name worth showing (charlm: bits per char).
+    loss_unit: ClassVar[str] = ""
 
     params: dict[str, Any] = field(default_factory=dict)
 

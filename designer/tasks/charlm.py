@@ -48,6 +48,7 @@ class CharLMTask(Task):
     per_step = True
     forecasts = True
     metric_name = "bits per char"
+    loss_unit = "bits per char"  # the loss is the metric: cross-entropy in bits
     higher_is_better = False
 
     def __post_init__(self) -> None:
@@ -72,9 +73,14 @@ class CharLMTask(Task):
         windows = data[starts + torch.arange(T + 1)]  # (B,T+1)
         return windows[:, :-1], windows[:, 1:] - 1  # ids at t -> class of the char at t+1
 
+    def loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy in bits (base 2), not nats: divided by ln 2 so that the loss
+        curve, the metric (bits per character) and the baseline all read in one unit."""
+        return super().loss(pred, y) / math.log(2)
+
     def metric(self, pred: torch.Tensor, y: torch.Tensor) -> float:
-        """Bits per character: the cross-entropy in base 2."""
-        return float(self.loss(pred, y)) / math.log(2)
+        """Bits per character: the loss, which is already the cross-entropy in base 2."""
+        return float(self.loss(pred, y))
 
     def encode(self, text: str) -> torch.Tensor:
         """Token ids (1..V) of `text`, shape (len,); characters not in the corpus are dropped."""

@@ -421,3 +421,19 @@ def test_a_stack_that_cannot_look_back_says_so():
     )
     at = open_app(feedforward)
     assert any("nothing before it" in w.value for w in at.warning)
+
+
+def test_reservoir_widgets_of_a_recurrent_layer():
+    at = open_app(preset_experiment("tanh_rnn"))
+    widget(at, "number_input", "spectral radius").set_value(0.9).run()
+    assert layer(at, 0)["spectral_radius"] == 0.9
+    widget(at, "number_input", "input scaling").set_value(0.5).run()
+    assert layer(at, 0)["input_scaling"] == 0.5
+    widget(at, "slider", "leak rate").set_value(0.3).run()
+    assert layer(at, 0)["leak_rate"] == 0.3
+    assert not at.exception
+    # an LSTM has no leak rate
+    at = open_app(preset_experiment("deep_lstm"))
+    assert [w.label for w in at.slider if w.label == "leak rate"] == []
+    widget(at, "number_input", "spectral radius").set_value(1.1).run()
+    assert layer(at, 0)["spectral_radius"] == 1.1

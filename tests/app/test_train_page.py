@@ -138,6 +138,25 @@ def test_settings_widgets_change_the_experiment(app):
     assert Experiment.from_url(at.query_params["x"]).train.clip_norm == 0.5
 
 
+def test_momentum_and_schedule_widgets_show_when_they_act(app):
+    at = app()
+    keys = {w.key for w in at.number_input}
+    assert not {"train_momentum", "train_lr_decay", "train_lr_decay_every"} & keys
+    at.selectbox(key="train_optimizer").set_value("momentum").run()
+    at.number_input(key="train_momentum").set_value(0.5).run()
+    at.selectbox(key="train_lr_schedule").set_value("step").run()
+    at.number_input(key="train_lr_decay").set_value(0.25).run()
+    at.number_input(key="train_lr_decay_every").set_value(40).run()
+    assert not at.exception
+    spec = at.session_state["experiment"].train
+    assert (spec.optimizer, spec.momentum, spec.lr_schedule) == ("momentum", 0.5, "step")
+    assert (spec.lr_decay, spec.lr_decay_every) == (0.25, 40)
+    at.selectbox(key="train_lr_schedule").set_value("cosine").run()
+    assert at.session_state["experiment"].train.lr_schedule == "cosine"
+    assert "train_lr_decay" not in {w.key for w in at.number_input}
+    assert Experiment.from_url(at.query_params["x"]).train.momentum == 0.5
+
+
 def test_changing_the_design_during_a_run_asks_whether_to_discard_it(app):
     at = app()
     at.button(key="train_start").click().run()
@@ -207,3 +226,56 @@ def test_a_link_whose_runs_are_gone_says_so_and_keeps_the_experiment(app):
     at.switch_page(TRAIN).run()
     assert at.session_state["experiment"] == SMALL and run_of(at) is None
     assert "r" not in at.query_params
+
+
+def test_a_character_model_writes_with_its_best_or_its_last_weights():
+    """A finished charlm run whose best evaluation came before its end: the text is
+    written with the best weights unless the last are picked, and the page says which."""
+    from components.links import run_store
+    from designer import Trainer
+    from designer.model import build_model
+
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "charlm", "seq_len": 16},
+            "model": {"layers": [{"type": "gru", "hidden_size": 8}]},
+            "train": {"steps": 4, "batch_size": 4, "eval_every": 2, "probe_every": 4},
+        }
+    )
+    trainer = Trainer(exp)
+    list(trainer.run(4))
+    checkpoint = trainer.checkpoint(run={"state": "finished", "total": 4})
+    # as if the loss rose after step 2: best weights of its own (the initial ones)
+    initial = build_model(exp, trainer.task).state_dict()
+    checkpoint.best = {"step": 2, "val_loss": 1.0, "state_dict": initial}
+    link = run_store().create()
+    link.add(checkpoint, "tiny")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["x"] = exp.to_url()
+    at.query_params["r"] = link.id
+    at.run()
+    at.switch_page(TRAIN).run()
+    assert not at.exception, at.exception
+    weights = at.radio(key="train_sample_weights")
+    assert weights.value == "best"
+    at.button(key="train_sample").click().run()
+    assert any("the best evaluation's weights, of step 2" in c.value for c in at.caption)
+    best_text = at.code[-1].value
+    at.radio(key="train_sample_weights").set_value("last").run()
+    at.button(key="train_sample").click().run()
+    assert not at.exception, at.exception
+    assert any("the last weights, of step 4" in c.value for c in at.caption)
+    assert at.code[-1].value != best_text
+
+
+def test_the_ridge_readout_option_sets_its_penalty(app):
+    at = app()
+    assert "train_ridge_readout" not in {w.key for w in at.number_input}
+    at.checkbox(key="train_ridge").check().run()
+    assert at.session_state["experiment"].train.ridge_readout == 1e-4
+    at.number_input(key="train_ridge_readout").set_value(0.01).run()
+    assert not at.exception
+    assert at.session_state["experiment"].train.ridge_readout == 0.01
+    assert Experiment.from_url(at.query_params["x"]).train.ridge_readout == 0.01
+    at.checkbox(key="train_ridge").uncheck().run()
+    assert at.session_state["experiment"].train.ridge_readout is None

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from designer import Experiment, Trainer, checkpoints
 from designer.checkpoints import CheckpointError
+from designer.trainer import verified
 from tests.helpers import examples
 
 
@@ -258,3 +259,76 @@ def test_a_download_is_the_kept_file_less_its_latest_full_probe(good, tmp_path):
     assert downloaded.last_probe is None and kept.last_probe is not None
     assert downloaded.history == kept.history and downloaded.step == kept.step
     assert all(torch.equal(downloaded.state_dict[k], v) for k, v in kept.state_dict.items())
+    best = kept.best["state_dict"]  # the best evaluation's weights stay in the download
+    assert downloaded.best["step"] == kept.best["step"] > 0
+    assert all(torch.equal(downloaded.best["state_dict"][k], v) for k, v in best.items())
+
+
+def test_the_best_weights_round_trip(good, tmp_path):
+    trainer = Trainer(experiment())
+    list(trainer.run(4))
+    trainer.save(tmp_path / "run.pt")
+    loaded = checkpoints.load(tmp_path / "run.pt", untrusted=True)
+    assert (loaded.best["step"], loaded.best["val_loss"]) == (
+        trainer.best_step,
+        trainer.best_val_loss,
+    )
+    for name, value in trainer.best["state_dict"].items():
+        assert torch.equal(loaded.best["state_dict"][name], value), name
+    assert verified(loaded).best is loaded.best
+    old = data_of(good)
+    del old["best"]  # a file from before the best weights were kept
+    assert checkpoints.load(saved(old)).best is None
+
+
+def _first(best: dict) -> str:
+    return next(iter(best["state_dict"]))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b["state_dict"][_first(b)].view(-1).__setitem__(0, float("nan")),
+        lambda b: b["state_dict"][_first(b)].view(-1).__setitem__(-1, float("-inf")),
+        lambda b: b["state_dict"].update({_first(b): [1.0, 2.0]}),  # not a tensor
+        lambda b: b.update(state_dict=[1, 2]),
+        lambda b: b.update(step=10**6),  # after the checkpoint's own step
+        lambda b: b.update(step=-1),
+        lambda b: b.update(val_loss=float("nan")),
+        lambda b: b.update(val_loss="low"),
+        lambda b: b.clear(),
+    ],
+)
+def test_best_weights_that_are_not_finite_or_not_weights_are_refused(good, damage):
+    data = data_of(good)
+    damage(data["best"])
+    for untrusted in (True, False):
+        with pytest.raises(CheckpointError, match="best-weights entry is damaged"):
+            checkpoints.load(saved(data), untrusted=untrusted)
+    with pytest.raises(CheckpointError, match="best-weights entry is damaged"):
+        checkpoints.load(saved({**data_of(good), "best": [1, 2]}))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b["state_dict"].update({_first(b): torch.zeros(3, 3)}),  # not its shape
+        lambda b: b["state_dict"].pop(_first(b)),  # a weight missing
+        lambda b: b["state_dict"].update({"extra.weight": torch.zeros(2)}),
+    ],
+)
+def test_best_weights_that_do_not_fit_the_model_are_refused(good, damage):
+    """As the weights are: an uploaded file is refused when it is verified (before
+    the app uses it), and `sample` when it makes the model."""
+    data = data_of(good)
+    damage(data["best"])
+    loaded = checkpoints.load(saved(data), untrusted=True)
+    with pytest.raises(CheckpointError, match="best weights do not match its experiment"):
+        verified(loaded)
+    for best in (True, False):
+        with pytest.raises(CheckpointError, match="best weights do not match its experiment"):
+            loaded.model(best=best)
+    data = data_of(good)  # the weights wrong, the best weights right: the weights named
+    data["state_dict"][_first(data["best"])] = torch.zeros(3, 3)
+    with pytest.raises(CheckpointError, match="the checkpoint's weights do not match"):
+        verified(checkpoints.load(saved(data), untrusted=True))

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from designer import checkpoints
 from designer.__main__ import main
+from designer.model import build_model
+from designer.tasks import get_task
+from designer.tasks.charlm import sample_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,8 +108,12 @@ def test_train_json_lines_and_checkpoint(tmp_path, capsys):
     for key in ("train_loss", "val_loss", "val_metric", "baseline_loss", "baseline_metric"):
         assert isinstance(done[key], float)
     assert abs(done["baseline_loss"] - 1 / 6) < 0.02
+    lowest = min(records[:-1], key=lambda r: r["val_loss"])  # its weights are saved too
+    assert (done["best_step"], done["best_val_loss"]) == (lowest["step"], lowest["val_loss"])
     saved = torch.load(ckpt, weights_only=True)
     assert saved["experiment"]["task"]["name"] == "adding"
+    assert saved["best"]["step"] == lowest["step"]
+    assert saved["best"]["val_loss"] == lowest["val_loss"]
 
 
 def test_train_json_each_step(tmp_path, capsys):
@@ -229,6 +237,29 @@ def test_sample_writes_text_from_a_character_model(tmp_path, capsys):
     assert len(first["text"]) == 40 and first["prompt"] == "The sea"
     assert main([*args, "--prompt", "The sea"]) == 0  # the same seed, the same text
     assert json_lines(capsys.readouterr().out)[0]["text"] == first["text"]
+    # the best evaluation's weights by default, the last ones with --last
+    saved = checkpoints.load(ckpt)  # train --save wrote the best weights too
+    assert saved.best is not None and saved.best["step"] == 3
+    assert first["weights"] == "best" and first["weights_step"] == 3
+    task = get_task(saved.experiment.task)
+    torch.manual_seed(0)
+    fresh = build_model(saved.experiment, task)  # best weights unlike the last ones
+    data = checkpoints.to_data(saved)
+    data["best"] = {"step": 1, "val_loss": 5.0, "state_dict": fresh.state_dict()}
+    torch.save(data, ckpt)
+    assert main([*args, "--temperature", "0"]) == 0
+    best = json_lines(capsys.readouterr().out)[0]
+    assert (best["weights"], best["weights_step"]) == ("best", 1)
+    assert best["text"] == sample_text(fresh, task, "The lighthouse", 40, 0)
+    assert main([*args, "--temperature", "0", "--last"]) == 0
+    last = json_lines(capsys.readouterr().out)[0]
+    assert (last["weights"], last["weights_step"]) == ("last", 3)
+    assert last["text"] == sample_text(saved.model(), task, "The lighthouse", 40, 0)
+    assert last["text"] != best["text"]
+    assert main(["sample", "--checkpoint", str(ckpt), "--length", "5"]) == 0
+    assert "weights of step 1, the best evaluation" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(ckpt), "--length", "5", "--last"]) == 0
+    assert "the last weights, of step 3" in capsys.readouterr().err
     # a model of another task, or no checkpoint: one plain line, exit 2
     other = tmp_path / "adding.pt"
     assert main(["train", write(tmp_path, SMALL), "--save", str(other)]) == 0

@@ -31,6 +31,17 @@ STACKS = {
         {"type": "rnn", "hidden_size": 4, "freeze": True, "dropout": 0.2, "init": "orthogonal"},
         {"type": "lstm", "hidden_size": 4, "bidirectional": True, "init": "xavier"},
         {"type": "gru", "hidden_size": 4, "gain": 1.7},  # the recurrence scaled
+        # an echo state network's reservoir: per-gate spectral radius, input scaling, leak
+        {"type": "lstm", "hidden_size": 5, "spectral_radius": 0.8, "input_scaling": 0.3},
+        {
+            "type": "rnn",
+            "hidden_size": 6,
+            "freeze": True,
+            "bidirectional": True,
+            "spectral_radius": 1.2,
+            "leak_rate": 0.4,
+        },
+        {"type": "rnn", "hidden_size": 4, "nonlinearity": "relu", "leak_rate": 0.7},
         {  # every option at once: the call is wrapped as ruff would wrap it
             "type": "lstm",
             "hidden_size": 3,
@@ -41,6 +52,8 @@ STACKS = {
             "init": "orthogonal",
             "forget_bias": -1.5,
             "gain": 0.5,
+            "spectral_radius": 0.95,
+            "input_scaling": 2.0,
         },
     ],
     "feedforward options": [
@@ -230,17 +243,47 @@ def test_the_training_script_of_every_task_runs_alone_and_writes_a_checkpoint(tm
     )
 
 
-def test_the_training_script_draws_the_apps_curve(tmp_path):
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {},
+        # the learning rate halves at steps 5 and 9
+        {
+            "optimizer": "momentum",
+            "lr": 0.05,
+            "momentum": 0.7,
+            "lr_schedule": "step",
+            "lr_decay": 0.5,
+            "lr_decay_every": 4,
+        },
+        {"optimizer": "momentum", "lr": 0.05, "momentum": 0.5, "lr_schedule": "cosine"},
+    ],
+    ids=["constant", "momentum-step", "momentum-cosine"],
+)
+def test_the_training_script_draws_the_apps_curve(tmp_path, schedule):
     """Alone, the script trains exactly as the app: the same start, batches,
-    optimizer, clipping and evaluations, so the same curve, bit for bit on CPU."""
+    optimizer, learning rates, clipping and evaluations, so the same curve, bit for
+    bit on CPU."""
     exp = Experiment.from_dict(
         {
             "task": {"name": "adding", "seq_len": 10},
             "model": {"layers": [{"type": "lstm", "hidden_size": 6, "dropout": 0.2}]},
-            "train": {"steps": 12, "batch_size": 8, "eval_every": 5, "clip_norm": 0.5},
+            "train": {
+                "steps": 12,
+                "batch_size": 8,
+                "eval_every": 5,
+                "clip_norm": 0.5,
+                **schedule,
+            },
         }
     )
-    (tmp_path / "train.py").write_text(training_code(exp))
+    code = training_code(exp)
+    assert ("def lr_at(step):" in code) == bool(schedule)  # only a schedule needs it
+    assert f"MOMENTUM = {exp.train.momentum!r}" in code
+    (tmp_path / "train.py").write_text(code)
+    if schedule:  # the schedule's code passes ruff too
+        lint = [sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml")]
+        run([*lint, "train.py"], tmp_path)
     output = run([sys.executable, "-I", "train.py", "--out", "run.pt"], tmp_path).stdout
     assert "step     10" in output and "wrote run.pt (12 steps, 1 process)" in output
     script = checkpoints.load(tmp_path / "run.pt")
@@ -325,6 +368,7 @@ NUMPY_STACKS = [
             {"type": "linear", "out_features": 3, "activation": "none"},
         ],
     ),
+    ({"name": "charlm", "seq_len": 6}, [{"type": "rnn", "hidden_size": 4}]),  # loss in bits
 ]
 
 
@@ -375,3 +419,47 @@ def test_the_numpy_version_says_which_layers_it_covers():
     assert "covers stacks of linear layers" in str(err.value)
     assert "layer 1 (LSTM 64): a lstm layer" in str(err.value)
     assert "layer 2 (RNN 64): a residual connection" in str(err.value)
+
+
+def test_the_numpy_version_refuses_a_leaky_rnn():
+    exp = Experiment.from_dict(
+        {"model": {"layers": [{"type": "rnn", "hidden_size": 4, "leak_rate": 0.5}]}}
+    )
+    with pytest.raises(ExportError) as err:
+        numpy_code(exp)
+    assert "layer 1 (RNN 4): a leak rate (0.5, a leaky integrator)" in str(err.value)
+    # the init knobs only set the starting weights, which the NumPy version reads
+    reservoir = {"type": "rnn", "hidden_size": 4, "spectral_radius": 0.9, "input_scaling": 0.5}
+    assert "def forward(W, x):" in numpy_code(exp.with_layers([reservoir]))
+
+
+def test_the_training_script_fits_the_readout_as_the_app_does(tmp_path):
+    """With ridge_readout the script fits the head in closed form before its first
+    step, with the app's own code (a classification task with padded steps, a leaky
+    reservoir): the same curve as the app's, bit for bit on CPU."""
+    layer = {"type": "rnn", "hidden_size": 12, "freeze": True, "spectral_radius": 0.9}
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "brackets", "seq_len": 10},
+            "model": {"layers": [{**layer, "leak_rate": 0.5}]},
+            "train": {"steps": 3, "batch_size": 8, "eval_every": 1, "ridge_readout": 0.01},
+        }
+    )
+    code = training_code(exp)
+    assert "def fit_readout(" in code and "def fit_readout(" not in training_code(
+        exp.model_copy(update={"train": exp.train.model_copy(update={"ridge_readout": None})})
+    )
+    (tmp_path / "train.py").write_text(code)
+    lint = [sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml")]
+    run([*lint, "train.py"], tmp_path)
+    run([sys.executable, "-I", "train.py", "--out", "run.pt"], tmp_path)
+    script = checkpoints.load(tmp_path / "run.pt")
+    app = Trainer(exp, probes=False)
+    list(app.run(3))
+    assert app.readout_rows > 0
+    assert script.history["loss"] == app.history.loss
+    assert [e["val_loss"] for e in script.history["evals"]] == [
+        e["val_loss"] for e in app.history.evals
+    ]
+    for name, value in app.model.state_dict().items():
+        assert torch.equal(script.state_dict[name], value), name

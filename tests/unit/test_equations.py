@@ -44,3 +44,10 @@ def test_variants():
     assert r"s \le t" in equations("attention", causal=True)[1]
     with pytest.raises(ValueError):
         equations("transformer")
+
+
+def test_a_leaky_rnn_shows_its_leak():
+    cell, leak = equations("rnn", leak_rate=0.25)
+    assert cell.startswith(r"\tilde h_t = \tanh") and r"W_{hh}\,h_{t-1}" in cell
+    assert leak == r"h_t = (1 - a)\,h_{t-1} + a\,\tilde h_t \quad (a = 0.25)"
+    assert equations("rnn", leak_rate=1.0) == equations("rnn")  # 1: the plain RNN

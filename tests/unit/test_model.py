@@ -283,3 +283,58 @@ def test_the_recurrent_gain_scales_the_recurrent_weights_only():
     assert torch.equal(scaled.weight_ih_l0, plain.weight_ih_l0)
     radius = spectral_radius(scaled)["recurrent"][0]
     assert radius == pytest.approx(3.0 * spectral_radius(plain)["recurrent"][0], rel=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_spectral_radius_sets_every_gate_block_and_input_scaling_scales_w_ih(kind):
+    """An echo state network's knobs: after the init (and the gain, which then changes
+    nothing), each gate's W_hh block has exactly the spectral radius asked for, in
+    both directions; input_scaling multiplies W_ih and nothing else."""
+    layer = {"type": kind, "hidden_size": 7, "bidirectional": True, "gain": 2.0}
+    _, _, plain = built([layer])
+    _, _, scaled = built([{**layer, "spectral_radius": 0.6, "input_scaling": 0.25}])
+    cell, base = scaled.layers[0].cell, plain.layers[0].cell
+    for suffix in ("", "_reverse"):
+        w_hh = getattr(cell, f"weight_hh_l0{suffix}").detach()
+        for block in w_hh.split(7, dim=0):  # one (H, H) block per gate
+            radius = torch.linalg.eigvals(block.double()).abs().max().item()
+            assert radius == pytest.approx(0.6, rel=1e-5)
+        ih = f"weight_ih_l0{suffix}"
+        assert torch.allclose(getattr(cell, ih), 0.25 * getattr(base, ih))
+        for bias in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
+            assert torch.equal(getattr(cell, bias), getattr(base, bias))
+    # the rescaling keeps each block's direction: a multiple of the plain block
+    for block, plain_block in zip(
+        cell.weight_hh_l0.split(7), base.weight_hh_l0.split(7), strict=True
+    ):
+        ratio = block / plain_block
+        assert torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio), rtol=1e-5)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_a_leaky_rnn_is_the_textbook_loop_on_the_fused_weights(nonlinearity):
+    """leak_rate a < 1: h_t = (1 - a) h_(t-1) + a f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh),
+    written here as a plain loop over nn.RNNCell; the backward direction runs from the
+    end. The parameters are the fused module's, by the same names."""
+    layer = {"type": "rnn", "hidden_size": 5, "bidirectional": True, "nonlinearity": nonlinearity}
+    _, task, plain = built([layer], task={"name": "sine", "seq_len": 9})
+    _, _, model = built([{**layer, "leak_rate": 0.3}], task={"name": "sine", "seq_len": 9})
+    assert model.state_dict().keys() == plain.state_dict().keys()
+    fused = model.layers[0].cell
+    x, _ = task.batch(4, seed=2)
+    out = model.layers[0](x)
+    a = 0.3
+    for d, suffix in enumerate(("", "_reverse")):
+        cell = nn.RNNCell(1, 5, nonlinearity=nonlinearity)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, name).copy_(getattr(fused, f"{name}_l0{suffix}"))
+        h = torch.zeros(4, 5)
+        steps = range(8, -1, -1) if suffix else range(9)
+        for t in steps:
+            h = (1 - a) * h + a * cell(x[:, t], h)
+            torch.testing.assert_close(out[:, t, d * 5 : (d + 1) * 5], h, rtol=1e-5, atol=1e-6)
+    # leak rate 1 is the fused module itself; below 1 the layer is another one
+    assert not torch.allclose(out, plain.layers[0](x), atol=1e-3)
+    out.sum().backward()  # gradients reach the fused module's own parameters
+    assert fused.weight_hh_l0.grad is not None and fused.weight_hh_l0.grad.abs().sum() > 0

@@ -66,11 +66,14 @@ def reference(model, task, x, y):
             state_h = h.new_zeros(B, layer.cell.hidden_size)
             state_c = h.new_zeros(B, layer.cell.hidden_size)
             hs, cs, gates = [None] * T, [None] * T, [None] * T
+            leak = layer.spec.leak_rate  # an rnn's leaky integration (1: none)
             for t in range(T - 1, -1, -1) if reverse else range(T):
                 gates[t] = reference_gates(layer.cell, reverse, h[:, t], state_h)
                 if isinstance(cell, nn.LSTMCell):
                     state_h, state_c = cell(h[:, t], (state_h, state_c))
                     cs[t] = state_c
+                elif leak < 1.0:
+                    state_h = (1 - leak) * state_h + leak * cell(h[:, t], state_h)
                 else:
                     state_h = cell(h[:, t], state_h)
                 hs[t] = state_h
@@ -114,6 +117,21 @@ STACKS = {
             {"type": "gru", "hidden_size": 6, "residual": True},
         ],
         5,
+    ),
+    "leaky reservoirs": (
+        {"name": "sine", "seq_len": 11},
+        [
+            {
+                "type": "rnn",
+                "hidden_size": 9,
+                "freeze": True,
+                "bidirectional": True,
+                "spectral_radius": 0.9,
+                "leak_rate": 0.3,
+            },
+            {"type": "rnn", "hidden_size": 6, "nonlinearity": "relu", "leak_rate": 0.6},
+        ],
+        None,
     ),
 }
 
@@ -165,6 +183,7 @@ def test_step_by_step_forward_reproduces_fused_modules():
                     {"type": "lstm", "hidden_size": 16, "bidirectional": True},
                     {"type": "gru", "hidden_size": 8, "residual": True},
                     {"type": "rnn", "hidden_size": 8, "nonlinearity": "relu", "residual": True},
+                    {"type": "rnn", "hidden_size": 8, "bidirectional": True, "leak_rate": 0.2},
                 ]
             },
         }
@@ -177,6 +196,11 @@ def test_step_by_step_forward_reproduces_fused_modules():
         step_by_step, _ = run_recurrent(layer, h)
         torch.testing.assert_close(step_by_step, layer(h), rtol=1e-5, atol=1e-5)
         h = layer(h)
+    # and the probe's loss is the model's own, leaky layer included
+    x, y = task.batch(5, PROBE_SEED + 1, split="val")
+    with torch.no_grad():
+        loss = task.loss(model(x), y).item()
+    assert probe(model, task, seed=1, batch_size=5).loss == pytest.approx(loss, rel=1e-5)
 
 
 def test_probe_leaves_the_model_untouched():

@@ -51,6 +51,8 @@ def test_controls_and_mirrored_history():
     assert wait_for(lambda: not runner.alive) and runner.state == "stopped"
     steps = runner.snapshot().step
     assert steps == list(range(1, len(steps) + 1))
+    lowest = min(runner.history.evals, key=lambda e: e["val_loss"])
+    assert runner.record.best_step == lowest["step"]  # sent as it stopped
 
 
 def test_finishes_with_the_weights_of_the_last_evaluation():
@@ -64,13 +66,23 @@ def test_finishes_with_the_weights_of_the_last_evaluation():
     assert runner.history.probes[-1].step == 30
     after = runner.record.model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)  # trained weights arrived
+    # the best evaluation's weights arrive as the run ends, and a kept run's checkpoint has them
+    lowest = min(runner.history.evals, key=lambda e: e["val_loss"])
+    best = runner.record.best
+    assert (best["step"], best["val_loss"]) == (lowest["step"], lowest["val_loss"])
+    assert set(best["state_dict"]) == set(after)
+    assert runner.record.checkpoint().best is best
 
 
 def test_divergence_is_reported():
-    runner = ProcessRunner(diverging_experiment())
+    data = diverging_experiment().to_dict()
+    data["train"]["eval_every"] = 1
+    runner = ProcessRunner(Experiment.from_dict(data))
     runner.start()
     assert wait_for(lambda: not runner.alive)
     assert runner.state == "diverged" and "diverged at step" in runner.error
+    # what it had before it blew up: the weights of its first evaluation, the lowest loss
+    assert runner.record.best["step"] == 1 == runner.history.evals[0]["step"]
 
 
 def test_slots_cap_concurrent_runs_first_come_first_served():

@@ -8,9 +8,13 @@ from designer.spec import (
     MAX_BATCH,
     MAX_LAYERS,
     MAX_PARAMETERS,
+    MAX_STEPS,
     MAX_WIDTH,
     Experiment,
     SpecError,
+    TrainSpec,
+    field_choices,
+    field_range,
 )
 
 FULL = {
@@ -98,6 +102,39 @@ def test_unknown_layer_field_names_layer_and_suggests():
 def test_field_of_another_layer_type_is_unknown():
     (message,) = problems({"model": {"layers": [{"type": "lstm", "nonlinearity": "relu"}]}})
     assert "layer 0 (lstm)" in message and "nonlinearity" in message
+
+
+def test_a_leak_rate_on_an_lstm_or_gru_is_refused_with_a_sentence():
+    layers = [
+        {"type": "rnn", "hidden_size": 8, "leak_rate": 0.3},  # the one kind it applies to
+        {"type": "lstm", "leak_rate": 0.5},
+        {"type": "gru", "leak_rate": 0.5, "spectral_radius": 0.9},
+    ]
+    with pytest.raises(SpecError) as info:
+        Experiment.from_dict({"model": {"layers": layers}})
+    lstm, gru = info.value.problems
+    assert str(lstm) == (
+        "layer 1 (lstm) leak_rate: a leak rate applies to rnn layers only, not to an LSTM; "
+        "set it to 1 or make the layer an rnn, got 0.5"
+    )
+    assert lstm.path == "model.layers[1].leak_rate" and lstm.layer == 1
+    assert gru.path == "model.layers[2].leak_rate" and "not to a GRU" in gru.message
+    # a leak rate of 1 (the default) is no leak: any recurrent layer may say it
+    exp = Experiment.from_dict({"model": {"layers": [{**layers[1], "leak_rate": 1.0}]}})
+    assert exp.model.layers[0].leak_rate == 1.0
+
+
+def test_reservoir_and_ridge_fields_have_ranges():
+    found = problems(
+        {
+            "model": {"layers": [{"type": "rnn", "spectral_radius": 0, "input_scaling": 11}]},
+            "train": {"ridge_readout": -1},
+        }
+    )
+    assert len(found) == 3
+    assert any("spectral_radius" in m and "greater than 0" in m for m in found)
+    assert any("input_scaling" in m and "less than or equal to 10" in m for m in found)
+    assert any("train.ridge_readout" in m and "greater than 0" in m for m in found)
 
 
 def test_unknown_top_level_and_section_keys():
@@ -203,3 +240,40 @@ def test_with_layers_checks_the_new_stack():
     assert [layer.type for layer in two.model.layers] == ["gru", "layernorm"]
     with pytest.raises(SpecError):
         exp.with_layers([{"type": "gru", "hidden_size": -1}])
+
+
+def test_momentum_and_schedule_defaults_leave_documents_and_links_as_they_were():
+    exp = Experiment.from_dict(FULL)
+    train = exp.train
+    assert (train.momentum, train.lr_schedule) == (0.9, "constant")
+    assert (train.lr_decay, train.lr_decay_every) == (0.1, 500)
+    assert "train" not in exp.to_dict(compact=True)  # every train setting is a default
+    # a document that sets them keeps them, in its compact form and its link
+    data = {"train": {"optimizer": "momentum", "momentum": 0.5, "lr_schedule": "step"}}
+    data["train"].update(lr_decay=0.5, lr_decay_every=200)
+    tuned = Experiment.from_dict(data)
+    assert tuned.to_dict(compact=True)["train"] == data["train"]
+    assert Experiment.from_url(tuned.to_url()) == tuned
+
+
+@pytest.mark.parametrize(
+    "train, field",
+    [
+        ({"momentum": 1.0}, "train.momentum"),
+        ({"momentum": -0.1}, "train.momentum"),
+        ({"lr_schedule": "linear"}, "train.lr_schedule"),
+        ({"lr_decay": 0.0}, "train.lr_decay"),
+        ({"lr_decay": 1.5}, "train.lr_decay"),
+        ({"lr_decay_every": 0}, "train.lr_decay_every"),
+    ],
+)
+def test_momentum_and_schedule_out_of_range_are_errors(train, field):
+    found = problems({"train": train})
+    assert len(found) == 1 and found[0].startswith(field), found
+
+
+def test_schedule_ranges_and_choices_for_the_widgets():
+    assert field_choices(TrainSpec, "lr_schedule") == ["constant", "step", "cosine"]
+    assert field_range(TrainSpec, "momentum") == (0.0, 1.0)
+    assert field_range(TrainSpec, "lr_decay") == (0.0, 1.0)
+    assert field_range(TrainSpec, "lr_decay_every") == (1, MAX_STEPS)

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import designer.tasks as tasks
@@ -384,8 +385,20 @@ def test_charlm_splits_are_disjoint_parts_of_the_text() -> None:
         for row, target in zip(x, y, strict=True):
             window = task.decode(row) + task.decode([int(target[-1]) + 1])
             assert window in part
-    # bits per char of the unigram baseline
-    assert 3.5 < task.baseline_loss() / math.log(2) < 4.6
+    # the unigram baseline, in bits per char: the loss's unit as the metric's
+    assert 4.1 < task.baseline_loss() < 4.4
+
+
+def test_charlm_loss_is_the_cross_entropy_in_bits() -> None:
+    """The loss curve, the metric and the baseline read in one unit: bits per char."""
+    task = task_of("charlm", seq_len=16)
+    x, y = task.batch(8, seed=3, split="val")
+    pred = torch.randn(*y.shape, task.output_size, generator=torch.Generator().manual_seed(0))
+    nats = F.cross_entropy(pred.reshape(-1, task.output_size), y.reshape(-1))
+    assert float(task.loss(pred, y)) == pytest.approx(float(nats) / math.log(2), rel=1e-6)
+    assert task.metric(pred, y) == pytest.approx(float(task.loss(pred, y)), rel=1e-6)
+    assert task.baseline_loss() == pytest.approx(task.baseline_metric(), rel=1e-6)
+    assert task.loss_unit == task.metric_name == "bits per char"
 
 
 class TinyLM(nn.Module):
@@ -639,7 +652,7 @@ def test_each_task_has_a_baseline_metric_beside_its_baseline_loss(name):
     if task.kind == "regression":
         assert metric == pytest.approx(loss)
     elif task.name == "charlm":
-        assert metric == pytest.approx(loss / math.log(2), rel=1e-6) and metric > 4.0
+        assert metric == pytest.approx(loss, rel=1e-6) and 4.1 < metric < 4.4  # both in bits
     else:
         size = max(64, min(4096, task.BASELINE_STEPS // task.seq_len))
         _, y = task.batch(size, task.BASELINE_SEED, split="val")

@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from designer import Experiment, Trainer, TrainingDiverged, checkpoints
+from designer.spec import TrainSpec
+from designer.trainer import scheduled_lr
 from tests import helpers
 
 
@@ -91,6 +93,63 @@ def test_clipping_caps_the_norm_and_counts_steps():
     assert unclipped.clipped_steps == 0
 
 
+def test_momentum_reaches_the_torch_optimizer():
+    tuned = Trainer(experiment(optimizer="momentum", momentum=0.5), probes=False)
+    assert type(tuned.optimizer).__name__ == "SGD"
+    assert tuned.optimizer.param_groups[0]["momentum"] == 0.5
+    default = Trainer(experiment(optimizer="momentum"), probes=False)
+    assert default.optimizer.param_groups[0]["momentum"] == 0.9
+    plain = Trainer(experiment(optimizer="sgd", momentum=0.5), probes=False)
+    assert plain.optimizer.param_groups[0]["momentum"] == 0  # plain SGD has none
+    # a different momentum is a different curve
+    list(tuned.run(3))
+    list(default.run(3))
+    assert tuned.history.loss[:1] == default.history.loss[:1]  # the same first step
+    assert tuned.history.loss[2] != default.history.loss[2]
+
+
+def test_scheduled_lr_of_each_schedule():
+    constant = TrainSpec(lr=0.1, steps=100)
+    assert [scheduled_lr(constant, s) for s in (1, 50, 100, 500)] == [0.1] * 4
+    step = TrainSpec(lr=0.1, lr_schedule="step", lr_decay=0.5, lr_decay_every=3)
+    assert [scheduled_lr(step, s) for s in range(1, 11)] == [
+        0.1,
+        0.1,
+        0.1,
+        0.05,
+        0.05,
+        0.05,
+        0.025,
+        0.025,
+        0.025,
+        0.0125,
+    ]
+    cosine = TrainSpec(lr=0.1, lr_schedule="cosine", steps=4)
+    got = [scheduled_lr(cosine, s) for s in range(1, 7)]
+    half = 0.1 * 0.5 * (1 + math.cos(math.pi / 4))
+    assert got[0] == 0.1 and got[1] == pytest.approx(half)
+    assert got[2] == pytest.approx(0.05) and got[3] == pytest.approx(0.1 - half)
+    assert got[4:] == [0.0, 0.0]  # past `steps`, the schedule stays at its end
+    assert all(a > b for a, b in zip(got[:4], got[1:5], strict=True))  # falling
+
+
+def test_a_step_schedule_sets_the_learning_rate_each_step_and_records_it():
+    exp = experiment(optimizer="sgd", lr=0.1, lr_schedule="step", lr_decay=0.5, lr_decay_every=2)
+    trainer = Trainer(exp, probes=False)
+    used = []
+    original = trainer.optimizer.step
+
+    def spy():
+        used.append([group["lr"] for group in trainer.optimizer.param_groups])
+        original()
+
+    trainer.optimizer.step = spy
+    records = [r for r in trainer.run(5) if r["event"] == "step"]
+    assert [r["lr"] for r in records] == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert [lrs[0] for lrs in used] == [r["lr"] for r in records]  # what the update used
+    assert all(len(set(lrs)) == 1 for lrs in used)  # every parameter group
+
+
 def test_divergence_stops_with_step_norm_and_advice():
     exp = experiment(
         [{"type": "rnn", "hidden_size": 32, "nonlinearity": "relu", "init": "identity"}],
@@ -142,6 +201,41 @@ def test_checkpoint_round_trip(tmp_path):
     assert torch.equal(model(x), trainer.model(x))
     raw = torch.load(path, weights_only=True)
     assert set(raw) >= {"experiment", "state_dict", "history"}
+
+
+def test_the_weights_of_the_lowest_validation_loss_are_kept(tmp_path):
+    """Each evaluation that beats the lowest validation loss so far keeps a copy of
+    the weights; worse ones later (here the weights are spoilt) leave it alone. A
+    checkpoint carries it, and a run read back from one has it."""
+    trainer = Trainer(experiment(eval_every=2), probes=False)
+    weights_at = {}
+    for record in trainer.run(10):
+        if record["event"] == "eval":
+            weights_at[record["step"]] = {
+                k: v.clone() for k, v in trainer.model.state_dict().items()
+            }
+    lowest = min(trainer.history.evals, key=lambda e: e["val_loss"])
+    assert (trainer.best_step, trainer.best_val_loss) == (lowest["step"], lowest["val_loss"])
+    with torch.no_grad():  # the validation loss rises from here on
+        for param in trainer.model.parameters():
+            param.add_(5.0)
+    list(trainer.run(4))
+    later = [e["val_loss"] for e in trainer.history.evals if e["step"] > 10]
+    assert len(later) == 2 and min(later) > lowest["val_loss"]
+    assert (trainer.best_step, trainer.best_val_loss) == (lowest["step"], lowest["val_loss"])
+    for name, value in weights_at[lowest["step"]].items():  # a copy, not the model's own
+        assert torch.equal(trainer.best["state_dict"][name], value), name
+    x, _ = trainer.task.batch(4, seed=9)
+    trainer.model.load_state_dict(weights_at[lowest["step"]])
+    expected = trainer.model.eval()(x)
+    assert torch.equal(trainer.best_model()(x), expected)
+    trainer.save(str(tmp_path / "run.pt"))
+    saved = checkpoints.load(tmp_path / "run.pt")
+    assert (saved.best["step"], saved.best["val_loss"]) == (lowest["step"], lowest["val_loss"])
+    assert torch.equal(saved.model(best=True).eval()(x), expected)
+    restored = Trainer.from_checkpoint(saved, probes=False)
+    assert (restored.best_step, restored.best_val_loss) == (lowest["step"], lowest["val_loss"])
+    assert torch.equal(restored.best_model()(x), expected)
 
 
 class _RunsCode:
@@ -211,7 +305,24 @@ def test_lstm_solves_adding_where_tanh_rnn_fails():
     assert baseline > 0.1
 
 
-def test_a_resumed_run_follows_the_uninterrupted_curve_bit_for_bit(tmp_path):
+@pytest.mark.parametrize(
+    "train",
+    [
+        {"optimizer": "adam"},
+        # the learning rate drops at steps 4, 7 and 10: on both sides of the resume
+        {
+            "optimizer": "momentum",
+            "lr": 0.05,
+            "momentum": 0.8,
+            "lr_schedule": "step",
+            "lr_decay": 0.5,
+            "lr_decay_every": 3,
+        },
+        {"optimizer": "adam", "lr_schedule": "cosine", "steps": 10},
+    ],
+    ids=["adam", "momentum-step", "adam-cosine"],
+)
+def test_a_resumed_run_follows_the_uninterrupted_curve_bit_for_bit(tmp_path, train):
     exp = Experiment.from_dict(
         {
             "task": {"name": "adding", "seq_len": 10},
@@ -222,7 +333,7 @@ def test_a_resumed_run_follows_the_uninterrupted_curve_bit_for_bit(tmp_path):
                     {"type": "gru", "hidden_size": 6},
                 ]
             },
-            "train": {"optimizer": "adam", "batch_size": 8, "eval_every": 4},
+            "train": {**train, "batch_size": 8, "eval_every": 4},
         }
     )
     whole = Trainer(exp, probes=False)
@@ -267,3 +378,94 @@ def test_resume_from_the_command_line(tmp_path, capsys):
     assert "already at step 8" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "nope.pt")]) == 2
     assert "cannot resume" in capsys.readouterr().err
+
+
+# --- the read-out in closed form (ridge_readout) ------------------------------------------
+def reservoir(task, ridge=None, width=10, **train) -> Experiment:
+    layer = {"type": "rnn", "hidden_size": width, "freeze": True, "spectral_radius": 0.9}
+    return experiment([layer], task, ridge_readout=ridge, **train)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        {"name": "sine", "seq_len": 15},  # regression at every step
+        {"name": "adding", "seq_len": 8},  # regression at the last step only
+        {"name": "brackets", "seq_len": 12},  # classes at every step, padded steps skipped
+    ],
+    ids=lambda t: t["name"],
+)
+def test_the_ridge_readout_is_numpys_closed_form_on_the_same_features(task):
+    import numpy as np
+
+    from designer.tasks import IGNORE
+    from designer.trainer import READOUT_BATCHES, READOUT_SEED_OFFSET
+
+    exp = reservoir(task, ridge=0.5)
+    trainer = Trainer(exp, probes=False)
+    model, task = trainer.model, trainer.task
+    features, targets = [], []
+    with torch.no_grad():  # the head's input by hand: the encoded input through the layers
+        for i in range(READOUT_BATCHES):
+            x, y = task.batch(16, READOUT_SEED_OFFSET + exp.train.seed * 1_000_003 + i)
+            h = model.layers[0](model.encode(x))
+            h = h if task.per_step else h[:, -1]
+            features.append(h.reshape(-1, 10).double().numpy())
+            targets.append(y.reshape(len(features[-1]), -1).numpy())
+    X, Y = np.concatenate(features), np.concatenate(targets)
+    if task.kind == "classification":
+        keep = Y[:, 0] != IGNORE
+        X, Y = X[keep], np.eye(task.output_size)[Y[keep, 0]]
+    X = np.hstack([X, np.ones((len(X), 1))])  # the bias column
+    penalty = 0.5 * np.eye(11)
+    penalty[-1, -1] = 0.0  # the bias is not shrunk
+    expected = np.linalg.solve(X.T @ X + penalty, X.T @ Y)  # (11, outputs)
+
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer.fit_readout_if_due()
+    assert trainer.readout_rows == len(X)
+    np.testing.assert_allclose(model.head.weight.detach().numpy(), expected[:-1].T, rtol=1e-4)
+    np.testing.assert_allclose(model.head.bias.detach().numpy(), expected[-1], rtol=1e-4)
+    for name, value in model.state_dict().items():  # only the head changed
+        assert name.startswith("head.") or torch.equal(value, before[name]), name
+    assert model.training  # left in the mode it was in
+
+
+def test_the_ridge_readout_forecasts_a_sine_far_better_than_a_random_head():
+    """A frozen random reservoir with a read-out fitted in closed form (before any
+    gradient step) beats persistence, and an untrained head by far."""
+    sine = {"name": "sine", "seq_len": 40}
+    fitted = Trainer(reservoir(sine, ridge=1e-4, width=40), probes=False)
+    fitted.fit_readout_if_due()
+    untrained = Trainer(reservoir(sine, width=40), probes=False)
+    loss = fitted.evaluate()["val_loss"]
+    assert loss < 0.05 * untrained.evaluate()["val_loss"]
+    assert loss < 0.5 * fitted.task.baseline_loss()  # persistence
+
+
+def test_the_readout_is_fitted_once_before_the_first_step_and_probe():
+    exp = reservoir({"name": "sine", "seq_len": 10}, ridge=1e-3, steps=3)
+    trainer = Trainer(exp)
+    head = trainer.model.head.weight.clone()
+    records = list(trainer.run(2))
+    assert records[0]["event"] == "probe" and trainer.readout_rows == 8 * 16 * 10
+    assert not torch.equal(trainer.model.head.weight, head)
+    fitted = Trainer(exp, probes=False)
+    fitted.fit_readout_if_due()
+    first = fitted.train_step()  # the same first step: the fit came before it, once
+    assert first["loss"] == trainer.history.loss[0]
+    weights = fitted.model.head.weight.clone()
+    fitted.fit_readout_if_due()  # a second call does nothing
+    assert torch.equal(fitted.model.head.weight, weights)
+    plain = Trainer(reservoir({"name": "sine", "seq_len": 10}, steps=3), probes=False)
+    assert plain.train_step()["loss"] != first["loss"] and plain.readout_rows is None
+
+
+def test_the_readout_fit_stops_at_its_row_limit():
+    from designer.trainer import fit_readout
+
+    trainer = Trainer(reservoir({"name": "sine", "seq_len": 10}), probes=False)
+    batches = (trainer.task.batch(16, seed) for seed in range(100))
+    assert fit_readout(trainer.model, trainer.task, batches, 1.0, max_rows=250) == 250
+    x, _ = next(batches)  # it drew only the two batches it needed (160 rows each)
+    assert torch.equal(x, trainer.task.batch(16, 2)[0])

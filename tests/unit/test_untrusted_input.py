@@ -202,11 +202,23 @@ def fields_strategy(model: type, skip: tuple[str, ...] = ()) -> st.SearchStrateg
 LAYER_MODELS = get_args(get_args(Layer)[0])
 
 
+ONLY_RNN = ("leak_rate",)  # fields every recurrent layer has, valid below 1 on rnn alone
+# A relu rnn whose recurrence is scaled above 1 explodes at its init, as it is meant to
+# (the recurrent gain's lesson), to a loss that check_runs would take for a bug: in the
+# generated documents an rnn keeps these scales at most 1.
+CALM_RNN = {"gain": st.floats(0.05, 1.0), "spectral_radius": st.none() | st.floats(0.05, 1.0)}
+
+
 def layer_strategy(model: type) -> st.SearchStrategy[dict]:
     kind = model.model_fields["type"].default
-    return st.tuples(st.just({"type": kind}), fields_strategy(model, skip=("type",))).map(
-        lambda parts: parts[0] | parts[1]
-    )
+    if kind != "rnn":
+        fields = fields_strategy(model, skip=("type", *ONLY_RNN))
+    else:
+        fields = st.tuples(
+            fields_strategy(model, skip=("type", *CALM_RNN)),
+            st.fixed_dictionaries({}, optional=CALM_RNN),
+        ).map(lambda parts: parts[0] | parts[1])
+    return st.tuples(st.just({"type": kind}), fields).map(lambda parts: parts[0] | parts[1])
 
 
 layer_stacks = st.lists(st.one_of([layer_strategy(m) for m in LAYER_MODELS]), max_size=4)

@@ -151,3 +151,26 @@ def test_a_variant_that_changes_nothing_the_data_sees_trains_the_same_curve():
     list(a.run(15))
     list(b.run(15))
     assert a.history.loss == b.history.loss
+
+
+def test_differences_name_momentum_and_the_schedule_where_they_act():
+    a = experiment(optimizer="momentum")
+    b = experiment(optimizer="momentum", momentum=0.5, lr_schedule="step", lr_decay=0.5)
+    assert differences(a, b) == [
+        "momentum: 0.9 → 0.5",
+        "learning-rate schedule: constant → step",
+        "learning-rate decay: 0.1 → 0.5",
+    ]
+    c = experiment(lr_schedule="step", lr_decay_every=100)
+    assert differences(experiment(lr_schedule="step"), c) == ["decay every: 500 → 100"]
+    # settings that act in neither experiment change nothing about the run
+    assert differences(experiment(), experiment(momentum=0.5, lr_decay=0.5)) == []
+    assert differences(experiment(), experiment(lr_schedule="cosine", lr_decay_every=9)) == [
+        "learning-rate schedule: constant → cosine"
+    ]
+    assert differences(
+        experiment(optimizer="sgd"), experiment(optimizer="momentum", momentum=0.5)
+    ) == [
+        "optimizer: sgd → momentum",
+        "momentum: 0.9 → 0.5",
+    ]
