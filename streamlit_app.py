@@ -21,7 +21,17 @@ def app() -> None:
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:"),
     ]
+    from components.classroom import apply_style, classroom_mode
+
+    if classroom_mode():  # one lesson for a class: nothing else is reachable
+        apply_style()
+        page = st.navigation(pages, position="hidden")
+        if page is not pages[-1]:
+            st.switch_page(pages[-1])
+        page.run()
+        return
     st.navigation(pages).run()
 
 

@@ -1,0 +1,44 @@
+"""Classroom mode (`classroom=1` in a lesson's link): for a projector and a class.
+Only the lesson is reachable: no navigation, no sidebar, no design to edit (the
+lesson's documents are fixed), and large type."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import streamlit as st
+
+PARAM = "classroom"
+KEY = "classroom_mode"
+
+# Larger type for a projector, and no sidebar or toolbar (nothing in them applies).
+STYLE = """
+<style>
+html { font-size: 20px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stToolbar"] { display: none; }
+.stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"],
+[data-testid="stRadio"] label p, .stButton button p { font-size: 1.15rem; }
+h1 { font-size: 2.4rem !important; }
+</style>
+"""
+
+
+def classroom_mode() -> bool:
+    """Whether this session shows a lesson to a class. Once on, it stays on for the
+    session: a student cannot leave it by editing the address's other parts."""
+    if st.query_params.get(PARAM) == "1":
+        st.session_state[KEY] = True
+    return bool(st.session_state.get(KEY))
+
+
+def apply_style() -> None:
+    st.html(STYLE)
+
+
+def lesson_link(name: str, classroom: bool = False) -> str:
+    """The address that opens a lesson (in classroom mode, with `classroom`)."""
+    params = {"lesson": name, **({PARAM: "1"} if classroom else {})}
+    page = st.context.url or ""
+    parts = urlsplit(page)
+    return urlunsplit((parts.scheme, parts.netloc, "/lessons", urlencode(params), ""))

@@ -1,0 +1,130 @@
+"""What a lesson step shows beside its text, drawn from the lesson's runs with the
+app's own figures (the curves of Train, the profiles of Compare, the maps of
+Inspect, the unrolled graph)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import pandas as pd
+import streamlit as st
+
+from components.run_view import RUN_COLOR_NAMES, STATES, draw_charts, model_now
+from components.state import escape_markdown
+from designer.compare import RunDigest, digest, metrics_rows
+from designer.figures.compare import (
+    grad_norm_overlay,
+    loss_overlay,
+    metric_overlay,
+    profile_figure,
+)
+from designer.figures.curves import Chart
+from designer.figures.graph import graph_figure
+from designer.figures.probes import gradient_heatmap, state_heatmap
+from designer.graph import unroll, visible_steps
+from designer.health import explosion_warning
+from designer.lessons import Lesson, Step
+from designer.runner import Runner
+
+WAITING = "This view fills in once the run has trained: it shows the trained network."
+
+
+def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> None:
+    """The step's view, for the runs of the lesson (None: not started yet)."""
+    if runners is None:
+        st.info("Make your prediction, then train: the view fills in as the runs train.")
+        return
+    ordered = [runners[run.label] for run in lesson.runs]
+    if step.view == "curves":
+        curves(lesson, ordered)
+        return
+    if step.view in ("gradients", "table"):
+        digests = [digest(runner) for runner in ordered]
+        if step.view == "gradients":
+            st.plotly_chart(profile_figure(digests), key="lesson_profile", width="stretch")
+            st.caption(
+                "||dL/dh_t|| of each recurrent layer in the run's latest probe, counted back "
+                "from the last step (log scale)."
+            )
+        else:
+            st.dataframe(pd.DataFrame(metrics_rows(digests)), hide_index=True)
+        return
+    runner = runners[step.run or lesson.runs[0].label]
+    if step.view == "sample":
+        model_now(runner)
+        return
+    record = runner.record
+    if runner.alive or record.last_probe is None:
+        st.info(WAITING)
+        return
+    summary = record.history.probes[-1] if record.history.probes else record.last_probe.summary()
+    title = f"**{step.run or lesson.runs[0].label}: {runner.name}**"
+    st.markdown(title)
+    if step.view == "gradient-map":
+        st.plotly_chart(gradient_heatmap(summary), key="lesson_grad_map", width="stretch")
+    elif step.view == "states":
+        layer = summary.layers[0]
+        what = "cell" if layer.get("cell") is not None else "hidden"
+        figure = state_heatmap(layer, sample=0, what=what)
+        st.plotly_chart(figure, key="lesson_states", width="stretch")
+        st.caption(f"The {what} state of the first recurrent layer, for the first sequence.")
+    elif step.view == "graph":
+        task = record.task
+        G = unroll(record.exp, task, steps=visible_steps(task.seq_len, 24))
+        figure = graph_figure(G, record.last_probe, "gradient")
+        st.plotly_chart(figure, key="lesson_graph", width="stretch")
+        st.caption("Each node coloured by ||dL/dh_t|| (log), from the trained network's probe.")
+
+
+def _status(letter: str, runner: Runner, run: RunDigest, color: str) -> str:
+    """'● A: tanh RNN, 64 units · Finished · step 1,500 of 1,500 · validation mse 0.16'"""
+    state = STATES[runner.state][0]
+    place = runner.queue_position()
+    if place:
+        state += f" (number {place} in the queue)"
+    parts = [state, f"step {runner.record.step_count:,} of {runner.total:,}"]
+    if run.last_eval:
+        parts.append(f"validation {run.metric_name} {run.last_eval['val_metric']:.3g}")
+    return (
+        f":{color}[:material/circle: **{letter}: {escape_markdown(runner.name)}**] · "
+        + " · ".join(parts)
+    )
+
+
+# A class watches the same shared runs: their digests and curves are made once per
+# evaluation of the runs, for every session (each would otherwise redo the same work
+# at every poll, thirty times over).
+_DRAWN: OrderedDict[tuple, tuple[list[RunDigest], dict[str, Chart]]] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+_DRAWN_KEPT = 16
+
+
+def _drawn(runners: list[Runner]) -> tuple[list[RunDigest], dict[str, Chart]]:
+    key = tuple((id(r), len(r.record.history.evals), r.state) for r in runners)
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            return _DRAWN[key]
+    digests = [digest(runner) for runner in runners]
+    charts = {
+        "loss": loss_overlay(digests, log=True),
+        "metric": metric_overlay(digests),
+        "grad": grad_norm_overlay(digests, log=True),
+    }
+    with _DRAWN_LOCK:
+        _DRAWN[key] = digests, charts
+        while len(_DRAWN) > _DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return digests, charts
+
+
+def curves(lesson: Lesson, runners: list[Runner]) -> None:
+    """Each run's state in a line, and their curves overlaid (live while they train)."""
+    digests, charts = _drawn(runners)
+    for i, (run, runner) in enumerate(zip(lesson.runs, runners, strict=True)):
+        st.markdown(_status(run.label, runner, digests[i], RUN_COLOR_NAMES[i]))
+        if runner.state in ("diverged", "failed"):
+            st.error(escape_markdown(runner.error or ""), icon=":material/error:")
+        elif warning := explosion_warning(runner.history, runner.record.task.baseline_loss()):
+            st.warning(warning, icon=":material/warning:")
+    draw_charts(charts, live=any(r.alive for r in runners), key="lesson")

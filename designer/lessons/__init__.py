@@ -1,0 +1,47 @@
+"""The classic results of deep recurrent networks, one lesson each.
+
+Each module holds one lesson as data (designer.lessons.base.Lesson): the experiments
+it trains, the prediction the class makes first, the steps that walk through the
+result, and the check that says whether the result appeared. `python -m designer
+lessons` lists them; the app's Lessons page plays them.
+"""
+
+from __future__ import annotations
+
+from designer.lessons import (
+    bidirectional,
+    char_rnn,
+    echo_state,
+    exploding_gradients,
+    feedforward_vs_recurrent,
+    irnn,
+    residual_depth,
+    vanishing_gradients,
+    why_gates,
+)
+from designer.lessons.base import Lesson, LessonRun, RunResult, Step, Verdict
+
+LESSONS: dict[str, Lesson] = {
+    module.LESSON.name: module.LESSON
+    for module in sorted(
+        (
+            why_gates,
+            vanishing_gradients,
+            exploding_gradients,
+            irnn,
+            echo_state,
+            bidirectional,
+            residual_depth,
+            char_rnn,
+            feedforward_vs_recurrent,
+        ),
+        key=lambda module: module.LESSON.number,
+    )
+}
+
+__all__ = ["LESSONS", "Lesson", "LessonRun", "RunResult", "Step", "Verdict", "get_lesson"]
+
+
+def get_lesson(name: str) -> Lesson | None:
+    """The lesson of that name, or None."""
+    return LESSONS.get(name)

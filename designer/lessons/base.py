@@ -1,0 +1,204 @@
+"""What a lesson is: the runs it trains, what the class predicts first, the steps
+that walk through the result, and the check that says whether the result appeared.
+
+A lesson is data (one module per lesson in this package); nothing here trains. The
+check reads the runs' results, however they were trained: by `python -m designer
+lessons check` or by the app's lesson player, from the same documents.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from designer.probes import ProbeSummary
+from designer.spec import Experiment
+from designer.trainer import RunRecord
+
+# What a step shows beside its text: the runs' curves overlaid; each run's gradient
+# profile through time; one run's gradient map (layers x time); one run's states
+# (units x time); one run's unrolled graph coloured by gradient; text sampled from a
+# language model; the final numbers.
+VIEWS = ("curves", "gradients", "gradient-map", "states", "graph", "sample", "table")
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """One run of a lesson. Runs of a lesson share their training seed, so where two
+    designs have the same layers they start from the same weights."""
+
+    label: str  # "A", "B", ...
+    title: str  # "tanh RNN, 64 units"
+    document: dict[str, Any]
+
+    def experiment(self, seed: int | None = None) -> Experiment:
+        """The run's experiment; `seed` replaces the training seed (the fragile
+        lessons are checked on several)."""
+        data = {**self.document, "train": dict(self.document.get("train", {}))}
+        if seed is not None:
+            data["train"]["seed"] = seed
+        return Experiment.from_dict(data)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walk-through: a short text, and the view beside it."""
+
+    title: str
+    text: str  # markdown
+    view: str  # one of VIEWS
+    run: str | None = None  # the run the view shows, for views of one run
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"unknown view {self.view!r}")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The question the class answers before training."""
+
+    question: str
+    choices: tuple[str, ...]
+    answer: int  # index of the choice the result supports
+    why: str  # shown once the runs have ended
+
+
+@dataclass
+class RunResult:
+    """What a check needs of one trained run: the final numbers, the task's baseline,
+    how it ended, and the gradient profiles of its first and last probes."""
+
+    label: str
+    title: str
+    state: str  # finished, diverged, stopped, failed
+    error: str | None
+    steps: int
+    seconds: float
+    val_loss: float | None
+    val_metric: float | None
+    baseline_loss: float
+    baseline_metric: float
+    metric_name: str
+    higher_is_better: bool
+    grad_norms: list[float]  # per training step
+    evals: list[dict[str, Any]]
+    first_probe: ProbeSummary | None
+    last_probe: ProbeSummary | None
+
+    @classmethod
+    def of(
+        cls, run: LessonRun, record: RunRecord, state: str, error: str | None, seconds: float
+    ) -> RunResult:
+        history = record.history.snapshot()
+        last = history.evals[-1] if history.evals else {}
+        task = record.task
+        return cls(
+            label=run.label,
+            title=run.title,
+            state=state,
+            error=error,
+            steps=record.step_count,
+            seconds=seconds,
+            val_loss=last.get("val_loss"),
+            val_metric=last.get("val_metric"),
+            baseline_loss=task.baseline_loss(),
+            baseline_metric=task.baseline_metric(),
+            metric_name=task.metric_name,
+            higher_is_better=task.higher_is_better,
+            grad_norms=list(history.grad_norm),
+            evals=list(history.evals),
+            first_probe=history.probes[0] if history.probes else None,
+            last_probe=history.probes[-1] if history.probes else None,
+        )
+
+    def ratio_to_baseline(self) -> float:
+        """The final validation loss as a share of the baseline's: near 1 learned
+        nothing the baseline does not know; near 0 solved the task."""
+        if self.val_loss is None or not math.isfinite(self.val_loss):
+            return math.inf
+        return self.val_loss / self.baseline_loss
+
+    def gradient_profile(self, probe: str = "last", layer: int = 0) -> list[float]:
+        """||dL/dh_t|| over time steps t of the `layer`-th recurrent layer."""
+        summary = self.first_probe if probe == "first" else self.last_probe
+        if summary is None or len(summary.layers) <= layer:
+            return []
+        return list(summary.layers[layer]["grad_norm"])
+
+
+@dataclass
+class Verdict:
+    """Whether the lesson's result appeared in these runs, in one or two sentences
+    with the numbers, and the numbers themselves (for --json and the tests)."""
+
+    passed: bool
+    text: str
+    numbers: dict[str, float] = field(default_factory=dict)
+
+
+Check = Callable[[dict[str, RunResult]], Verdict]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str  # in links and on the command line: "why-gates"
+    number: int
+    title: str
+    source: str  # the paper the result comes from
+    summary: str  # one sentence: what the class will see
+    prediction: Prediction
+    runs: tuple[LessonRun, ...]
+    steps: tuple[Step, ...]
+    check: Check
+    try_next: str
+    seeds: tuple[int, ...] = (0,)  # the check must pass on each (fragile results: three)
+
+    def run(self, label: str) -> LessonRun:
+        return next(run for run in self.runs if run.label == label)
+
+    def experiments(self, seed: int | None = None) -> dict[str, Experiment]:
+        return {run.label: run.experiment(seed) for run in self.runs}
+
+    def describe(self) -> dict[str, Any]:
+        """The lesson as JSON data (`python -m designer lessons --json`)."""
+        return {
+            "name": self.name,
+            "number": self.number,
+            "title": self.title,
+            "source": self.source,
+            "summary": self.summary,
+            "runs": [{"label": r.label, "title": r.title} for r in self.runs],
+            "seeds": list(self.seeds),
+        }
+
+
+# --- helpers the checks share ------------------------------------------------------------
+def short(value: float | None) -> str:
+    """0.16, 0.0009, 1.4e-07: enough digits to read, in a sentence."""
+    if value is None or not math.isfinite(value):
+        return "not a number" if value is not None else "none"
+    if value == 0 or 1e-4 <= abs(value) < 1e4:
+        return f"{value:.2g}" if abs(value) < 1 else f"{value:.3g}"
+    return f"{value:.1e}"
+
+
+def loss_words(result: RunResult) -> str:
+    """'validation mse 0.0009, against 0.16 for the baseline', in the task's terms."""
+    if result.state == "diverged":
+        return f"diverged at step {result.steps + 1}"
+    value, baseline = short(result.val_metric), short(result.baseline_metric)
+    return f"validation {result.metric_name} {value}, against {baseline} for the baseline"
+
+
+def learned(result: RunResult, share: float = 0.2) -> bool:
+    """The run brought its loss below `share` of the baseline's."""
+    return result.state == "finished" and result.ratio_to_baseline() < share
+
+
+def stalled(result: RunResult, share: float = 0.8) -> bool:
+    """The run ended at (or above) `share` of the baseline's loss: it learned next to
+    nothing beyond the baseline."""
+    return result.ratio_to_baseline() > share

@@ -1,0 +1,90 @@
+"""Lesson 8: a character language model learns to spell (Karpathy's char-rnn, 2015)."""
+
+from designer.lessons.base import Lesson, LessonRun, Prediction, RunResult, Step, Verdict, short
+
+MODEL = LessonRun(
+    "A",
+    "LSTM, 128 units, dropout 0.3",
+    {
+        "task": {"name": "charlm", "seq_len": 64},
+        "model": {"layers": [{"type": "lstm", "hidden_size": 128, "dropout": 0.3}]},
+        "train": {
+            "optimizer": "adam",
+            "lr": 0.005,
+            "batch_size": 32,
+            "steps": 400,
+            "clip_norm": 1.0,
+            "eval_every": 50,
+        },
+    },
+)
+
+
+def best_bits(result: RunResult) -> float:
+    """The lowest validation bits per character over the run (the small corpus
+    overfits: the run keeps its best weights)."""
+    values = [e["val_metric"] for e in result.evals if e.get("val_metric") is not None]
+    return min(values) if values else float("inf")
+
+
+def check(runs: dict[str, RunResult]) -> Verdict:
+    run = runs["A"]
+    best = best_bits(run)
+    passed = run.state == "finished" and best < 3.0
+    text = (
+        f"At its best the model needs {short(best)} bits per character; knowing only "
+        f"how often each letter occurs needs {short(run.baseline_metric)}."
+    )
+    if not passed:
+        text = "The model did not get below 3 bits per character this time. " + text
+    return Verdict(passed, text, {"best_bits": best, "baseline_bits": run.baseline_metric})
+
+
+LESSON = Lesson(
+    name="char-rnn",
+    number=8,
+    title="A character language model learns to spell",
+    source="Karpathy (2015), The unreasonable effectiveness of recurrent neural networks",
+    summary="Trained only to predict the next character, an LSTM picks up letters, then "
+    "words and spaces, then bits of grammar.",
+    prediction=Prediction(
+        question="An LSTM reads a 12 KB text one character at a time and learns to predict "
+        "the next one. After 400 steps (a few seconds of text each), what will its "
+        "samples look like?",
+        choices=("random letters", "letter soup with spaces", "mostly real words"),
+        answer=2,
+        why="The next character is very predictable after a few letters of a word, and "
+        "the LSTM's state holds those letters. Its loss falls from the letter-frequency "
+        "baseline (about 4.2 bits) to around 2.5 bits: most words come out right, "
+        "sentences do not. The corpus is small: after a few hundred steps the model "
+        "starts memorising it, which is why the run keeps the weights of its best "
+        "evaluation.",
+    ),
+    runs=(MODEL,),
+    steps=(
+        Step(
+            "Bits per character",
+            "The loss is in bits per character: how many yes/no questions the model needs, "
+            "on average, to pin down the next character. The dashed line is the letters' "
+            "frequencies alone.",
+            "curves",
+        ),
+        Step(
+            "Samples",
+            "Text the trained model writes, one character at a time, each drawn from its "
+            "prediction. Lower temperature: safer, more repetitive text.",
+            "sample",
+            run="A",
+        ),
+        Step(
+            "What the units do",
+            "The cell state of every unit (rows) over a stretch of text. Look for units "
+            "that switch at spaces or stay on inside words.",
+            "states",
+            run="A",
+        ),
+    ),
+    check=check,
+    try_next="Open it in Design and remove the dropout: the validation loss turns upward "
+    "sooner (overfitting). Or try a GRU of the same size.",
+)

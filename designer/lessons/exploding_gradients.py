@@ -1,0 +1,95 @@
+"""Lesson 3: exploding gradients and clipping (Pascanu, Mikolov & Bengio 2013)."""
+
+from designer.lessons.base import (
+    Lesson,
+    LessonRun,
+    Prediction,
+    RunResult,
+    Step,
+    Verdict,
+    loss_words,
+    short,
+)
+
+TASK = {"name": "sine", "seq_len": 50}
+MODEL = {"layers": [{"type": "gru", "hidden_size": 64}]}
+TRAIN = {"optimizer": "momentum", "lr": 1.0, "batch_size": 64, "steps": 400}
+UNCLIPPED = LessonRun(
+    "A",
+    "GRU, no clipping",
+    {"task": TASK, "model": MODEL, "train": {**TRAIN, "clip_norm": None}},
+)
+CLIPPED = LessonRun(
+    "B",
+    "GRU, gradient clipped at norm 1",
+    {"task": TASK, "model": MODEL, "train": {**TRAIN, "clip_norm": 1.0}},
+)
+
+
+def check(runs: dict[str, RunResult]) -> Verdict:
+    free, clipped = runs["A"], runs["B"]
+    blew_up = free.state == "diverged" or free.ratio_to_baseline() > 10
+    passed = blew_up and clipped.state == "finished" and clipped.ratio_to_baseline() < 0.3
+    peak = max((g for g in free.grad_norms if g == g and g != float("inf")), default=0.0)
+    text = (
+        f"Without clipping: {loss_words(free)}, after the gradient norm reached "
+        f"{short(peak)}. Clipped at norm 1, the same run: {loss_words(clipped)}."
+    )
+    if not passed:
+        text = "The contrast did not appear this time. " + text
+    return Verdict(
+        passed,
+        text,
+        {
+            "unclipped_diverged_step": free.steps + 1 if free.state == "diverged" else -1,
+            "unclipped_peak_grad_norm": peak,
+            "clipped_val_mse": clipped.val_metric,
+            "baseline_mse": clipped.baseline_metric,
+        },
+    )
+
+
+LESSON = Lesson(
+    name="exploding-gradients",
+    number=3,
+    title="Exploding gradients and clipping",
+    source="Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent "
+    "neural networks",
+    summary="With a large learning rate, one steep step throws a recurrent network off a "
+    "cliff in its loss surface; rescaling the gradient's norm keeps the step bounded.",
+    prediction=Prediction(
+        question="The same GRU, the same data and the same large learning rate (SGD with "
+        "momentum, lr 1.0). One run clips the gradient to norm 1, the other does not. "
+        "What happens to the unclipped run?",
+        choices=(
+            "it learns faster",
+            "it learns the same",
+            "it blows up: the loss becomes not-a-number",
+        ),
+        answer=2,
+        why="A recurrent network's loss surface has cliffs: where the product of Jacobians "
+        "through time grows, the gradient is huge. One step of lr × gradient there jumps "
+        "far away, into a region where the gradient is larger still. Clipping rescales any "
+        "gradient longer than the threshold to that length: the direction is kept, the "
+        "step is bounded.",
+    ),
+    runs=(UNCLIPPED, CLIPPED),
+    steps=(
+        Step(
+            "The gradient norm",
+            "The gradient's norm at every step (log scale). Watch the unclipped run: the "
+            "norm spikes by orders of magnitude in a few steps before the loss is lost. The "
+            "clipped run's gradient is as large at times, but each step it takes is not.",
+            "curves",
+        ),
+        Step(
+            "The numbers",
+            "How each run ended. The page of a diverged run says at which step and gives "
+            "the last finite gradient norm.",
+            "table",
+        ),
+    ),
+    check=check,
+    try_next="Open the unclipped run in Design and lower its learning rate by ten: does it "
+    "still blow up? Or keep lr 1.0, clip at 1.0 and set the recurrent gain to 3.",
+)
