@@ -29,7 +29,7 @@ def app() -> None:
         apply_style()
         page = st.navigation(pages, position="hidden")
         if page is not pages[-1]:
-            st.switch_page(pages[-1])
+            st.switch_page(pages[-1], query_params=st.query_params.to_dict())
         page.run()
         return
     st.navigation(pages).run()

@@ -5,9 +5,9 @@ what appeared, step by step, with the app's own views beside the text."""
 import streamlit as st
 
 from components.classroom import classroom_mode, lesson_link
-from components.lesson_runs import lesson_runners
+from components.lesson_runs import lesson_runners, shared_runs
 from components.lesson_views import show_view
-from components.state import set_experiment
+from components.state import escape_markdown, set_experiment
 from designer.lessons import LESSONS, Lesson
 from designer.lessons.check import results
 
@@ -35,10 +35,15 @@ def _classroom_param() -> dict[str, str]:
     return {"classroom": "1"} if classroom_mode() else {}
 
 
+def _index(param: str, count: int) -> int | None:
+    """An index kept in the address: only "0" .. str(count - 1) mean one (the address
+    is the visitor's own text)."""
+    return {str(i): i for i in range(count)}.get(st.query_params.get(param, ""))
+
+
 def _guess(lesson: Lesson) -> int | None:
     """The class's prediction, kept in the address (a reload keeps it)."""
-    value = st.query_params.get("guess", "")
-    return int(value) if value.isdigit() and int(value) < len(lesson.prediction.choices) else None
+    return _index("guess", len(lesson.prediction.choices))
 
 
 def prediction(lesson: Lesson, started: bool) -> int | None:
@@ -64,7 +69,7 @@ def verdict(lesson: Lesson, guess: int | None, runners: dict) -> None:
     if done is None:
         st.caption("The verdict appears here when the runs have ended.")
         return
-    outcome = lesson.check(done)
+    outcome = lesson.judge(done)
     if outcome.passed:
         st.success(outcome.text, icon=":material/check_circle:")
     else:
@@ -87,6 +92,14 @@ def player(lesson: Lesson) -> None:
     st.caption(f"{lesson.summary} After {lesson.source}.")
     guess = prediction(lesson, started=runners is not None)
     if runners is None:
+        for run in lesson.runs:
+            error = shared_runs().error(run.experiment())
+            if error:
+                st.error(
+                    f"The last try of run {run.label} ended: {escape_markdown(error)}. "
+                    "Train to try again.",
+                    icon=":material/error:",
+                )
         titles = " and ".join(f"**{run.label}**: {run.title}" for run in lesson.runs)
         st.markdown(f"The runs: {titles}.")
         if st.button(
@@ -100,9 +113,10 @@ def player(lesson: Lesson) -> None:
             lesson_runners(lesson, start=True)
             st.rerun()
         return
-    if guess is None:  # the class trained it already: the prediction still comes first
+    if guess is None:  # the class started it already: the prediction still comes first
+        started = "are training" if live else "have trained"
         st.info(
-            "These runs are ready (your class shares them). Make your prediction to see "
+            f"These runs {started} (your class shares them). Make your prediction to see "
             "what they show.",
             icon=":material/how_to_vote:",
         )
@@ -111,7 +125,7 @@ def player(lesson: Lesson) -> None:
     @st.fragment(run_every=POLL_SECONDS if live else None)
     def walk_through() -> None:
         now = lesson_runners(lesson)
-        if any(r.alive for r in now.values()) != live:
+        if now is None or any(r.alive for r in now.values()) != live:
             st.rerun()  # the runs ended (or began): redraw the page without polling
         verdict(lesson, guess, now)
         text_col, view_col = st.columns([1, 2], gap="large")
@@ -142,8 +156,7 @@ def player(lesson: Lesson) -> None:
 
 
 def _step(lesson: Lesson) -> int:
-    value = st.query_params.get("step", "0")
-    return int(value) if value.isdigit() and int(value) < len(lesson.steps) else 0
+    return _index("step", len(lesson.steps)) or 0
 
 
 chosen = LESSONS.get(st.query_params.get("lesson", ""))

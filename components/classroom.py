@@ -1,6 +1,6 @@
 """Classroom mode (`classroom=1` in a lesson's link): for a projector and a class.
-Only the lesson is reachable: no navigation, no sidebar, no design to edit (the
-lesson's documents are fixed), and large type."""
+Only the lessons are reachable: no navigation, no sidebar, no design to edit (the
+lessons' documents are fixed), and large type."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ Inspect, the unrolled graph)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 
 import pandas as pd
@@ -101,7 +102,10 @@ _DRAWN_KEPT = 16
 
 
 def _drawn(runners: list[Runner]) -> tuple[list[RunDigest], dict[str, Chart]]:
-    key = tuple((id(r), len(r.record.history.evals), r.state) for r in runners)
+    live = any(r.alive for r in runners)
+    # while they train, what was drawn in the last second is drawn again
+    moment = int(time.monotonic()) if live else None
+    key = (tuple((id(r), r.state) for r in runners), moment)
     with _DRAWN_LOCK:
         if key in _DRAWN:
             return _DRAWN[key]

@@ -415,15 +415,20 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
 
     failed = 0
     for lesson in lessons:
-        if not args.json:
-            print(f"Lesson {lesson.number}: {lesson.title}: training {len(lesson.runs)} run(s)")
-        outcome = check_lesson(lesson, seed=args.seed, progress=progress, every=10.0)
-        failed += not outcome.verdict.passed
-        if args.json:
-            emit(outcome.to_dict())
-        else:
-            mark = "PASS" if outcome.verdict.passed else "FAIL"
-            print(f"  {mark} in {outcome.seconds:.0f} s: {outcome.verdict.text}\n")
+        # a fragile result is checked on each of its seeds, unless a seed is given
+        for seed in [args.seed] if args.seed is not None else lesson.seeds:
+            if not args.json:
+                print(
+                    f"Lesson {lesson.number}: {lesson.title}: training {len(lesson.runs)} "
+                    f"run(s), seed {seed}"
+                )
+            outcome = check_lesson(lesson, seed=seed, progress=progress, every=10.0)
+            failed += not outcome.verdict.passed
+            if args.json:
+                emit(outcome.to_dict())
+            else:
+                mark = "PASS" if outcome.verdict.passed else "FAIL"
+                print(f"  {mark} in {outcome.seconds:.0f} s: {outcome.verdict.text}\n")
     return 1 if failed else 0
 
 
@@ -544,7 +549,7 @@ def make_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_lessons_show)
     q = lessons.add_parser("check", help="train a lesson's runs and check its result")
     q.add_argument("name", nargs="?", help="the lesson (default: every lesson)")
-    q.add_argument("--seed", type=int, help="another training seed")
+    q.add_argument("--seed", type=int, help="this training seed (default: the lesson's seeds)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_lessons_check)
 

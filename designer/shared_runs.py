@@ -13,12 +13,16 @@ request trains again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
+
+import designer
 from designer import checkpoints
 from designer.checkpoints import CheckpointError
 from designer.runner import Runner
@@ -32,9 +36,19 @@ MAX_ON_DISK = 200  # files kept; the least recently used go first
 
 def run_key(exp: Experiment) -> str:
     """What identifies a shared run: a hash of the whole document (the seed and the
-    number of steps included)."""
-    canonical = exp.model_dump_json()
+    number of steps included) and of the versions that trained it (another version
+    of the engine or of torch may train it otherwise: it trains anew)."""
+    canonical = exp.model_dump_json() + f"|{_engine_version()}|{torch.__version__}"
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _engine_version() -> str:
+    """A hash of the engine's source: a kept run made by other code is not served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(designer.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class SharedRuns:
@@ -46,6 +60,7 @@ class SharedRuns:
         self.make = make
         self._runs: OrderedDict[str, Runner] = OrderedDict()
         self._lock = threading.Lock()
+        self._errors: dict[str, str] = {}  # why the last try of a run failed or stopped
         self.started = 0  # runs actually trained (the rest were shared)
 
     def get(self, exp: Experiment) -> Runner | None:
@@ -61,13 +76,22 @@ class SharedRuns:
                 self._hold(key, stored)
             return stored
 
+    def error(self, exp: Experiment) -> str | None:
+        """Why the last try of this experiment's run did not end as it always would
+        (it failed, or was stopped); None if it did, or none was tried."""
+        with self._lock:
+            return self._errors.get(run_key(exp))
+
     def start(self, exp: Experiment) -> Runner:
         """The shared run of this experiment: the one already there, or a new one,
         started now."""
         key = run_key(exp)
         with self._lock:
             runner = self._runs.get(key) or self._read(key, exp)
+            if runner is not None and runner.state in ("failed", "stopped"):
+                runner = None  # ended badly a moment ago: try again
             if runner is None:
+                self._errors.pop(key, None)
                 runner = self.make(exp, lambda ended: self._ended(key, ended))
                 runner.start()
                 self.started += 1
@@ -107,6 +131,7 @@ class SharedRuns:
         """A shared run ended: keep it on disk if it ended as it always would."""
         if runner.state not in KEPT_STATES or not runner.record.step_count:
             with self._lock:
+                self._errors[key] = runner.error or f"the run {runner.state}"
                 if self._runs.get(key) is runner:
                     del self._runs[key]  # the next request trains again
             return
@@ -126,6 +151,7 @@ class SharedRuns:
         self._prune()
 
     def _prune(self) -> None:
-        files = sorted(self.root.glob("*.pt"), key=lambda p: p.stat().st_mtime)
-        for old in files[: max(0, len(files) - MAX_ON_DISK)]:
-            old.unlink(missing_ok=True)
+        with self._lock:  # a file read back now may be touched (or removed) meanwhile
+            files = sorted(self.root.glob("*.pt"), key=lambda p: p.stat().st_mtime)
+            for old in files[: max(0, len(files) - MAX_ON_DISK)]:
+                old.unlink(missing_ok=True)

@@ -155,6 +155,21 @@ class Lesson:
     check: Check
     try_next: str
     seeds: tuple[int, ...] = (0,)  # the check must pass on each (fragile results: three)
+    may_diverge: tuple[str, ...] = ()  # runs whose divergence is the lesson's result
+
+    def judge(self, results: dict[str, RunResult]) -> Verdict:
+        """The lesson's check, on runs that ended as the lesson expects: a run that
+        failed, was stopped, or diverged where the lesson does not expect it shows
+        nothing, whatever its numbers."""
+        for run in self.runs:
+            result = results[run.label]
+            ended_badly = result.state in ("failed", "stopped") or (
+                result.state == "diverged" and run.label not in self.may_diverge
+            )
+            if ended_badly:
+                why = f": {result.error}" if result.error else ""
+                return Verdict(False, f"Run {run.label} ({run.title}) {result.state}{why}.")
+        return self.check(results)
 
     def run(self, label: str) -> LessonRun:
         return next(run for run in self.runs if run.label == label)

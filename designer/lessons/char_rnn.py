@@ -49,16 +49,20 @@ LESSON = Lesson(
     "words and spaces, then bits of grammar.",
     prediction=Prediction(
         question="An LSTM reads a 12 KB text one character at a time and learns to predict "
-        "the next one. After 400 steps (a few seconds of text each), what will its "
-        "samples look like?",
-        choices=("random letters", "letter soup with spaces", "mostly real words"),
-        answer=2,
+        "the next one. Knowing only how often each letter occurs takes about 4.2 bits "
+        "(yes/no questions) per character. After 400 steps, how many will the LSTM need?",
+        choices=(
+            "about 4: no better than the letters' frequencies",
+            "well under 3: it has learnt how words are spelt",
+            "under 1: it knows the text by heart",
+        ),
+        answer=1,
         why="The next character is very predictable after a few letters of a word, and "
         "the LSTM's state holds those letters. Its loss falls from the letter-frequency "
-        "baseline (about 4.2 bits) to around 2.5 bits: most words come out right, "
-        "sentences do not. The corpus is small: after a few hundred steps the model "
-        "starts memorising it, which is why the run keeps the weights of its best "
-        "evaluation.",
+        "baseline (about 4.2 bits) to around 2.5 bits: in its samples, look for words "
+        "spelt right inside sentences that do not hold together. The corpus is small: "
+        "after a few hundred steps the model starts memorising it, which is why the "
+        "run keeps the weights of its best evaluation.",
     ),
     runs=(MODEL,),
     steps=(

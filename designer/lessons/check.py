@@ -95,4 +95,4 @@ def check_lesson(
     finally:
         for runner in runners.values():
             runner.stop(wait=5.0)
-    return Outcome(lesson, seed, lesson.check(done), done, time.perf_counter() - started)
+    return Outcome(lesson, seed, lesson.judge(done), done, time.perf_counter() - started)

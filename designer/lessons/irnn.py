@@ -69,7 +69,7 @@ LESSON = Lesson(
         "on the active units: the gradient neither shrinks nor grows through time. Tanh "
         "squashes at every step, and its random W_hh shrinks what it carries (on some "
         "seeds it learns a little, far less than the IRNN). The IRNN is fragile: at "
-        "lr 3e-3 it fails. This lesson's check runs on three seeds.",
+        "lr 3e-3 it fails, which is why this result is checked on three seeds.",
     ),
     runs=(TANH, IRNN),
     steps=(

@@ -20,7 +20,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
         f"Of the gradient at the last step, the RNN passes {short(rnn)} back to the first "
         f"step; the LSTM passes {short(lstm)}"
         + (
-            f", {short(lstm / rnn)} times more."
+            (f", {short(lstm / rnn)} times more." if rnn > 0 else ", and the RNN none at all.")
             if passed
             else ". The contrast expected (RNN below 0.001, LSTM above 0.01) did not appear."
         )

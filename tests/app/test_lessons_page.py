@@ -140,3 +140,19 @@ def test_classroom_mode_shows_the_lesson_only(tiny):
     assert not [b for b in at.button if b.key in ("lesson_back", "design_A")]
     assert not at.expander  # no share links
     assert not at.sidebar.button  # no presets
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "-1", "7", " 1", "1.0"])
+def test_a_crafted_prediction_or_step_in_the_address_is_ignored(tiny, value):
+    at = open_lesson(tiny.name, guess=value, step=value)
+    assert not at.exception
+    assert next(b for b in at.button if b.key == "lesson_train").disabled
+
+
+def test_classroom_mode_at_the_root_address_opens_the_lesson(tiny):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lesson"] = tiny.name
+    at.query_params["classroom"] = "1"
+    at.run()
+    assert not at.exception
+    assert any(tiny.title in t.value for t in at.title)

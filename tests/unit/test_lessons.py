@@ -177,6 +177,7 @@ def test_a_stopped_shared_run_is_not_kept(tmp_path):
     wait(runner)
     assert store.get(long) is None
     assert not list(tmp_path.glob("*.pt"))
+    assert store.error(long) == "the run stopped"
 
 
 # --- the results themselves (each trains for up to a minute) ------------------------------------
@@ -214,3 +215,51 @@ def test_train_warns_once_then_reports_the_divergence(capsys, tmp_path):
     assert kinds.count("warning") == 1 and kinds[-1] == "diverged"
     warned = next(e for e in events if e["event"] == "warning")
     assert warned["step"] < events[-1]["step"]
+
+
+def test_a_run_that_failed_stopped_or_diverged_unexpectedly_shows_nothing():
+    lesson = LESSONS["why-gates"]
+    good = {"A": result("A", 0.16), "B": result("B", 0.0009)}
+    assert lesson.judge(good).passed
+    for state in ("failed", "stopped", "diverged"):
+        runs = {**good, "A": result("A", None, state=state)}
+        verdict = lesson.judge(runs)
+        assert not verdict.passed and f"Run A (tanh RNN, 64 units) {state}" in verdict.text
+    # where divergence is the result, it is the check's to judge
+    exploding = LESSONS["exploding-gradients"]
+    runs = {"A": result("A", None, state="diverged"), "B": result("B", 0.01)}
+    assert exploding.judge(runs).passed
+    runs["B"] = result("B", None, state="diverged")
+    assert not exploding.judge(runs).passed
+
+
+def test_no_gradient_at_all_reaching_the_first_step_is_worded_not_divided():
+    check = LESSONS["vanishing-gradients"].check
+    verdict = check(
+        {"A": result("A", 0.16, grads=[0.0, 1e-4, 1.0]), "B": result("B", 0.001, grads=[0.2, 1.0])}
+    )
+    assert verdict.passed and "the RNN none at all" in verdict.text
+
+
+def test_a_diverged_shared_run_is_kept_as_it_always_ends(tmp_path):
+    from tests.helpers import diverging_experiment
+
+    store = SharedRuns(tmp_path, make)
+    runner = store.start(diverging_experiment())
+    wait(runner)
+    assert runner.state == "diverged"
+    kept = SharedRuns(tmp_path, make).start(diverging_experiment())
+    assert kept.state == "diverged" and not kept.alive
+    assert kept.error == runner.error
+
+
+def test_a_failed_shared_run_says_why_and_trains_again_when_asked(tmp_path):
+    store = SharedRuns(tmp_path, make)
+    long = TINY.model_copy(update={"train": TINY.train.model_copy(update={"steps": 100_000})})
+    first = store.start(long)
+    first.stop(wait=10)
+    wait(first)
+    assert store.error(long) == "the run stopped"
+    again = store.start(long)
+    assert again is not first and store.error(long) is None
+    again.stop(wait=10)
