@@ -11,7 +11,7 @@ from collections import OrderedDict
 import pandas as pd
 import streamlit as st
 
-from components.run_view import RUN_COLOR_NAMES, STATES, draw_charts, model_now
+from components.run_view import RUN_COLOR_NAMES, draw_charts, model_now, state_text
 from components.state import escape_markdown
 from designer.compare import RunDigest, digest, metrics_rows
 from designer.figures.compare import (
@@ -80,11 +80,7 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
 
 def _status(letter: str, runner: Runner, run: RunDigest, color: str) -> str:
     """'● A: tanh RNN, 64 units · Finished · step 1,500 of 1,500 · validation mse 0.16'"""
-    state = STATES[runner.state][0]
-    place = runner.queue_position()
-    if place:
-        state += f" (number {place} in the queue)"
-    parts = [state, f"step {runner.record.step_count:,} of {runner.total:,}"]
+    parts = [state_text(runner)[0], f"step {runner.record.step_count:,} of {runner.total:,}"]
     if run.last_eval:
         parts.append(f"validation {run.metric_name} {run.last_eval['val_metric']:.3g}")
     return (

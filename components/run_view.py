@@ -52,11 +52,18 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def status(runner: Runner, history: History) -> None:
+def state_text(runner: Runner, who: str = "") -> tuple[str, str]:
+    """The run's state in words, with its place while it waits for a training slot
+    ('Waiting for a free training slot: number 2 in the queue'), and its icon."""
     text, icon = STATES[runner.state]
     place = runner.queue_position()
     if place:
-        text += f": you are number {place} in the queue"
+        text += f": {who}number {place} in the queue"
+    return text, icon
+
+
+def status(runner: Runner, history: History) -> None:
+    text, icon = state_text(runner, who="you are ")
     if runner.state in ("finished", "stopped") and history.step:
         text += f": {history.step[-1]:,} steps in {runner.busy_seconds:.1f} s of training"
     if runner.dropped:
@@ -118,10 +125,7 @@ def pair(runs: list[Runner]) -> None:
     digests = [digest(run) for run in runs]
     for i, (run, col) in enumerate(zip(runs, st.columns(len(runs)), strict=True)):
         with col:
-            text, icon = STATES[run.state]
-            place = run.queue_position()
-            if place:
-                text += f": number {place} in the queue"
+            text, icon = state_text(run)
             name = escape_markdown(label(i, digests[i], length=60))
             st.markdown(f":{RUN_COLOR_NAMES[i]}[:material/circle: **{name}**]  \n{icon} {text}")
             if run.state in ("diverged", "failed"):

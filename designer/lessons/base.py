@@ -82,7 +82,6 @@ class RunResult:
     baseline_loss: float
     baseline_metric: float
     metric_name: str
-    higher_is_better: bool
     grad_norms: list[float]  # per training step
     evals: list[dict[str, Any]]
     first_probe: ProbeSummary | None
@@ -107,7 +106,6 @@ class RunResult:
             baseline_loss=task.baseline_loss(),
             baseline_metric=task.baseline_metric(),
             metric_name=task.metric_name,
-            higher_is_better=task.higher_is_better,
             grad_norms=list(history.grad_norm),
             evals=list(history.evals),
             first_probe=history.probes[0] if history.probes else None,
@@ -169,13 +167,13 @@ class Lesson:
             if ended_badly:
                 why = f": {result.error}" if result.error else ""
                 return Verdict(False, f"Run {run.label} ({run.title}) {result.state}{why}.")
-        return self.check(results)
+        verdict = self.check(results)
+        if not verdict.passed:  # every check words what happened; this says so first
+            verdict.text = f"The lesson's result did not appear this time. {verdict.text}"
+        return verdict
 
     def run(self, label: str) -> LessonRun:
         return next(run for run in self.runs if run.label == label)
-
-    def experiments(self, seed: int | None = None) -> dict[str, Experiment]:
-        return {run.label: run.experiment(seed) for run in self.runs}
 
     def describe(self) -> dict[str, Any]:
         """The lesson as JSON data (`python -m designer lessons --json`)."""
@@ -206,14 +204,3 @@ def loss_words(result: RunResult) -> str:
         return f"diverged at step {result.steps + 1}"
     value, baseline = short(result.val_metric), short(result.baseline_metric)
     return f"validation {result.metric_name} {value}, against {baseline} for the baseline"
-
-
-def learned(result: RunResult, share: float = 0.2) -> bool:
-    """The run brought its loss below `share` of the baseline's."""
-    return result.state == "finished" and result.ratio_to_baseline() < share
-
-
-def stalled(result: RunResult, share: float = 0.8) -> bool:
-    """The run ended at (or above) `share` of the baseline's loss: it learned next to
-    nothing beyond the baseline."""
-    return result.ratio_to_baseline() > share

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from designer.lessons.base import Lesson, RunResult, Verdict
 from designer.runner import ProcessRunner, Runner
+from designer.runstore import ENDED
 from designer.slots import TrainingSlots
-
-ENDED = ("finished", "stopped", "diverged", "failed")
 
 
 @dataclass

@@ -22,7 +22,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
         + (
             (f", {short(lstm / rnn)} times more." if rnn > 0 else ", and the RNN none at all.")
             if passed
-            else ". The contrast expected (RNN below 0.001, LSTM above 0.01) did not appear."
+            else "; the lesson looks for the RNN below 0.001 and the LSTM above 0.01."
         )
     )
     return Verdict(passed, text, {"rnn_reach": rnn, "lstm_reach": lstm})
