@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.compare_inside import show_inside
 from components.compare_runs import chosen_runs, compare_picker
 from components.kept_runs import kept_runs
 from components.links import current_link
@@ -75,5 +76,8 @@ else:
         )
 
     side_by_side()
+    names = {run["id"]: run["name"] for run in link.runs()}
+    names.update({run.run_id: run.name for run in link.shown() if run.run_id})
+    show_inside(link, selected, names)
 
 kept_runs(link, disabled=live, expanded=len(selected) < 2)

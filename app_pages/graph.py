@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.graph_sweep import show_sweep
 from components.links import current_link
 from components.node_details import parse_node_id, show_node_details
 from components.probe_source import current_probe
@@ -42,29 +43,35 @@ color_by = c2.radio(
 )
 steps = visible_steps(T, columns)
 highlight = c3.select_slider("Highlight time step", steps, value=steps[-1], key="graph_t")
+sweep = st.toggle("Play the forward and backward pass", key="graph_sweep")
 
 G = unroll(exp, task, steps=steps)
 node = st.session_state.get(NODE)
 if node and parse_node_id(node) not in G:  # the experiment changed under it
     del st.session_state[NODE]
     node = None
-result, source = current_probe(exp) if color_by != "type" or node else (None, "")
+probed = sweep or color_by != "type" or node
+result, source = current_probe(exp) if probed else (None, "")
 
 graph_col, detail_col = st.columns([3, 2]) if node else (st.container(), None)
+clicked = []
 with graph_col:
-    event = st.plotly_chart(
-        graph_figure(G, result, color_by, highlight_t=highlight),
-        on_select="rerun",
-        selection_mode="points",
-        key=f"graph_plot_{st.session_state.get('graph_resets', 0)}",
-        width="stretch",
-    )
-    if color_by != "type":
-        st.caption(
-            f"Values from a probe {source}: means over a fixed batch of "
-            f"{result.x.shape[0]} sequences."
+    if sweep:
+        show_sweep(exp, G, result, source)
+    else:
+        event = st.plotly_chart(
+            graph_figure(G, result, color_by, highlight_t=highlight),
+            on_select="rerun",
+            selection_mode="points",
+            key=f"graph_plot_{st.session_state.get('graph_resets', 0)}",
+            width="stretch",
         )
-clicked = [p["customdata"] for p in event.selection.points if p.get("customdata")]
+        clicked = [p["customdata"] for p in event.selection.points if p.get("customdata")]
+        if color_by != "type":
+            st.caption(
+                f"Values from a probe {source}: means over a fixed batch of "
+                f"{result.x.shape[0]} sequences."
+            )
 if clicked and clicked[0] != node:
     st.session_state[NODE] = clicked[0]
     st.rerun()

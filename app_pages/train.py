@@ -46,7 +46,10 @@ with settings_col:
     st.subheader("Settings")
     hyperparameters(exp, disabled=active)
     if active:
-        st.caption("Settings apply to the next run.")
+        st.caption(
+            "Settings apply to the next run. **Change while training** changes this "
+            "run's learning rate or clipping from its next step on."
+        )
 
 too_big = total > MAX_RUN_PARAMETERS
 with main_col:

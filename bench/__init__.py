@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.graph import graph_figure_cost
-from bench.step_time import probe_cost, training_overhead
+from bench.step_time import credit_cost, probe_cost, training_overhead
 
 
 def run_all(
     quick: bool = False, log: Callable[[str], None] | None = None
 ) -> Iterator[dict[str, Any]]:
-    for bench in (training_overhead, probe_cost, graph_figure_cost):
+    for bench in (training_overhead, probe_cost, credit_cost, graph_figure_cost):
         for result in bench(quick=quick):
             if log is not None:
                 log(result["summary"])

@@ -53,11 +53,13 @@ class BareLoop:
         return loss.item()
 
 
-def _experiment(layers: int, hidden: int, seq_len: int, batch: int) -> Experiment:
+def _experiment(
+    layers: int, hidden: int, seq_len: int, batch: int, task: str = "adding"
+) -> Experiment:
     return Experiment.from_dict(
         {
             "version": 1,
-            "task": {"name": "adding", "seq_len": seq_len},
+            "task": {"name": task, "seq_len": seq_len},
             "model": {"layers": [{"type": "lstm", "hidden_size": hidden}] * layers},
             "train": {"batch_size": batch, "lr": 0.001, "clip_norm": 1.0},
         }
@@ -95,6 +97,48 @@ def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
             "summary": (
                 f"probe cost (4x128 LSTM, T=100): one probe {probe_s * 1000:.0f} ms, one "
                 f"training step {step_s * 1000:.0f} ms, ratio {probe_s / step_s:.2f}"
+            ),
+        }
+    finally:
+        torch.set_num_threads(threads)
+
+
+def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
+    """The credit matrix and the gradient paths (designer.credit) against one training
+    step of the large model, on a task scored at every step (the sine wave, T=100),
+    so that the matrix has its full number of rows."""
+    from designer.credit import credit_matrix, gradient_paths
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        exp = _experiment(4, 128, 100, 64, task="sine")
+        trainer = Trainer(exp, probes=False)
+        trainer.train_step()  # warm up
+        repeats = 1 if quick else 3
+        steps, credits, paths = [], [], []
+        rows = 0
+        for _ in range(repeats):  # interleaved
+            steps.append(_time_block(trainer.train_step, 1))
+            result = credit_matrix(trainer.model, trainer.task)
+            credits.append(result.seconds)
+            rows = len(result.rows)
+            start = time.perf_counter()
+            gradient_paths(trainer.model, trainer.task)
+            paths.append(time.perf_counter() - start)
+        step_s = statistics.median(steps)
+        credit_s, paths_s = statistics.median(credits), statistics.median(paths)
+        yield {
+            "bench": "credit_cost",
+            "config": f"4x128 LSTM, sine T=100, batch 64, probe batch 8, {rows} loss steps",
+            "credit_ms": round(credit_s * 1000, 1),
+            "paths_ms": round(paths_s * 1000, 1),
+            "step_ms": round(step_s * 1000, 2),
+            "ratio": round(credit_s / step_s, 2),
+            "summary": (
+                f"credit matrix (4x128 LSTM, T=100, {rows} of 100 loss steps): "
+                f"{credit_s:.2f} s = {credit_s / step_s:.1f} training steps of "
+                f"{step_s * 1000:.0f} ms; gradient paths {paths_s * 1000:.0f} ms"
             ),
         }
     finally:

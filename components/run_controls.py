@@ -1,6 +1,7 @@
-"""The Train page's controls: Start, Pause/Resume, Step, Stop, Reset, Continue, and
-"Train a variant" (A/B in one click). With a run and its variant on the page, Pause,
-Resume, Step and Stop act on both."""
+"""The Train page's controls: Start, Pause/Resume, Step, Stop, "Change while
+training" (components.run_changes), Reset, Continue, and "Train a variant" (A/B in
+one click). With a run and its variant on the page, Pause, Resume, Step and Stop act
+on both; a change of settings on the current run only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 
 from components.compare_runs import COMPARE_SELECTION
 from components.links import current_link
+from components.run_changes import change_menu, changeable
 from components.runs import (
     MAX_RUN_PARAMETERS,
     continue_run,
@@ -91,6 +93,9 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
         on_click=_each,
         args=("stop",),
     )
+    base = runs[0] if runs else None
+    if changeable(base):
+        change_menu(b, base, pair=len(runs) > 1)
     b.button(
         "Reset",
         key="train_reset",
@@ -99,7 +104,6 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
         on_click=discard_run,
         help="Forget this run; the next Start begins from fresh weights",
     )
-    base = runs[0] if runs else None
     if base is not None and base.state in ("finished", "stopped") and run_matches(base, exp):
         _continue_button(b, base, exp.train.steps)
     with b.popover(

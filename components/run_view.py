@@ -11,10 +11,18 @@ import streamlit as st
 import torch
 
 from components.live_chart import live_chart
+from components.run_changes import settings_now
 from components.state import escape_markdown
 from designer.compare import digest, label
 from designer.figures.compare import grad_norm_overlay, loss_overlay, metric_overlay
-from designer.figures.curves import Chart, figure, grad_norm_chart, loss_chart, metric_chart
+from designer.figures.curves import (
+    Chart,
+    change_label,
+    figure,
+    grad_norm_chart,
+    loss_chart,
+    metric_chart,
+)
 from designer.figures.tasks import model_view
 from designer.health import explosion_warning
 from designer.runner import Runner
@@ -24,6 +32,7 @@ from designer.trainer import History
 # While a run trains, what the model does now is redrawn at most this often (a plotly
 # figure costs the browser far more to draw than the canvas curves).
 MODEL_VIEW_SECONDS = 6.0
+CHANGES_SHOWN = 3  # changes of settings listed by the status; earlier ones counted
 
 STATES = {
     "queued": ("Waiting for a free training slot", ":material/hourglass_top:"),
@@ -62,6 +71,28 @@ def state_text(runner: Runner, who: str = "") -> tuple[str, str]:
     return text, icon
 
 
+def changes_text(runner: Runner, history: History) -> str | None:
+    """The settings changed while the run trained, in words (the last CHANGES_SHOWN,
+    with the number of earlier ones), and those in effect now; None if none were."""
+    if not history.changes:
+        return None
+    first = runner.record.exp.train
+    before: tuple[float, float | None] = (first.lr, first.clip_norm)
+    said = []
+    for change in history.changes:
+        label = change_label(change, before)
+        before = (change["lr"], change["clip_norm"])
+        if label is not None:
+            said.append(f"after step {change['step']:,}, {label}")
+    if not said:
+        return None
+    earlier = len(said) - CHANGES_SHOWN
+    text = "; ".join(said[-CHANGES_SHOWN:])
+    if earlier > 0:
+        text = f"{earlier:,} earlier change{'s' if earlier > 1 else ''}; {text}"
+    return f"Settings changed while training: {text}. Now {settings_now(runner.record.spec)}."
+
+
 def status(runner: Runner, history: History) -> None:
     text, icon = state_text(runner, who="you are ")
     if runner.state in ("finished", "stopped") and history.step:
@@ -82,6 +113,9 @@ def status(runner: Runner, history: History) -> None:
         warning = explosion_warning(history, runner.record.task.baseline_loss())
         if warning:
             st.warning(warning, icon=":material/warning:")
+    changed = changes_text(runner, history)
+    if changed:
+        st.caption(escape_markdown(changed))
     step = history.step[-1] if history.step else 0
     rate = speed(history)
     evals = history.evals
@@ -102,8 +136,15 @@ def curves(runner: Runner, history: History) -> None:
     poll); once it has ended, as plotly figures that can be zoomed."""
     log = st.toggle("Log scale", value=True, key="train_log")
     task = runner.record.task
+    first = runner.record.exp.train  # the settings it started with, before any change
     charts = {
-        "loss": loss_chart(history, task.baseline_loss(), log=log, unit=task.loss_unit),
+        "loss": loss_chart(
+            history,
+            task.baseline_loss(),
+            log=log,
+            unit=task.loss_unit,
+            started_with=(first.lr, first.clip_norm),
+        ),
         "metric": metric_chart(history, task.metric_name, task.baseline_metric()),
         "grad": grad_norm_chart(history, runner.record.spec.clip_norm, log=log),
     }

@@ -5,6 +5,7 @@
     python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
     python -m designer train [SPEC.json] --resume CKPT [--steps N] [--save CKPT] [--json]
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
+                       [--credit] [--paths] [--memory]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
     python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT] [--last]
@@ -240,16 +241,38 @@ def cmd_probe(args: argparse.Namespace) -> int:
         from designer.model import build_model
 
         model = build_model(exp, task)
-    result = probe(model, task, seed=exp.train.seed if args.seed is None else args.seed)
+    seed = exp.train.seed if args.seed is None else args.seed
+    result = probe(model, task, seed=seed)
     data = result.to_dict()
+    layers = data["layers"]
+    credit = paths = None
+    if args.credit:
+        from designer.credit import credit_matrix
+
+        credit = credit_matrix(model, task, seed=seed)
+        for entry, layer in zip(layers, credit.layers, strict=True):
+            entry["credit"] = layer.matrix
+    if args.paths:
+        from designer.credit import gradient_paths
+
+        paths = gradient_paths(model, task, seed=seed)
+        for entry, layer in zip(layers, paths, strict=True):
+            described = layer.to_dict()
+            entry["paths"] = {k: described[k] for k in ("above", "norms", "shares", "overall")}
+    memory = None
+    if args.memory:
+        from designer.memory import memory_capacity
+
+        memory = memory_capacity(model, task, seed=seed, noise=True)
+        for entry, curve in zip(layers, memory, strict=True):
+            entry["memory"] = {k: curve.to_dict()[k] for k in ("delays", "scores", "kind", "total")}
     if args.json:
-        emit(
-            {
-                "loss": data["loss"],
-                "input_grad_norm": data["input_grad_norm"],
-                "layers": data["layers"],
-            }
-        )
+        record = {"loss": data["loss"], "input_grad_norm": data["input_grad_norm"]}
+        record["layers"] = layers
+        if credit is not None:
+            record["credit_rows"] = credit.rows
+            record["credit_seconds"] = credit.seconds
+        emit(record)
         return 0
     print(f"probe loss {result.loss:.4g} on {result.x.shape[0]} samples of {task.title}")
     for layer in result.layers:
@@ -261,7 +284,44 @@ def cmd_probe(args: argparse.Namespace) -> int:
             f"last step {grads[-1]:.3g} (ratio {ratio:.3g}); "
             f"||h_t|| mean {sum(layer.hidden_norm) / len(layer.hidden_norm):.3g}"
         )
+    if credit is not None:
+        _print_credit(credit)
+    if paths is not None:
+        _print_paths(paths)
+    for curve in memory or []:
+        what = "R²" if curve.kind == "features" else "accuracy"
+        print(
+            f"layer {curve.layer_index} ({curve.layer_type}): memory of random inputs, "
+            f"{what} at k = 1: {curve.scores[0]:.3g}, capacity {curve.total:.3g}"
+        )
     return 0
+
+
+def _print_credit(credit: Any) -> None:
+    """How far back each loss step reaches: per layer, the credit of the state k steps
+    before the loss step, as a share of the credit at the loss step itself."""
+    T = credit.seq_len
+    print(
+        f"credit ||dL_t/dh_k|| over {len(credit.rows)} loss steps of {T} "
+        f"({credit.seconds:.2f} s); --json prints the matrices"
+    )
+    for layer in credit.layers:
+        last = layer.matrix[credit.rows[-1]]
+        reach = [f"{last[k]:.2g}" for k in sorted({T - 1, (T - 1) // 2, 0}, reverse=True)]
+        print(
+            f"layer {layer.index} ({layer.type}): from the last loss step to states "
+            f"k = {T - 1}, {(T - 1) // 2}, 0: {', '.join(reach)}"
+        )
+
+
+def _print_paths(paths: list[Any]) -> None:
+    """Each layer's gradient by route, as shares of its whole gradient."""
+    for layer in paths:
+        mean = layer.mean_shares()
+        print(
+            f"layer {layer.index} ({layer.type}): dL/dh_k through time {mean['time']:.0%}, "
+            f"up from {layer.above} {mean['up']:.0%}, around it (residual) {mean['skip']:.0%}"
+        )
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -492,6 +552,22 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", nargs="?", help="experiment JSON (optional with --checkpoint)")
     p.add_argument("--checkpoint", metavar="CKPT", help="a checkpoint saved by train --save")
     p.add_argument("--seed", type=int, help="which probe batch (default: the experiment's seed)")
+    p.add_argument(
+        "--credit",
+        action="store_true",
+        help="add each recurrent layer's credit[t][k] = ||dL_t/dh_k|| (loss step t, state step k)",
+    )
+    p.add_argument(
+        "--paths",
+        action="store_true",
+        help="add how dL/dh_k divides: through time, up through the layer above, around it",
+    )
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="add each recurrent layer's memory curve: R² (or accuracy) of a linear read-out "
+        "of the random input k steps back",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_probe)
 

@@ -16,13 +16,14 @@ import torch
 
 from designer.model import GATE_NAMES
 from designer.probes import PROBE_BATCH, ProbeSummary
-from designer.spec import Experiment
+from designer.spec import Experiment, SpecError, TrainSpec
 from designer.tasks import Task
 
 MAX_DEPTH = 16  # nesting of lists and dicts
 MAX_ITEMS = 5_000_000  # values, all together
 MAX_TEXT = 500  # characters of an error message kept
 MAX_NAME = 80  # characters of a run's name
+MAX_CHANGES = 10_000  # settings changed while training (a person's clicks; one a step at most)
 TENSOR_TYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64)
 TENSOR_TYPES += (torch.int32, torch.uint8, torch.bool)
 
@@ -150,8 +151,10 @@ def best_weights(data: Any, step: int) -> dict[str, Any]:
     return {"step": data["step"], "val_loss": float(data["val_loss"]), "state_dict": dict(state)}
 
 
-def history(data: Any) -> dict[str, Any]:
-    """The training curves: equal-length columns of numbers, and the evaluations."""
+def history(data: Any, train: TrainSpec, step: int) -> dict[str, Any]:
+    """The training curves: equal-length columns of numbers, the evaluations, and the
+    settings changed while training (see `changes`; `train`: the experiment's settings,
+    `step`: the checkpoint's step count)."""
     columns = ("step", "loss", "grad_norm", "clipped", "time")
     if not isinstance(data, dict):
         raise damaged("training history")
@@ -177,7 +180,36 @@ def history(data: Any) -> dict[str, Any]:
         "clipped": clipped,
         "time": [float(v) for v in times],
         "evals": [_eval(record) for record in evals],
+        "changes": changes(data.get("changes", []), train, step),
     }
+
+
+def changes(data: Any, train: TrainSpec, step: int) -> list[dict[str, Any]]:
+    """The settings changed while training (designer.trainer.History.changes): at
+    most MAX_CHANGES, each {"step", "lr", "clip_norm"} at a step no later than the
+    checkpoint's, the steps rising strictly, and the values ones the experiment
+    document allows (checked by the same rules, TrainSpec.changed): a run continued
+    from the file trains with the last of them."""
+    if not isinstance(data, list) or len(data) > MAX_CHANGES:
+        raise damaged("training history")
+    kept: list[dict[str, Any]] = []
+    for change in data:
+        good = (
+            isinstance(change, dict)
+            and set(change) == {"step", "lr", "clip_norm"}
+            and count(change["step"], step)
+            and (not kept or change["step"] > kept[-1]["step"])
+            and real(change["lr"])
+            and (change["clip_norm"] is None or real(change["clip_norm"]))
+        )
+        if not good:
+            raise damaged("training history")
+        try:
+            spec = train.changed(lr=change["lr"], clip_norm=change["clip_norm"])
+        except SpecError:
+            raise damaged("training history") from None
+        kept.append({"step": change["step"], "lr": spec.lr, "clip_norm": spec.clip_norm})
+    return kept
 
 
 EVAL_FIELDS = ("train_loss", "val_loss", "val_metric", "clipped_steps", "time")

@@ -231,12 +231,13 @@ def from_data(data: Any) -> Checkpoint:
     step = data.get("step") or 0
     if not checks.count(step):
         raise checks.damaged("step count")
+    history = checks.history(data.get("history") or {}, experiment.train, step)
     best = data.get("best")
     best = None if best is None else checks.best_weights(best, step)
     return Checkpoint(
         experiment=experiment,
         state_dict=state,
-        history=checks.history(data.get("history") or {}),
+        history=history,
         probes=probes,
         last_probe=last_probe,
         step=step,

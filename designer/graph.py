@@ -108,6 +108,39 @@ def unroll(
     return G
 
 
+def forward_order(G: nx.MultiDiGraph) -> list[list[tuple]]:
+    """The drawn nodes in the order the forward pass computes them, as groups of nodes
+    computed together: the inputs; then each layer in turn, a recurrent layer one step
+    at a time (the two directions of a bidirectional layer side by side: → at the i-th
+    drawn step with ← at the i-th from the end, since neither waits for the other),
+    a per-step layer (linear, layernorm, dropout, attention) at all steps at once, as
+    the model applies it to the whole sequence; then the outputs y, then the losses.
+
+    Every edge runs from an earlier group to a later one, so read backwards the list
+    is the order in which backpropagation through time completes each node's total
+    gradient dL/dh_t."""
+
+    def of(kind: str) -> list[tuple]:
+        return sorted((n for n, d in G.nodes(data=True) if d["kind"] == kind), key=lambda n: n[1])
+
+    by_layer: dict[int, dict[str | None, list[tuple]]] = {}
+    for n, d in G.nodes(data=True):
+        if d["layer"] is not None:
+            by_layer.setdefault(d["layer"], {}).setdefault(d["direction"], []).append(n)
+    groups = [of("input")]
+    for layer in sorted(by_layer):
+        lanes = by_layer[layer]
+        if None in lanes:  # a per-step layer: every step at once
+            groups.append(sorted(lanes[None], key=lambda n: n[1]))
+            continue
+        forward = sorted(lanes.get("forward", []), key=lambda n: n[1])
+        backward = sorted(lanes.get("backward", []), key=lambda n: n[1], reverse=True)
+        for i in range(max(len(forward), len(backward))):
+            groups.append(forward[i : i + 1] + backward[i : i + 1])
+    groups += [of("output"), of("loss")]
+    return [group for group in groups if group]
+
+
 def _add(
     G: nx.MultiDiGraph,
     node: tuple,

@@ -71,12 +71,21 @@ class Recurrent(nn.Module):
         self.skip = _skip(in_width, output_width(spec, in_width)) if spec.residual else None
         self.dropout = nn.Dropout(spec.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def units(self) -> int:
+        """The width of its output: hidden_size per direction."""
+        return output_width(self.spec, self.cell.input_size)
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer without its residual path: (B, T, in) -> (B, T, hidden_size * directions)."""
         if self.spec.leak_rate < 1.0:  # a leaky rnn: stepped through time, same weights
             out = leaky_rnn(self.cell, x, self.spec.leak_rate)
         else:
-            out, _ = self.cell(x)  # (B, T, hidden_size * directions)
-        out = self.dropout(out)
+            out, _ = self.cell(x)
+        return self.dropout(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.transform(x)
         if self.skip is not None:
             out = out + self.skip(x)
         return out
@@ -121,8 +130,12 @@ class PerStepLinear(nn.Module):
         self.skip = _skip(in_width, spec.out_features) if spec.residual else None
         self.dropout = nn.Dropout(spec.dropout)
 
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer without its residual path."""
+        return self.dropout(self.activation(self.linear(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.dropout(self.activation(self.linear(x)))
+        out = self.transform(x)
         if self.skip is not None:
             out = out + self.skip(x)
         return out
@@ -141,6 +154,7 @@ class Attention(nn.Module):
         self.key = nn.Linear(width, width)
         self.value = nn.Linear(width, width)
         self.out = nn.Linear(width, width)
+        self.skip = nn.Identity() if spec.residual else None  # the residual path: x itself
 
     def weights(self, x: torch.Tensor) -> torch.Tensor:
         """Attention weights (B, T, T): row t says where step t looks."""
@@ -152,9 +166,15 @@ class Attention(nn.Module):
             scores = scores.masked_fill(future, float("-inf"))
         return F.softmax(scores, dim=-1)
 
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer without its residual path: (B, T, D) -> (B, T, D)."""
+        return self.out(self.weights(x) @ self.value(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.out(self.weights(x) @ self.value(x))  # (B, T, D)
-        return out + x if self.spec.residual else out
+        out = self.transform(x)
+        if self.skip is not None:
+            out = out + self.skip(x)
+        return out
 
 
 def make_layer(spec, in_width: int, causal: bool) -> nn.Module:
@@ -212,17 +232,27 @@ def initialize(cell: nn.RNNBase, spec) -> None:
                 if name.startswith("weight_hh"):
                     param.mul_(spec.gain)
         if spec.spectral_radius is not None:  # an echo state network's reservoir scale
-            for name, param in cell.named_parameters():
-                if name.startswith("weight_hh"):
-                    for block in param.split(h, dim=0):  # (H, H), one per gate
-                        exact = block.double()  # tiny weights (a tiny gain) stay exact
-                        radius = torch.linalg.eigvals(exact).abs().max()
-                        if radius > 0:  # an all-zero block has no scale to set
-                            block.copy_(exact * (spec.spectral_radius / radius))
+            set_spectral_radius(cell, spec.spectral_radius)
         if spec.input_scaling != 1.0:  # how hard the input drives the layer
             for name, param in cell.named_parameters():
                 if name.startswith("weight_ih"):
                     param.mul_(spec.input_scaling)
+
+
+def set_spectral_radius(cell: nn.RNNBase, radius: float) -> None:
+    """Rescale each gate's (H, H) block of the fused cell's recurrent weights (both
+    directions) so that its largest |eigenvalue| is `radius`: the scale of an echo
+    state network's reservoir, below 1 for fading memory. The eigenvalues are taken in
+    float64, so tiny weights (a tiny gain) stay exact; an all-zero block is left as is."""
+    h = cell.hidden_size
+    with torch.no_grad():
+        for name, param in cell.named_parameters():
+            if name.startswith("weight_hh"):
+                for block in param.split(h, dim=0):  # (H, H), one per gate
+                    exact = block.double()
+                    current = torch.linalg.eigvals(exact).abs().max()
+                    if current > 0:  # an all-zero block has no scale to set
+                        block.copy_(exact * (radius / current))
 
 
 # --- the whole model -----------------------------------------------------------------

@@ -36,14 +36,56 @@ PROBE_ELEMENTS = 2_000_000  # per kept tensor kind (h, dL/dh, ...), summed over 
 def default_batch_size(model: RecurrentStack, task: Task) -> int:
     """Up to PROBE_BATCH samples, fewer for very long and wide stacks, so that a
     probe's kept tensors stay a few tens of MB on a shared server."""
-    units = sum(
-        layer.cell.hidden_size * (2 if layer.cell.bidirectional else 1)
-        for layer in model.layers
-        if isinstance(layer, Recurrent)
-    )
+    units = sum(layer.units for layer in model.layers if isinstance(layer, Recurrent))
     if units == 0:
         return PROBE_BATCH
     return max(1, min(PROBE_BATCH, PROBE_ELEMENTS // (task.seq_len * units)))
+
+
+def probe_batch(
+    model: RecurrentStack, task: Task, seed: int = 0, batch_size: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed probe batch (seed PROBE_SEED + seed, from the validation split), on
+    the model's device; real values in the model's precision (a float64 model is
+    checked against finite differences), token ids and class labels as they are."""
+    weight = next(model.parameters())
+    size = default_batch_size(model, task) if batch_size is None else batch_size
+    x, y = task.batch(size, PROBE_SEED + seed, split="val")
+    x, y = (v.to(weight.device, weight.dtype if v.is_floating_point() else v.dtype) for v in (x, y))
+    return x, y
+
+
+# --- what-if edits ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Edit:
+    """A change to a trained network while it runs, to see what a part of it does
+    without retraining: silence units of a recurrent layer (their h_t is zero at every
+    step, so neither the layer above nor the layer's own next step sees them), or clamp
+    one of its gates to a constant (an LSTM whose forget gate is held at 1 never
+    forgets; at 0 it keeps nothing from the step before)."""
+
+    layer: int  # index in the spec's layer list
+    units: tuple[int, ...] | None = None  # of the layer's output (→ first, then ←); None: all
+    gate: str | None = None  # None: silence the units; else clamp this gate on them
+    value: float = 0.0  # the clamped gate's value
+
+    def describe(self) -> str:
+        which = "all units" if self.units is None else f"units {', '.join(map(str, self.units))}"
+        if self.gate is None:
+            return f"layer {self.layer}: {which} silenced"
+        return f"layer {self.layer}: {self.gate} gate held at {self.value:g} ({which})"
+
+
+def _unit_mask(edit: Edit, hidden: int, direction: int, like: torch.Tensor) -> torch.Tensor:
+    """1.0 for the units of this direction that `edit` touches, else 0.0: shape (H,)."""
+    mask = like.new_zeros(hidden)
+    if edit.units is None:
+        mask.fill_(1.0)
+    else:
+        for unit in edit.units:
+            if direction * hidden <= unit < (direction + 1) * hidden:
+                mask[unit - direction * hidden] = 1.0
+    return mask
 
 
 # --- one recurrent layer, step by step -------------------------------------------------
@@ -54,6 +96,9 @@ class DirectionTrace:
     h: list[torch.Tensor]  # T x (B, H)
     c: list[torch.Tensor] | None  # LSTM cell states, T x (B, H)
     gates: dict[str, list[torch.Tensor]]  # gate name -> T x (B, H)
+    # With split=True: T x (B, H) copies of h_t that only the layer's own next step
+    # reads, so autograd can tell how much of dL/dh_t travels through time.
+    carried: list[torch.Tensor] | None = None
 
 
 def _weights(cell: nn.RNNBase, reverse: bool) -> tuple[torch.Tensor, ...]:
@@ -65,12 +110,27 @@ def _weights(cell: nn.RNNBase, reverse: bool) -> tuple[torch.Tensor, ...]:
 
 
 def run_direction(
-    cell: nn.RNNBase, x: torch.Tensor, reverse: bool, leak_rate: float = 1.0
+    cell: nn.RNNBase,
+    x: torch.Tensor,
+    reverse: bool,
+    leak_rate: float = 1.0,
+    silence: torch.Tensor | None = None,
+    clamp: dict[str, tuple[torch.Tensor, float]] | None = None,
+    split: bool = False,
 ) -> DirectionTrace:
     """The cell's equations, one step at a time, for x of shape (B, T, in). An rnn
     layer's leak rate a < 1 makes it a leaky integrator: h_t = (1 - a) h_(t-1) + a f(...)
-    (see designer.model.leaky_rnn)."""
+    (see designer.model.leaky_rnn). What-if edits: `silence` (H,) is 1 for units whose
+    h_t is zeroed; `clamp` maps a gate to ((H,) mask, value) held on those units."""
     kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(cell)]
+    clamp = clamp or {}
+
+    def gate(name: str, value: torch.Tensor) -> torch.Tensor:
+        if name not in clamp:
+            return value
+        mask, held = clamp[name]
+        return value * (1 - mask) + held * mask
+
     w_ih, w_hh, b_ih, b_hh = _weights(cell, reverse)
     B, T, _ = x.shape
     H = cell.hidden_size
@@ -79,12 +139,14 @@ def run_direction(
     c = x.new_zeros(B, H)
     hs: list[torch.Tensor] = [None] * T  # type: ignore[list-item]
     cs: list[torch.Tensor] = [None] * T  # type: ignore[list-item]
+    carried: list[torch.Tensor] = [None] * T  # type: ignore[list-item]
     gates: dict[str, list[torch.Tensor]] = {name: [None] * T for name in GATE_NAMES[kind]}  # type: ignore[misc]
     steps = range(T - 1, -1, -1) if reverse else range(T)
     for t in steps:
         if kind == "lstm":
             i, f, g, o = (x_proj[:, t] + h @ w_hh.T + b_hh).chunk(4, dim=1)
-            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+            i, f = gate("input", torch.sigmoid(i)), gate("forget", torch.sigmoid(f))
+            g, o = gate("cell", torch.tanh(g)), gate("output", torch.sigmoid(o))
             c = f * c + i * g  # the cell state: a sum, so gradient can flow far back
             h = o * torch.tanh(c)
             cs[t] = c
@@ -93,9 +155,9 @@ def run_direction(
         elif kind == "gru":
             x_r, x_z, x_n = x_proj[:, t].chunk(3, dim=1)
             h_r, h_z, h_n = (h @ w_hh.T + b_hh).chunk(3, dim=1)
-            r = torch.sigmoid(x_r + h_r)
-            z = torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + r * h_n)
+            r = gate("reset", torch.sigmoid(x_r + h_r))
+            z = gate("update", torch.sigmoid(x_z + h_z))
+            n = gate("new", torch.tanh(x_n + r * h_n))
             h = (1 - z) * n + z * h
             for name, value in zip(GATE_NAMES[kind], (r, z, n), strict=True):
                 gates[name][t] = value
@@ -103,20 +165,91 @@ def run_direction(
             pre = x_proj[:, t] + h @ w_hh.T + b_hh
             new = torch.tanh(pre) if cell.nonlinearity == "tanh" else torch.relu(pre)
             h = new if leak_rate == 1.0 else (1 - leak_rate) * h + leak_rate * new
+        if silence is not None:
+            h = h * (1 - silence)
         hs[t] = h
-    return DirectionTrace(hs, cs if kind == "lstm" else None, gates)
+        if split:  # the next step reads a copy: its gradient is the path through time
+            h = carried[t] = h.clone()
+    return DirectionTrace(hs, cs if kind == "lstm" else None, gates, carried if split else None)
 
 
-def run_recurrent(layer: Recurrent, x: torch.Tensor) -> tuple[torch.Tensor, list[DirectionTrace]]:
-    """The layer's output (as its forward in eval mode) and the trace of each direction."""
+def run_recurrent(
+    layer: Recurrent,
+    x: torch.Tensor,
+    skip_input: torch.Tensor | None = None,
+    edits: tuple[Edit, ...] = (),
+    split: bool = False,
+) -> tuple[torch.Tensor, list[DirectionTrace]]:
+    """The layer's output (as its forward in eval mode) and the trace of each direction.
+    The residual path reads `skip_input` (default: x itself), so that with a copy of x
+    autograd can tell how much gradient goes around the layer."""
     leak = layer.spec.leak_rate
-    directions = [run_direction(layer.cell, x, reverse=False, leak_rate=leak)]
-    if layer.cell.bidirectional:
-        directions.append(run_direction(layer.cell, x, reverse=True, leak_rate=leak))
+    H = layer.cell.hidden_size
+    directions = []
+    for d in range(2 if layer.cell.bidirectional else 1):
+        silence, clamp = None, {}
+        for edit in edits:
+            mask = _unit_mask(edit, H, d, x)
+            if edit.gate is None:
+                silence = mask if silence is None else torch.maximum(silence, mask)
+            else:
+                clamp[edit.gate] = (mask, edit.value)
+        directions.append(run_direction(layer.cell, x, d == 1, leak, silence, clamp, split=split))
     out = torch.cat([torch.stack(d.h, dim=1) for d in directions], dim=-1)  # (B, T, D*H)
     if layer.skip is not None:
-        out = out + layer.skip(x)
+        out = out + layer.skip(x if skip_input is None else skip_input)
     return out, directions
+
+
+# --- the whole model, step by step ----------------------------------------------------------
+@dataclass
+class Trace:
+    """The model run on one batch with every recurrent layer stepped through time, all
+    in one autograd graph: what the probe, the credit matrix and the gradient paths
+    take their gradients from."""
+
+    inputs: torch.Tensor  # (B, T, F) the encoded input (made to require grad)
+    recurrent: list[tuple[int, Recurrent, list[DirectionTrace]]]  # (index in the spec, ...)
+    pred: torch.Tensor  # (B, T, out) or (B, out) for last-step tasks
+    # With split=True, per layer index (and len(layers) for the head): the copies of its
+    # input that the layer's own transform and its residual path read (None: no residual).
+    entries: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = field(default_factory=dict)
+
+
+def trace(
+    model: RecurrentStack, x: torch.Tensor, edits: tuple[Edit, ...] = (), split: bool = False
+) -> Trace:
+    """Run `model` (in eval mode: the caller sets it) on x step by step. With `split`,
+    each layer reads copies of its input (one for the layer, one for its residual
+    path) and each recurrent step a copy of the last state: gradients with respect to
+    the copies divide dL/dh_t into its paths (see designer.credit)."""
+    h = model.encode(x)  # (B, T, F)
+    if not h.requires_grad:  # raw features or one-hot: make dL/dx_t reachable
+        h = h.detach().requires_grad_(True)
+    inputs = h
+    recurrent: list[tuple[int, Recurrent, list[DirectionTrace]]] = []
+    entries: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
+    for index, layer in enumerate(model.layers):
+        skip = getattr(layer, "skip", None)
+        main, around = h, None
+        if split:
+            main = h.clone()
+            around = h.clone() if skip is not None else None
+            entries[index] = (main, around)
+        if isinstance(layer, Recurrent):
+            mine = tuple(edit for edit in edits if edit.layer == index)
+            h, directions = run_recurrent(layer, main, around, mine, split)
+            recurrent.append((index, layer, directions))
+        elif skip is not None:
+            h = layer.transform(main) + skip(main if around is None else around)
+        else:
+            h = layer(main)
+    if split:
+        h = h.clone()
+        entries[len(model.layers)] = (h, None)
+    if not model.per_step:
+        h = h[:, -1]  # (B, width): only the last step is scored
+    return Trace(inputs, recurrent, model.head(h), entries)
 
 
 # --- the probe result ---------------------------------------------------------------------
@@ -254,38 +387,24 @@ def probe(
     batch_size: int | None = None,
     step: int | None = None,
     with_spectral_radius: bool = True,
+    edits: tuple[Edit, ...] = (),
 ) -> ProbeResult:
     """Run a fixed probe batch step by step and take dL/dh_t for every layer and step.
 
     The model is left as it was: its train/eval mode, its parameters and their .grad
     (gradients come from torch.autograd.grad, which does not accumulate into .grad).
-    Dropout is off while probing, so the numbers are those of the model itself."""
+    Dropout is off while probing, so the numbers are those of the model itself.
+    `edits` probe the model with units silenced or gates clamped (see Edit)."""
     start = time.perf_counter()
-    device = next(model.parameters()).device
-    if batch_size is None:
-        batch_size = default_batch_size(model, task)
-    x, y = task.batch(batch_size, PROBE_SEED + seed, split="val")
-    x, y = x.to(device), y.to(device)
+    x, y = probe_batch(model, task, seed, batch_size)
     was_training = model.training
     model.eval()
     try:
         with torch.enable_grad():
-            h = model.encode(x)  # (B, T, F)
-            if not h.requires_grad:  # raw features or one-hot: make dL/dx_t reachable
-                h = h.detach().requires_grad_(True)
-            model_input = h
-            traces: list[tuple[int, Recurrent, list[DirectionTrace]]] = []
-            for index, layer in enumerate(model.layers):
-                if isinstance(layer, Recurrent):
-                    h, directions = run_recurrent(layer, h)
-                    traces.append((index, layer, directions))
-                else:
-                    h = layer(h)
-            if not model.per_step:
-                h = h[:, -1]
-            loss = task.loss(model.head(h), y)
-
-            states = [model_input]
+            run = trace(model, x, edits)
+            loss = task.loss(run.pred, y)
+            traces = run.recurrent
+            states = [run.inputs]
             for _, _, directions in traces:
                 for d in directions:
                     states += d.h + (d.c or [])

@@ -1,5 +1,5 @@
 """A run: training in a process of its own, which the app starts, pauses, single-
-steps and stops.
+steps and stops, and whose learning rate or clipping it can change as it trains.
 
 Why a process: a training step makes hundreds of short calls into torch, each giving
 up and retaking Python's GIL. In the app's process every page being drawn holds the
@@ -11,6 +11,10 @@ The child trains and sends every record back through a pipe; the parent keeps a
 mirror: the history, the latest probe, and a copy of the model that receives the
 weights at each evaluation (for the pages that show what the model does now). The
 weights of the best evaluation come once, as the run ends (`_ending`).
+
+Commands go the other way, as plain picklable messages: "stop", "pause", "resume",
+"step", and ("change", {"lr": .., "clip_norm": ..}), which the child applies between
+two steps (Trainer.change) and reports back as a ("change", record) message.
 """
 
 from __future__ import annotations
@@ -32,10 +36,14 @@ import torch._dynamo  # noqa: F401  (see below)
 
 from designer.checkpoints import Checkpoint, CheckpointError
 from designer.slots import TrainingSlots
-from designer.spec import Experiment
+from designer.spec import Experiment, SpecError
 from designer.tasks import TaskDataError
-from designer.trainer import History, RunRecord, Trainer, TrainingDiverged
+from designer.trainer import UNCHANGED, History, RunRecord, Trainer, TrainingDiverged, Unchanged
 from designer.variants import initial_model
+
+# The states of a run whose training process does not exist yet: a step or a change
+# of settings sent then waits for it (ProcessRunner._send).
+NOT_STARTED = ("idle", "queued", "starting")
 
 # How a run begins: fresh (None), from the initial weights of another experiment (an
 # A/B variant), or where a checkpoint of the same experiment left off.
@@ -129,6 +137,10 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
                     _put(conn, ("state", "paused" if paused else "running"))
                 elif command == "step":
                     single = True
+                elif isinstance(command, tuple) and command[0] == "change":
+                    change = _change(trainer, command[1])
+                    if change is not None:
+                        _put(conn, ("change", change))
             if waiting:
                 idle += time.perf_counter() - waited
             if paused and not single:
@@ -152,6 +164,15 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
         _put(conn, ("state", ("failed", f"{type(err).__name__}: {err}")))
     finally:
         conn.close()
+
+
+def _change(trainer: Trainer, values: Any) -> dict[str, Any] | None:
+    """Apply a change of settings the parent sent (it checked the values already):
+    its record, or None when it changed nothing or could not be applied."""
+    try:
+        return trainer.change(**values)
+    except (SpecError, TypeError):
+        return None
 
 
 def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
@@ -224,6 +245,15 @@ class Runner:
             return None
         return self.slots.position(self) or None
 
+    def change(
+        self,
+        lr: float | Unchanged = UNCHANGED,
+        clip_norm: float | None | Unchanged = UNCHANGED,
+    ) -> bool:
+        """Change the learning rate or clipping of a run that trains (see
+        ProcessRunner.change); a run that does not train here takes none: False."""
+        return False
+
 
 def _lean(checkpoint: Checkpoint) -> Checkpoint:
     """What the training process needs to continue a checkpoint: not its probes."""
@@ -274,6 +304,7 @@ class ProcessRunner(Runner):
         self._paused = False
         self._conn: Any = None
         self._send_lock = threading.Lock()
+        self._pending_changes: list[tuple[str, Any]] = []  # sent as the process starts
 
     def start(self, paused: bool = False) -> None:
         if self._thread is not None:
@@ -300,6 +331,22 @@ class ProcessRunner(Runner):
             self.start(paused=True)
         self._send("step")
 
+    def change(
+        self,
+        lr: float | Unchanged = UNCHANGED,
+        clip_norm: float | None | Unchanged = UNCHANGED,
+    ) -> bool:
+        """Change the learning rate (the schedule's base rate) or the clipping
+        threshold (None: off) from the run's next step on (designer.trainer.
+        Trainer.change). The values are checked here first: SpecError, in the
+        experiment document's words, for one it would not allow. The training process
+        applies the change between two steps and reports it; the mirror's history and
+        `record.spec` then have it. A run that waits to start (queued) takes it as it
+        starts. Returns False, changing nothing, for a run that has ended."""
+        values = {k: v for k, v in (("lr", lr), ("clip_norm", clip_norm)) if v is not UNCHANGED}
+        self.record.spec.changed(**values)  # SpecError for a value the document refuses
+        return bool(values) and self._send(("change", values))
+
     def stop(self, wait: float | None = 5.0) -> None:
         self._stop.set()
         self._send("stop")
@@ -309,14 +356,25 @@ class ProcessRunner(Runner):
             self._thread.join(wait)
 
     # --- the parent side -----------------------------------------------------------
-    def _send(self, command: str) -> None:
-        """Commands before the process exists wait in `_pending`."""
+    def _send(self, command: str | tuple[str, Any]) -> bool:
+        """Send a command to the training process. Before it exists, a step and
+        changes of settings wait (`_pending_step`, `_pending_changes`); once the run
+        has ended, nothing is sent. Returns whether the command was sent or kept."""
         with self._send_lock:
             if self._conn is not None:
                 with suppress(OSError, ValueError):
                     _put(self._conn, command)
-            elif command == "step":
+                    return True
+                return False
+            if self.state not in NOT_STARTED:  # it has ended
+                return False
+            if command == "step":
                 self._pending_step = True
+            elif isinstance(command, tuple):
+                self._pending_changes.append(command)
+            else:
+                return False
+            return True
 
     _pending_step = False
 
@@ -347,6 +405,9 @@ class ProcessRunner(Runner):
         child.close()
         with self._send_lock:
             self._conn = parent
+            for command in self._pending_changes:  # before the step they would apply to
+                _put(parent, command)
+            self._pending_changes.clear()
             if self._pending_step:
                 _put(parent, "step")
             if self._stop.is_set():
@@ -382,6 +443,8 @@ class ProcessRunner(Runner):
         elif kind == "weights":
             with self.model_lock:
                 record.model.load_state_dict(payload)
+        elif kind == "change":
+            record.apply_change(payload)
         elif kind == "resume":
             record.resume_state = payload
         elif kind == "best":

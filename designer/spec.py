@@ -183,6 +183,17 @@ class TrainSpec(_Strict):
     ridge_readout: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
     device: Literal["cpu", "cuda", "auto"] = "cpu"
 
+    def changed(self, **values: Any) -> TrainSpec:
+        """A copy with `values` changed, checked as the document's `train` section is
+        (the same limits, and a SpecError in the same words, naming `train.<field>`):
+        a run's learning rate or clipping changed while it trains
+        (designer.trainer.Trainer.change) must be a setting the document allows."""
+        data = {**self.model_dump(), **values}
+        try:
+            return TrainSpec.model_validate(data)
+        except ValidationError as err:
+            raise SpecError(_explain(err, {"train": data}, within=("train",))) from None
+
 
 class Experiment(_Strict):
     version: Literal[1] = SCHEMA_VERSION
@@ -387,14 +398,16 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str, type[BaseModel] 
     return path, path, owner
 
 
-def _explain(err: ValidationError, data: Any) -> list[Problem]:
+def _explain(err: ValidationError, data: Any, within: tuple[str, ...] = ()) -> list[Problem]:
+    """pydantic's errors as Problems; `within`: where in the document the validated
+    part sits (("train",) for a TrainSpec checked on its own), `data` the document."""
     problems = []
     for e in err.errors(include_url=False):
         error = e.get("ctx", {}).get("error")
         if isinstance(error, SpecError):  # raised by the checks against the task
             problems.extend(error.problems)
             continue
-        loc = tuple(e["loc"])
+        loc = within + tuple(e["loc"])
         kind = e["type"]
         if kind == "extra_forbidden":
             path, label, _ = _locate(loc[:-1], data)

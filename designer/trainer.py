@@ -5,10 +5,15 @@ A step is: draw the step's batch (deterministic from the seed and the step numbe
 forward, loss, backward, measure the gradient norm, clip, update. The same seed on
 the same CPU gives the same loss curve, bit for bit. With `ridge_readout`, the head is
 first fitted in closed form, as an echo state network's read-out is (fit_readout).
+
+The learning rate and the clipping threshold can be changed while a run trains
+(Trainer.change): the history records each change, a checkpoint carries them, and a
+run continued from one goes on with the settings last in effect.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import threading
 import time
@@ -24,7 +29,7 @@ from designer import checkpoints
 from designer.checkpoints import Checkpoint, CheckpointError
 from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
-from designer.spec import Experiment, TrainSpec
+from designer.spec import Experiment, SpecError, TrainSpec
 from designer.tasks import Task, get_task
 from designer.tasks.base import IGNORE
 
@@ -33,6 +38,16 @@ VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
 PROBE_HISTORY_ELEMENTS = 8_000_000  # half-precision values kept over a run (16 MB)
 PROBE_BUDGET = 0.02  # automatic probing spends at most this share of the training time
 VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
+
+
+class Unchanged(enum.Enum):
+    """The type of UNCHANGED."""
+
+    UNCHANGED = "unchanged"
+
+
+# A setting Trainer.change leaves as it is (None already means "off" for clip_norm).
+UNCHANGED = Unchanged.UNCHANGED
 
 
 class TrainingDiverged(RuntimeError):
@@ -94,7 +109,9 @@ def scheduled_lr(spec: TrainSpec, step: int) -> float:
     with the same arithmetic, follow the same schedule bit for bit. "constant": `lr`;
     "step": `lr` times `lr_decay` every `lr_decay_every` steps; "cosine": from `lr`
     down to 0 along half a cosine over `steps` steps (a run continued past them stays
-    at the end, 0)."""
+    at the end, 0). A run whose learning rate was changed as it trained passes the
+    settings in effect (RunRecord.spec), whose `lr` is the new base: the schedule goes
+    on from the point it had reached, scaled to it."""
     if spec.lr_schedule == "step":
         return spec.lr * spec.lr_decay ** ((step - 1) // spec.lr_decay_every)
     if spec.lr_schedule == "cosine":
@@ -206,6 +223,9 @@ class History:
     time: list[float] = field(default_factory=list)  # seconds of training so far
     evals: list[dict[str, float]] = field(default_factory=list)
     probes: list[Any] = field(default_factory=list)
+    # The settings changed while training (Trainer.change), in order: {"step": s, "lr":
+    # .., "clip_norm": ..}, each the learning rate and clipping in effect from step s + 1.
+    changes: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add_step(self, record: dict[str, Any]) -> None:
@@ -219,6 +239,17 @@ class History:
     def add_eval(self, record: dict[str, Any]) -> None:
         with self.lock:
             self.evals.append(record)
+
+    def add_change(self, record: dict[str, Any]) -> None:
+        """Record a change of settings. Two before the same step are one: the settings
+        in effect from that step on are the last (each record holds them all), so the
+        steps of `changes` rise strictly, as a checkpoint's must."""
+        entry = {"step": record["step"], "lr": record["lr"], "clip_norm": record["clip_norm"]}
+        with self.lock:
+            if self.changes and self.changes[-1]["step"] == entry["step"]:
+                self.changes[-1] = entry
+            else:
+                self.changes.append(entry)
 
     def add_probe(self, summary: ProbeSummary) -> None:
         """Keep a probe; past the memory budget, drop every other older probe (the
@@ -235,13 +266,14 @@ class History:
         """A consistent copy for drawing while training goes on."""
         with self.lock:
             return History(
-                list(self.step),
-                list(self.loss),
-                list(self.grad_norm),
-                list(self.clipped),
-                list(self.time),
-                list(self.evals),
-                list(self.probes),
+                step=list(self.step),
+                loss=list(self.loss),
+                grad_norm=list(self.grad_norm),
+                clipped=list(self.clipped),
+                time=list(self.time),
+                evals=list(self.evals),
+                probes=list(self.probes),
+                changes=list(self.changes),  # entries are replaced, never changed in place
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -253,12 +285,17 @@ class History:
                 "clipped": list(self.clipped),
                 "time": list(self.time),
                 "evals": list(self.evals),
+                "changes": [dict(change) for change in self.changes],
             }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
+        """The history of `to_dict` (a checkpoint's); one from before settings could
+        change mid-run has no `changes`."""
         keys = ("step", "loss", "grad_norm", "clipped", "time", "evals")
-        return cls(*(list(data.get(k, [])) for k in keys))
+        history = cls(*(list(data.get(k, [])) for k in keys))
+        history.changes = [dict(change) for change in data.get("changes", [])]
+        return history
 
 
 class RunRecord:
@@ -267,7 +304,11 @@ class RunRecord:
     another process is mirrored into one); a checkpoint stores it."""
 
     def __init__(self, exp: Experiment, task: Task | None = None, model: nn.Module | None = None):
+        # The document the run was started from, as it was: the model, the data and the
+        # settings it began with (what a variant, the export and a checkpoint build on).
         self.exp = exp
+        # The training settings in effect now: the document's, with the learning rate
+        # and clipping of the last change made while training (history.changes).
         self.spec = exp.train
         self.task = task if task is not None else get_task(exp.task)
         self.model = model if model is not None else build_model(exp, self.task)
@@ -286,6 +327,23 @@ class RunRecord:
         self.best: dict[str, Any] | None = None
         self._best_model: tuple[dict[str, Any], nn.Module] | None = None
         self._view: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def apply_change(self, record: dict[str, Any]) -> None:
+        """Take a change of settings (a record of Trainer.change) into the record: its
+        history, and `spec`, the settings from the next step on. A mirrored run takes
+        the records its training process sends (designer.runner)."""
+        self.spec = self.spec.changed(lr=record["lr"], clip_norm=record["clip_norm"])
+        self.history.add_change(record)
+
+    def _settings_of(self, changes: list[dict[str, Any]]) -> TrainSpec:
+        """The settings in effect after `changes` (the document's, or the last change's)."""
+        if not changes:
+            return self.exp.train
+        last = changes[-1]
+        try:
+            return self.exp.train.changed(lr=last["lr"], clip_norm=last["clip_norm"])
+        except (SpecError, KeyError, TypeError):
+            raise CheckpointError("the checkpoint's training history is damaged") from None
 
     @property
     def best_step(self) -> int | None:
@@ -351,6 +409,7 @@ class RunRecord:
         self.model.load_state_dict(checkpoint.model().state_dict())
         self.history = History.from_dict(checkpoint.history)
         self.history.probes = list(checkpoint.probes)
+        self.spec = self._settings_of(self.history.changes)  # as the run last trained
         self.last_probe = checkpoint.last_probe
         self.step_count = checkpoint.step
         self.clipped_steps = int(checkpoint.run.get("clipped_steps", 0))
@@ -440,6 +499,34 @@ class Trainer(RunRecord):
             for value in self.optimizer.state.get(param, {}).values():
                 if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
                     raise mismatch
+
+    def change(
+        self,
+        lr: float | Unchanged = UNCHANGED,
+        clip_norm: float | None | Unchanged = UNCHANGED,
+    ) -> dict[str, Any] | None:
+        """Change the learning rate or the clipping threshold (None: off) from the next
+        step on, between two steps of a run; returns the change's record ({"event":
+        "change", "step": the steps done so far, "lr", "clip_norm": the settings now in
+        effect}), kept in the history, or None when nothing changed. SpecError (in the
+        experiment document's words) for a value the document would not allow.
+
+        `lr` is the schedule's base rate, as the document's `lr` is: scheduled_lr
+        scales it from the next step on, so a step or cosine schedule goes on from the
+        new base at the point it had reached (and stays a function of the settings and
+        the step alone). The run's document (`exp`) stays the one it started from."""
+        values: dict[str, Any] = {"lr": lr, "clip_norm": clip_norm}
+        spec = self.spec.changed(**{k: v for k, v in values.items() if v is not UNCHANGED})
+        if (spec.lr, spec.clip_norm) == (self.spec.lr, self.spec.clip_norm):
+            return None
+        record = {
+            "event": "change",
+            "step": self.step_count,
+            "lr": spec.lr,
+            "clip_norm": spec.clip_norm,
+        }
+        self.apply_change(record)
+        return record
 
     def batch_seed(self, step: int) -> int:
         """The seed of the batch drawn at `step` (1-based)."""

@@ -1,6 +1,7 @@
 """Training curves (the Train page), from a run's history: loss (train and
 validation, with the task's baseline), the task's metric, and the gradient norm with
-the steps where clipping acted.
+the steps where clipping acted. Where the learning rate or clipping was changed
+while the run trained (History.changes), the loss chart has a dotted vertical line.
 
 Each curve is first described as a plain `Chart` (a JSON-ready dict: series of
 points, horizontal reference lines, axis settings). While a run trains, the Train
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import plotly.graph_objects as go
 
-from designer.figures.style import BLUE, GREY, ORANGE, PALE_GREY, PURPLE, RED, laid_out
+from designer.figures.style import BLUE, GREEN, GREY, ORANGE, PALE_GREY, PURPLE, RED, laid_out
 
 MAX_POINTS = 600
 TRAIN_COLOR = BLUE
@@ -31,6 +32,8 @@ VAL_COLOR = ORANGE
 BASELINE_COLOR = GREY
 CLIP_COLOR = RED
 GRAD_COLOR = PURPLE
+CHANGE_COLOR = GREEN
+MAX_CHANGE_LABELS = 3  # changes named one by one in the legend; earlier ones share a line
 
 Chart = dict[str, Any]
 
@@ -55,6 +58,9 @@ class TrainingHistory(Protocol):
 
     @property
     def evals(self) -> Sequence[Mapping[str, float]]: ...
+
+    # and, when it has them, `changes`: the settings changed while training, each a
+    # mapping with 'step', 'lr' and 'clip_norm' (designer.trainer.History.changes)
 
 
 def downsample(
@@ -131,9 +137,13 @@ def loss_chart(
     log: bool = True,
     height: int = 320,
     unit: str = "",
+    started_with: tuple[float, float | None] | None = None,
 ) -> Chart:
     """Training loss (per step, bucket means), validation loss, and the baseline;
-    `unit` (the task's loss_unit, e.g. bits per char) names the y axis's unit."""
+    `unit` (the task's loss_unit, e.g. bits per char) names the y axis's unit. Each
+    change of settings made while training is a dotted vertical line at its step,
+    named by what changed ("lr 0.01 → 0.003"); `started_with`, the run's first
+    (lr, clip_norm), gives the first change's "before"."""
     x, y = downsample(history.step, history.loss)
     lines = [series("train loss", x, y, TRAIN_COLOR)]
     if history.evals:
@@ -150,7 +160,76 @@ def loss_chart(
     hlines = []
     if baseline is not None:
         hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
+    changes = getattr(history, "changes", ())
+    if changes:
+        lines += change_lines(changes, lines, hlines, log, started_with)
     return chart("Loss", f"loss ({unit})" if unit else "loss", lines, log, height, hlines)
+
+
+def _setting(value: float | None) -> str:
+    return "off" if value is None else f"{value:g}"
+
+
+def change_label(
+    change: Mapping[str, Any], before: tuple[float, float | None] | None
+) -> str | None:
+    """What a change of settings did, in short: "lr 0.01 → 0.003", "clip 1 → off",
+    both joined by a comma; without `before` (the settings it replaced), the new ones
+    ("lr 0.003, clip off"). None when it changed nothing."""
+    after = (change["lr"], change["clip_norm"])
+    if before is None:
+        return f"lr {_setting(after[0])}, clip {_setting(after[1])}"
+    parts = [
+        f"{name} {_setting(old)} → {_setting(new)}"
+        for name, old, new in zip(("lr", "clip"), before, after, strict=True)
+        if old != new
+    ]
+    return ", ".join(parts) or None
+
+
+def change_lines(
+    changes: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    hlines: Sequence[Mapping[str, Any]],
+    log: bool,
+    started_with: tuple[float, float | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Dotted vertical lines at the steps where settings changed, spanning the values
+    the chart's `lines` and `hlines` show (a few numbers per change: cheap at every
+    redraw of the live chart). The last MAX_CHANGE_LABELS each have a legend entry
+    "step s: lr a → b"; earlier ones share one. A change at step s was made after
+    step s and acted from step s + 1.
+
+    Each line is [gap, low, high, gap]: the canvas chart's hover read-out (the point
+    nearest the pointer, the first of equal steps) finds the gap there and reads no
+    value off the line, and its description skips a series that ends in one."""
+    values = [
+        y
+        for y in [*(v for s in lines for v in s["y"]), *(h["y"] for h in hlines)]
+        if y is not None and math.isfinite(y) and (y > 0 or not log)
+    ]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    marks = []
+    before = started_with
+    for change in changes:
+        label = change_label(change, before)
+        before = (change["lr"], change["clip_norm"])
+        if label is not None:
+            marks.append((change["step"], f"step {change['step']:,}: {label}"))
+    earlier, named = marks[:-MAX_CHANGE_LABELS], marks[-MAX_CHANGE_LABELS:]
+    out = []
+    if earlier:
+        x = [s for s, _ in earlier for _ in range(4)]
+        y = [None, low, high, None] * len(earlier)
+        name = f"{len(earlier)} earlier change{'s' if len(earlier) > 1 else ''} of settings"
+        out.append(series(name, x, y, CHANGE_COLOR, width=1.2, dash="dot"))
+    for x, name in named:
+        out.append(
+            series(name, [x] * 4, [None, low, high, None], CHANGE_COLOR, width=1.2, dash="dot")
+        )
+    return out
 
 
 def metric_chart(

@@ -56,9 +56,10 @@ ColorBy = Literal["type", "hidden", "gradient"]
 
 Position = dict[tuple, tuple[float, float]]
 Values = dict[tuple, dict[str, float]]
+Lanes = dict[tuple[Any, Any], tuple[float, str]]  # (layer, direction) -> (y, label)
 
 
-def lanes(G: nx.MultiDiGraph) -> dict[tuple[Any, Any], tuple[float, str]]:
+def lanes(G: nx.MultiDiGraph) -> Lanes:
     """(layer, direction) -> (y, label), bottom to top: input, layers, output, loss.
     A bidirectional layer gets two lanes, marked → and ←."""
     kinds = {
@@ -95,6 +96,22 @@ def columns(G: nx.MultiDiGraph) -> tuple[dict[int, float], list[tuple[float, int
     return x, gaps
 
 
+def positions(
+    G: nx.MultiDiGraph,
+) -> tuple[Position, dict[int, float], list[tuple[float, int]], Lanes]:
+    """Where everything goes: node -> (x, y), then columns(G) and lanes(G), which the
+    axes and the gap notes need too. Shared by every figure of the unrolled graph."""
+    xs, gaps = columns(G)
+    lane = lanes(G)
+    pos = {n: (xs[d["t"]], lane[_lane_key(n, d)][0]) for n, d in G.nodes(data=True)}
+    return pos, xs, gaps, lane
+
+
+def node_size(xs: dict[int, float]) -> int:
+    """Marker size: smaller when many steps are drawn, so that neighbours stay apart."""
+    return 15 if len(xs) <= 30 else 10
+
+
 def probe_values(result: ProbeResult) -> Values:
     """Node -> {'hidden': ||h_t||, 'gradient': ||dL/dh_t||}, means over the probe batch,
     per direction; input nodes get ||dL/dx_t||."""
@@ -122,25 +139,36 @@ def graph_figure(
 ) -> go.Figure:
     """The unrolled graph as a plotly figure; each node's customdata is its id
     (designer.graph.node_id), so a click can be mapped back to the node."""
-    xs, gaps = columns(G)
-    lane = lanes(G)
-    pos = {n: (xs[d["t"]], lane[_lane_key(n, d)][0]) for n, d in G.nodes(data=True)}
+    pos, xs, gaps, lane = positions(G)
     webgl = G.number_of_nodes() > WEBGL_NODES
     Scatter = go.Scattergl if webgl else go.Scatter
     values = probe_values(probe) if probe is not None else {}
     focus = highlight_t if highlight_t is not None else G.graph["steps"][-1]
 
     fig = go.Figure()
-    for trace in _edge_traces(G, pos, focus, Scatter, webgl):
+    for trace in edge_traces(G, pos, focus, Scatter, webgl):
         fig.add_trace(trace)
-    size = 15 if len(xs) <= 30 else 10
-    for trace in _node_traces(G, pos, values, color_by, size, Scatter):
+    for trace in _node_traces(G, pos, values, color_by, node_size(xs), Scatter):
         fig.add_trace(trace)
-    return _framed(fig, xs, gaps, lane, highlight_t, height)
+    return framed(fig, xs, gaps, lane, highlight_t, height)
 
 
 # --- edges, one trace per kind (so the legend explains them) ------------------------------
-def _edge_traces(
+def edge_path(
+    kind: str, start: tuple[float, float], end: tuple[float, float]
+) -> tuple[list[float], list[float], tuple[float, float]]:
+    """One edge's line (x and y, without the None that ends it) and where its arrow
+    head sits. A residual edge arcs to the left, clear of the depth edge it doubles."""
+    (x0, y0), (x1, y1) = start, end
+    if kind == "residual":
+        bend = np.linspace(0, 1, 9)
+        xs = [float(x) for x in x0 - 0.32 * np.sin(np.pi * bend)]
+        ys = [float(y) for y in y0 + (y1 - y0) * bend]
+        return xs, ys, (x0 - 0.32, (y0 + y1) / 2)
+    return [x0, x1], [y0, y1], (x0 + 0.62 * (x1 - x0), y0 + 0.62 * (y1 - y0))
+
+
+def edge_traces(
     G: nx.MultiDiGraph, pos: Position, focus: int, Scatter: type, webgl: bool
 ) -> Iterator[go.Scatter]:
     """Per edge kind, its lines and (for most kinds) a trace of arrow heads. Attention
@@ -151,19 +179,11 @@ def _edge_traces(
         kind = "gap" if data.get("gap") else data["kind"]
         if kind == "attention" and G.nodes[v]["t"] != focus:
             continue
-        (x0, y0), (x1, y1) = pos[u], pos[v]
-        ex, ey = segments[kind]
-        if kind == "residual":  # an arc to the left, clear of the depth edge
-            bend = np.linspace(0, 1, 9)
-            ex += list(x0 - 0.32 * np.sin(np.pi * bend)) + [None]
-            ey += list(y0 + (y1 - y0) * bend) + [None]
-            arrows[kind][0].append(x0 - 0.32)
-            arrows[kind][1].append((y0 + y1) / 2)
-            continue
-        ex += [x0, x1, None]
-        ey += [y0, y1, None]
-        arrows[kind][0].append(x0 + 0.62 * (x1 - x0))
-        arrows[kind][1].append(y0 + 0.62 * (y1 - y0))
+        xs, ys, (ax, ay) = edge_path(kind, pos[u], pos[v])
+        segments[kind][0].extend([*xs, None])
+        segments[kind][1].extend([*ys, None])
+        arrows[kind][0].append(ax)
+        arrows[kind][1].append(ay)
     for kind, (ex, ey) in segments.items():
         if not ex:
             continue
@@ -264,11 +284,7 @@ def _node_traces(
     log = color_by == "gradient"
     shown = [math.log10(max(v, 1e-30)) for v in raw] if log else raw
     title = "‖dL/dh_t‖" if log else "‖h_t‖"
-    colorbar: dict[str, Any] = {"title": {"text": title}, "thickness": 14, "len": 0.6}
-    if log and shown:
-        exponents = list(range(math.floor(min(shown)), math.ceil(max(shown)) + 1))
-        colorbar["tickvals"] = exponents
-        colorbar["ticktext"] = [f"1e{k}" for k in exponents]
+    colorbar = log_colorbar(title, shown) if log else colorbar_frame(title)
     yield _node_trace(
         Scatter,
         without,
@@ -294,12 +310,28 @@ def _node_traces(
     )
 
 
+def colorbar_frame(title: str) -> dict[str, Any]:
+    """The colour bar beside a graph: titled, narrow, and shorter than the plot."""
+    return {"title": {"text": title}, "thickness": 14, "len": 0.6}
+
+
+def log_colorbar(title: str, exponents: list[float]) -> dict[str, Any]:
+    """A colour bar over log10 values, ticked at the powers of ten as 1e-3, 1e-2, ...
+    so that it reads as the values themselves."""
+    bar = colorbar_frame(title)
+    if exponents:
+        ticks = list(range(math.floor(min(exponents)), math.ceil(max(exponents)) + 1))
+        bar["tickvals"] = ticks
+        bar["ticktext"] = [f"1e{k}" for k in ticks]
+    return bar
+
+
 # --- axes, gaps, the highlighted column ------------------------------------------------------
-def _framed(
+def framed(
     fig: go.Figure,
     xs: dict[int, float],
     gaps: list[tuple[float, int]],
-    lane: dict[tuple[Any, Any], tuple[float, str]],
+    lane: Lanes,
     highlight_t: int | None,
     height: int | None,
 ) -> go.Figure:

@@ -116,6 +116,19 @@ def test_checkpoint_files_are_opened_renamed_compared_and_deleted(app, tmp_path,
     assert any("learn different tasks" in w.value for w in at.warning)
     assert at.get("download_button")  # each kept run can be downloaded
 
+    # inside the runs: one view for each, side by side, from the kept weights
+    assert any("Pick a view" in c.value for c in at.caption)
+    at.segmented_control(key="compare_inside").set_value("paths").run()
+    assert not at.exception, at.exception
+    paths = [
+        c for c in at.get("plotly_chart") if "through time (its own next step)" in c.proto.spec
+    ]
+    assert len(paths) == 2
+    assert sum("from training, step 10" in c.value for c in at.caption) == 2
+    at.segmented_control(key="compare_inside").set_value("memory").run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 3  # the metrics table, then one per run
+
     # bad files: each refused in its own words, nothing kept
     monkeypatch.chdir(tmp_path)
     mismatched = torch.load(io.BytesIO(checkpoint_file(RNN)), weights_only=True)

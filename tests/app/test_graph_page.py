@@ -96,3 +96,20 @@ def test_a_damaged_link_to_this_page_warns_and_opens_the_default():
     assert not at.exception
     assert at.title[0].value == "Unrolled graph"
     assert any("could not be opened" in w.value for w in at.warning)
+
+
+def test_the_sweep_toggle_plays_the_forward_and_backward_pass():
+    at = open_graph()
+    at.toggle(key="graph_sweep").set_value(True).run()
+    assert not at.exception, at.exception
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    assert len(figure["frames"]) > 50
+    (menu,) = figure["layout"]["updatemenus"]
+    labels = [button["label"] for button in menu["buttons"]]
+    assert any("Play" in label for label in labels) and any("Pause" in label for label in labels)
+    (slider,) = figure["layout"]["sliders"]
+    assert len(slider["steps"]) == len(figure["frames"])
+    assert any("backward pass" in c.value and "untrained model" in c.value for c in at.caption)
+    at.toggle(key="graph_sweep").set_value(False).run()
+    assert "frames" not in json.loads(at.get("plotly_chart")[0].proto.spec)

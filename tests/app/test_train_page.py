@@ -279,3 +279,50 @@ def test_the_ridge_readout_option_sets_its_penalty(app):
     assert Experiment.from_url(at.query_params["x"]).train.ridge_readout == 0.01
     at.checkbox(key="train_ridge").uncheck().run()
     assert at.session_state["experiment"].train.ridge_readout is None
+
+
+def test_the_learning_rate_and_clipping_change_while_it_trains(app):
+    at = app()
+    assert "train_change_lr" not in {w.key for w in at.number_input}  # no run: nothing to change
+    at.button(key="train_start").click().run()
+    runner = run_of(at)
+    assert wait_until(lambda: steps(at) >= 3)
+    at.button(key="train_pause").click().run()
+    assert wait_until(lambda: runner.state == "paused")
+    at.run()
+    assert at.number_input(key="train_change_lr").value == SMALL.train.lr  # the settings now
+    assert at.checkbox(key="train_change_clip").value is True
+    assert any("Now: learning rate 0.003, clipping at norm 1" in c.value for c in at.caption)
+
+    at.number_input(key="train_change_lr").set_value(0.0)
+    at.button(key="train_change_apply").click().run()  # a bad value: a plain message
+    assert not at.exception
+    (error,) = [e.value.replace("\\", "") for e in at.error]  # markdown escapes aside
+    assert "not changed" in error and "Learning rate: input should be greater than 0" in error
+    assert runner.history.changes == [] and runner.state == "paused"
+
+    at.number_input(key="train_change_lr").set_value(0.01)
+    at.checkbox(key="train_change_clip").uncheck()
+    at.button(key="train_change_apply").click().run()
+    assert not at.exception
+    assert any("lr 0.003 → 0.01, clip 1 → off" in s.value for s in at.success)
+    assert wait_until(lambda: runner.history.changes)
+    (change,) = runner.history.changes
+    assert (change["lr"], change["clip_norm"]) == (0.01, None)
+    assert (runner.record.spec.lr, runner.record.spec.clip_norm) == (0.01, None)
+    # Apply waited for the training process to report it: the page shows them now
+    assert at.number_input(key="train_change_lr").value == 0.01
+    assert at.checkbox(key="train_change_clip").value is False
+    assert any("Now: learning rate 0.01, clipping off" in c.value for c in at.caption)
+    at.run()
+    text = " ".join(c.value for c in at.caption)
+    assert "Settings changed while training" in text and "learning rate 0.01, clipping off" in text
+    at.button(key="train_resume").click().run()
+    assert wait_until(lambda: steps(at) > change["step"] + 2)
+    at.run()
+    (loss, *_) = live_charts(at)
+    assert any(s["name"].endswith("lr 0.003 → 0.01, clip 1 → off") for s in loss["series"])
+    at.button(key="train_stop").click().run()
+    assert wait_until(lambda: not runner.alive)
+    at.run()
+    assert at.session_state["experiment"] == SMALL  # the design's settings are the run's start

@@ -332,3 +332,64 @@ def test_best_weights_that_do_not_fit_the_model_are_refused(good, damage):
     data["state_dict"][_first(data["best"])] = torch.zeros(3, 3)
     with pytest.raises(CheckpointError, match="the checkpoint's weights do not match"):
         verified(checkpoints.load(saved(data), untrusted=True))
+
+
+# --- settings changed while training (the history's `changes`) ----------------------------
+def with_changes(good: bytes, changes) -> bytes:
+    data = data_of(good)
+    data["history"]["changes"] = changes
+    return saved(data)
+
+
+def test_changes_of_settings_load_checked_and_a_run_continues_with_the_last(good):
+    changes = [{"step": 1, "lr": 1, "clip_norm": None}, {"step": 4, "lr": 0.5, "clip_norm": 2}]
+    loaded = checkpoints.load(with_changes(good, changes), untrusted=True)
+    assert loaded.history["changes"] == [
+        {"step": 1, "lr": 1.0, "clip_norm": None},
+        {"step": 4, "lr": 0.5, "clip_norm": 2.0},
+    ]
+    assert all(type(c["lr"]) is float for c in loaded.history["changes"])
+    trainer = Trainer.from_checkpoint(verified(loaded), probes=False)
+    assert (trainer.spec.lr, trainer.spec.clip_norm) == (0.5, 2.0)
+    assert trainer.exp.train == experiment().train  # the document as the run began
+    assert trainer.train_step()["lr"] == 0.5
+    old = data_of(good)
+    del old["history"]["changes"]  # a file from before settings could change mid-run
+    assert checkpoints.load(saved(old)).history["changes"] == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        "lower",
+        {"step": 1, "lr": 0.1, "clip_norm": None},
+        [1],
+        [None],
+        [{"step": 1, "lr": 0.1}],  # a setting missing
+        [{"step": 1, "lr": 0.1, "clip_norm": None, "note": "x"}],  # a field too many
+        [{"step": 1, "lr": "0.1", "clip_norm": None}],  # text the document's rules would take
+        [{"step": 1, "lr": True, "clip_norm": None}],
+        [{"step": 1, "lr": 0, "clip_norm": None}],
+        [{"step": 1, "lr": -1.0, "clip_norm": None}],
+        [{"step": 1, "lr": 11.0, "clip_norm": None}],
+        [{"step": 1, "lr": float("nan"), "clip_norm": None}],
+        [{"step": 1, "lr": float("inf"), "clip_norm": None}],
+        [{"step": 1, "lr": 10**400, "clip_norm": None}],
+        [{"step": 1, "lr": 0.1, "clip_norm": 0}],
+        [{"step": 1, "lr": 0.1, "clip_norm": -2.0}],
+        [{"step": 1, "lr": 0.1, "clip_norm": float("nan")}],
+        [{"step": 1, "lr": 0.1, "clip_norm": "off"}],
+        [{"step": 1, "lr": 0.1, "clip_norm": [1.0]}],
+        [{"step": -1, "lr": 0.1, "clip_norm": None}],
+        [{"step": 5, "lr": 0.1, "clip_norm": None}],  # after the checkpoint's own step (4)
+        [{"step": 1.0, "lr": 0.1, "clip_norm": None}],
+        [{"step": True, "lr": 0.1, "clip_norm": None}],
+        [{"step": 2, "lr": 0.1, "clip_norm": None}, {"step": 2, "lr": 0.2, "clip_norm": None}],
+        [{"step": 3, "lr": 0.1, "clip_norm": None}, {"step": 1, "lr": 0.2, "clip_norm": None}],
+        [{"step": 0, "lr": 0.1, "clip_norm": None}] * 10_001,
+    ],
+)
+def test_crafted_changes_of_settings_are_refused(good, changes):
+    for untrusted in (True, False):
+        with pytest.raises(CheckpointError, match="training history is damaged"):
+            checkpoints.load(with_changes(good, changes), untrusted=untrusted)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from designer import checkpoints
+from designer import Experiment, checkpoints
 from designer.__main__ import main
+from designer.credit import credit_matrix
 from designer.model import build_model
 from designer.tasks import get_task
 from designer.tasks.charlm import sample_text
@@ -178,6 +179,8 @@ def test_bench_quick_reports_the_ratio(capsys):
     overhead = [r for r in records if r["bench"] == "training_overhead"]
     assert [r["config"] for r in overhead] == ["small", "large"]
     assert all(r["ratio"] > 0 and r["bare_ms"] > 0 for r in overhead)
+    (credit,) = [r for r in records if r["bench"] == "credit_cost"]
+    assert credit["credit_ms"] > 0 and credit["step_ms"] > 0 and "50 loss steps" in credit["config"]
 
 
 def test_probe_prints_design_format(tmp_path, capsys):
@@ -205,6 +208,44 @@ def test_probe_prints_design_format(tmp_path, capsys):
         assert len(layer["grad_norm"]) == 10 and len(layer["hidden_norm"]) == 10
     assert main(["probe", spec]) == 0
     assert "layer 2 (gru, both directions)" in capsys.readouterr().out
+
+
+def test_probe_credit_and_paths(tmp_path, capsys):
+    """--credit adds each recurrent layer's T x T matrix credit[t][k], --paths the
+    three routes of dL/dh_k; both in words without --json."""
+    document = {
+        **SMALL,
+        "task": {"name": "sine", "seq_len": 7},
+        "model": {
+            "layers": [
+                {"type": "gru", "hidden_size": 4, "bidirectional": True},
+                {"type": "lstm", "hidden_size": 8, "residual": True},
+            ]
+        },
+    }
+    spec = write(tmp_path, document)
+    assert main(["probe", spec, "--credit", "--paths", "--memory", "--json"]) == 0
+    (record,) = json_lines(capsys.readouterr().out)
+    assert record["credit_rows"] == list(range(7))
+    exp = Experiment.from_dict(document)
+    task = get_task(exp.task)
+    expected = credit_matrix(build_model(exp, task), task, seed=exp.train.seed)
+    for layer, reference in zip(record["layers"], expected.layers, strict=True):
+        matrix = layer["credit"]
+        assert len(matrix) == 7 and all(len(row) == 7 for row in matrix)
+        for row, expected_row in zip(matrix, reference.matrix, strict=True):
+            assert row == pytest.approx(expected_row, rel=1e-6)
+        assert set(layer["paths"]["shares"]) == {"time", "up", "skip"}
+        assert layer["memory"]["delays"] == list(range(1, 7)) and layer["memory"]["total"] >= 0
+    bidirectional, causal = record["layers"]
+    assert causal["credit"][0][6] == 0.0 and bidirectional["credit"][0][6] > 0.0
+    assert bidirectional["paths"]["above"] == "layer 1 (lstm)"
+    assert max(bidirectional["paths"]["norms"]["skip"]) > 0
+    assert main(["probe", spec, "--credit", "--paths", "--memory"]) == 0
+    out = capsys.readouterr().out
+    assert "credit ||dL_t/dh_k|| over 7 loss steps of 7" in out
+    assert "up from the output head" in out
+    assert "layer 1 (lstm): memory of random inputs, R² at k = 1" in out
 
 
 def test_probe_from_checkpoint_and_bad_checkpoint(tmp_path, capsys):

@@ -163,3 +163,36 @@ def test_wide_heatmaps_are_capped():
     fig = state_heatmap(trainer.history.probes[0].layers[0], 0)
     assert len(fig.data[0].y) <= MAX_UNITS
     assert math.isfinite(float(fig.data[0].z.max()))
+
+
+def test_changes_of_settings_are_dotted_lines_on_the_loss_chart():
+    trainer = trained(steps=10)  # clip_norm 0.05, lr 0.003
+    trainer.change(lr=0.01, clip_norm=None)
+    list(trainer.run(10))
+    history = trainer.history.snapshot()
+    chart = loss_chart(history, trainer.task.baseline_loss(), log=True, started_with=(0.003, 0.05))
+    assert json.loads(json.dumps(chart, allow_nan=False)) == chart  # what the canvas receives
+    *curves, mark = chart["series"]
+    assert [s["name"] for s in curves] == ["train loss", "validation loss"]
+    assert mark["name"] == "step 10: lr 0.003 → 0.01, clip 0.05 → off"
+    assert mark["dash"] == "dot" and mark["mode"] == "lines" and mark["x"] == [10] * 4
+    low, high = mark["y"][1:3]
+    shown = [y for s in curves for y in s["y"]] + [trainer.task.baseline_loss()]
+    assert mark["y"][0] is mark["y"][3] is None and (low, high) == (min(shown), max(shown))
+    fig = figure(chart)
+    assert fig.data[2].name == mark["name"] and list(fig.data[2].x) == [10] * 4
+    # without the settings it started with, the line says those it changed to
+    plain = loss_chart(history, None, log=False)
+    assert plain["series"][-1]["name"] == "step 10: lr 0.01, clip off"
+    # many changes: the last few named, the earlier ones on one line
+    for lr in (0.02, 0.03, 0.04, 0.05):
+        trainer.change(lr=lr)
+        list(trainer.run(1))
+    lines = loss_chart(trainer.history, None, started_with=(0.003, 0.05))["series"][2:]
+    assert [s["name"] for s in lines] == [
+        "2 earlier changes of settings",
+        "step 21: lr 0.02 → 0.03",
+        "step 22: lr 0.03 → 0.04",
+        "step 23: lr 0.04 → 0.05",
+    ]
+    assert lines[0]["x"] == [10] * 4 + [20] * 4 and lines[0]["y"][4::4] == [None]

@@ -4,9 +4,10 @@ probes and weights mirrored back; divergence reported; the server's slots respec
 import time
 from functools import partial
 
+import pytest
 import torch
 
-from designer import Experiment
+from designer import Experiment, SpecError
 from designer.runner import ProcessRunner
 from designer.slots import TrainingSlots
 from tests import helpers
@@ -141,3 +142,69 @@ def test_a_continued_run_draws_the_curve_of_an_uninterrupted_one():
     evals = {e["step"]: e["val_loss"] for e in more.history.evals}
     assert evals == {25: evals[25], **{e["step"]: e["val_loss"] for e in whole.history.evals}}
     assert more.busy_seconds > first.busy_seconds  # the clock goes on from where it was
+
+
+def spied(runner: ProcessRunner) -> list[tuple[str, dict]]:
+    """The messages the training process sends, as the parent receives them."""
+    seen = []
+    receive = runner._receive
+
+    def spy(kind, payload):
+        seen.append((kind, payload))
+        receive(kind, payload)
+
+    runner._receive = spy
+    return seen
+
+
+def test_the_learning_rate_and_clipping_change_while_it_trains():
+    runner = ProcessRunner(experiment(steps=100_000, optimizer="sgd", lr=0.01, clip_norm=1e-4))
+    seen = spied(runner)
+    try:
+        runner.start()
+        assert wait_for(lambda: len(runner.history.step) >= 3)
+        runner.pause()
+        assert wait_for(lambda: runner.state == "paused")
+        with pytest.raises(SpecError, match="train.lr: input should be greater than 0"):
+            runner.change(lr=0)
+        assert runner.change(lr=0.05, clip_norm=None)
+        assert wait_for(lambda: runner.history.changes)  # applied while paused
+        (change,) = runner.history.changes
+        at = change["step"]
+        assert change == {"step": at, "lr": 0.05, "clip_norm": None}
+        assert at == runner.history.step[-1]  # after the last step it took
+        assert (runner.record.spec.lr, runner.record.spec.clip_norm) == (0.05, None)
+        assert runner.record.exp.train.lr == 0.01  # the document it started from
+        runner.resume()
+        assert wait_for(lambda: len(runner.history.step) >= at + 3)
+    finally:
+        runner.stop()
+    assert wait_for(lambda: not runner.alive)
+    steps = [payload for kind, payload in seen if kind == "step"]
+    assert {(p["lr"], p["clipped"]) for p in steps if p["step"] <= at} == {(0.01, True)}
+    assert {(p["lr"], p["clipped"]) for p in steps if p["step"] > at} == {(0.05, False)}
+    order = [(kind, p.get("step")) for kind, p in seen if kind in ("change", "step")]
+    assert order.index(("change", at)) == order.index(("step", at)) + 1  # between two steps
+    # a run that has ended takes no change
+    assert runner.change(lr=0.1) is False and len(runner.history.changes) == 1
+    assert runner.record.checkpoint().history["changes"] == runner.history.changes
+
+
+def test_a_change_for_a_queued_run_is_applied_as_it_starts():
+    slots = TrainingSlots(limit=1)
+    first = ProcessRunner(experiment(steps=100_000), slots=slots)
+    queued = ProcessRunner(experiment(steps=5, lr=0.01), slots=slots)
+    seen = spied(queued)
+    try:
+        first.start()
+        assert wait_for(lambda: first.state == "running")
+        queued.start()
+        assert wait_for(lambda: queued.state == "queued")
+        assert queued.change(lr=0.02)
+        first.stop()
+        assert wait_for(lambda: not queued.alive) and queued.state == "finished"
+    finally:
+        first.stop()
+        queued.stop()
+    assert queued.history.changes == [{"step": 0, "lr": 0.02, "clip_norm": 1.0}]
+    assert [p["lr"] for kind, p in seen if kind == "step"] == [0.02] * 5

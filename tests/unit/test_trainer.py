@@ -9,9 +9,9 @@ from functools import partial
 import pytest
 import torch
 
-from designer import Experiment, Trainer, TrainingDiverged, checkpoints
+from designer import Experiment, SpecError, Trainer, TrainingDiverged, checkpoints
 from designer.spec import TrainSpec
-from designer.trainer import scheduled_lr
+from designer.trainer import History, RunRecord, scheduled_lr
 from tests import helpers
 
 
@@ -469,3 +469,188 @@ def test_the_readout_fit_stops_at_its_row_limit():
     assert fit_readout(trainer.model, trainer.task, batches, 1.0, max_rows=250) == 250
     x, _ = next(batches)  # it drew only the two batches it needed (160 rows each)
     assert torch.equal(x, trainer.task.batch(16, 2)[0])
+
+
+# --- settings changed while training (Trainer.change) -------------------------------------
+def sgd_steps(trainer: Trainer, steps: int) -> list[dict]:
+    return [r for r in trainer.run(steps) if r["event"] == "step"]
+
+
+def test_a_changed_learning_rate_acts_from_the_next_step_and_is_recorded():
+    trainer = Trainer(experiment(optimizer="sgd", lr=0.1), probes=False)
+    assert [r["lr"] for r in sgd_steps(trainer, 3)] == [0.1] * 3
+    record = trainer.change(lr=0.01)
+    assert record == {"event": "change", "step": 3, "lr": 0.01, "clip_norm": 1.0}
+    used = []
+    original = trainer.optimizer.step
+
+    def spy():
+        used.append(trainer.optimizer.param_groups[0]["lr"])
+        original()
+
+    trainer.optimizer.step = spy
+    assert [r["lr"] for r in sgd_steps(trainer, 2)] == [0.01, 0.01] == used
+    assert trainer.history.changes == [{"step": 3, "lr": 0.01, "clip_norm": 1.0}]
+    assert trainer.spec.lr == 0.01 and trainer.exp.train.lr == 0.1  # the document as it began
+    assert trainer.change(lr=0.01) is None  # nothing changed: nothing recorded
+    # two changes before the next step are one record: the settings from that step on
+    trainer.change(lr=0.5)
+    trainer.change(clip_norm=None)
+    assert trainer.history.changes[1:] == [{"step": 5, "lr": 0.5, "clip_norm": None}]
+    assert sgd_steps(trainer, 1)[0]["lr"] == 0.5
+
+
+def test_changed_clipping_acts_from_the_next_step():
+    trainer = Trainer(experiment(clip_norm=None, lr=0.1), probes=False)
+    seen = []
+    original = trainer.optimizer.step
+
+    def spy():
+        grads = [p.grad for p in trainer.params if p.grad is not None]
+        seen.append(float(torch.nn.utils.get_total_norm(grads)))
+        original()
+
+    trainer.optimizer.step = spy
+    assert not any(r["clipped"] for r in sgd_steps(trainer, 2))
+    trainer.change(clip_norm=1e-3)
+    clipped = sgd_steps(trainer, 2)
+    assert all(r["clipped"] and r["grad_norm"] > 1e-3 for r in clipped)
+    assert seen[2:] == [pytest.approx(1e-3, rel=1e-4)] * 2 and trainer.clipped_steps == 2
+    trainer.change(clip_norm=None)
+    assert not any(r["clipped"] for r in sgd_steps(trainer, 2))
+    assert [c["clip_norm"] for c in trainer.history.changes] == [1e-3, None]
+
+
+@pytest.mark.parametrize(
+    "change, field, value",
+    [
+        ({"lr": 0}, "lr", 0),
+        ({"lr": -0.1}, "lr", -0.1),
+        ({"lr": 11.0}, "lr", 11.0),
+        ({"lr": float("nan")}, "lr", float("nan")),
+        ({"lr": float("inf")}, "lr", float("inf")),
+        ({"lr": None}, "lr", None),
+        ({"clip_norm": 0}, "clip_norm", 0),
+        ({"clip_norm": -1.0}, "clip_norm", -1.0),
+        ({"clip_norm": float("nan")}, "clip_norm", float("nan")),
+        ({"clip_norm": "off"}, "clip_norm", "off"),
+    ],
+)
+def test_a_changed_value_is_checked_as_the_document_checks_it(change, field, value):
+    trainer = Trainer(experiment(), probes=False)
+    list(trainer.run(1))
+    with pytest.raises(SpecError) as info:
+        trainer.change(**change)
+    document = experiment().to_dict()
+    document["train"][field] = value
+    with pytest.raises(SpecError) as same:
+        Experiment.from_dict(document)
+    assert str(info.value) == str(same.value) and str(info.value).startswith(f"train.{field}:")
+    assert trainer.history.changes == [] and trainer.spec == trainer.exp.train  # unchanged
+
+
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        # step 1-3 at base 0.1 (halved every 2 steps), then base 1.0 from step 4 on
+        ({"lr_schedule": "step", "lr_decay": 0.5, "lr_decay_every": 2}, [0.5, 0.25, 0.25]),
+        ({"lr_schedule": "cosine", "steps": 6}, None),
+    ],
+    ids=["step", "cosine"],
+)
+def test_a_schedule_goes_on_from_the_changed_base_rate(schedule, expected):
+    trainer = Trainer(experiment(optimizer="sgd", lr=0.1, **schedule), probes=False)
+    before = [r["lr"] for r in sgd_steps(trainer, 3)]
+    assert before == [scheduled_lr(trainer.exp.train, s) for s in (1, 2, 3)]
+    trainer.change(lr=1.0)
+    after = [r["lr"] for r in sgd_steps(trainer, 3)]
+    # the schedule at the point it had reached, scaled to the new base: a function of
+    # the (changed) settings and the step alone
+    assert after == [scheduled_lr(trainer.spec, s) for s in (4, 5, 6)]
+    assert after == pytest.approx([10 * scheduled_lr(trainer.exp.train, s) for s in (4, 5, 6)])
+    if expected is not None:
+        assert after == expected
+
+
+def test_the_changes_round_trip_through_the_history_and_a_checkpoint(tmp_path):
+    trainer = Trainer(experiment(), probes=False)
+    list(trainer.run(2))
+    trainer.change(lr=0.01)
+    list(trainer.run(2))
+    trainer.change(clip_norm=None)
+    changes = [
+        {"step": 2, "lr": 0.01, "clip_norm": 1.0},
+        {"step": 4, "lr": 0.01, "clip_norm": None},
+    ]
+    assert trainer.history.changes == changes == trainer.history.snapshot().changes
+    assert History.from_dict(trainer.history.to_dict()).changes == changes
+    old = trainer.history.to_dict()
+    del old["changes"]  # a history from before settings could change mid-run
+    assert History.from_dict(old).changes == []
+    trainer.save(str(tmp_path / "run.pt"))
+    saved = checkpoints.load(tmp_path / "run.pt")
+    assert saved.history["changes"] == changes
+    record = RunRecord.from_checkpoint(saved)  # how the app shows a kept run
+    assert record.history.changes == changes and record.exp == trainer.exp
+    assert (record.spec.lr, record.spec.clip_norm) == (0.01, None) and record.spec == trainer.spec
+
+
+@pytest.mark.parametrize("stop_at", [4, 6], ids=["at-the-change", "after-it"])
+def test_a_resumed_run_goes_on_with_the_changed_settings_bit_for_bit(tmp_path, stop_at):
+    """A run whose learning rate and clipping were changed at step 4, saved at the
+    change or after it and continued, draws the uninterrupted run's curve."""
+    exp = experiment(
+        [{"type": "lstm", "hidden_size": 8, "dropout": 0.3}, {"type": "gru", "hidden_size": 6}],
+        optimizer="momentum",
+        lr=0.05,
+        lr_schedule="step",
+        lr_decay=0.5,
+        lr_decay_every=3,
+        eval_every=4,
+    )
+
+    def changed(trainer):
+        trainer.change(lr=0.2, clip_norm=0.05)
+
+    whole = Trainer(exp, probes=False)
+    list(whole.run(4))
+    changed(whole)
+    whole_steps = sgd_steps(whole, 6)
+    assert any(r["clipped"] for r in whole_steps)  # the new threshold acts
+    first = Trainer(exp, probes=False)
+    list(first.run(4))
+    changed(first)
+    list(first.run(stop_at - 4))
+    first.save(str(tmp_path / "part.pt"))
+    torch.manual_seed(12345)  # whatever happens to the random state in between
+    resumed = Trainer.from_checkpoint(checkpoints.load(tmp_path / "part.pt"), probes=False)
+    assert (resumed.spec.lr, resumed.spec.clip_norm) == (0.2, 0.05)
+    steps = sgd_steps(resumed, 10 - stop_at)
+    assert [r["lr"] for r in steps] == [r["lr"] for r in whole_steps[stop_at - 4 :]]
+    assert resumed.history.loss == whole.history.loss
+    assert resumed.history.grad_norm == whole.history.grad_norm
+    assert resumed.history.clipped == whole.history.clipped
+    assert resumed.history.changes == whole.history.changes
+    for name, value in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], value), name
+
+
+def test_the_command_line_resumes_with_the_changed_settings(tmp_path, capsys):
+    from designer.__main__ import main
+
+    exp = experiment(steps=8)
+    whole = Trainer(exp, probes=False)
+    list(whole.run(3))
+    whole.change(lr=0.03, clip_norm=None)
+    list(whole.run(5))
+    part = Trainer(exp, probes=False)
+    list(part.run(3))
+    part.change(lr=0.03, clip_norm=None)
+    list(part.run(2))
+    part.save(str(tmp_path / "part.pt"))
+    args = ["train", "--resume", str(tmp_path / "part.pt"), "--json"]
+    assert main([*args, "--save", str(tmp_path / "done.pt")]) == 0
+    capsys.readouterr()
+    done = checkpoints.load(tmp_path / "done.pt")
+    assert done.step == 8 and done.history["loss"] == whole.history.loss
+    assert done.history["changes"] == whole.history.changes
