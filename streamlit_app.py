@@ -8,20 +8,24 @@ from pathlib import Path
 def app() -> None:
     import streamlit as st
 
+    from components.language import choose_language, language_switch
+    from designer.i18n import _
+
     # A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
     icon = str(Path(__file__).parent / "components" / "icon.png")
     st.set_page_config(page_title="Deep RNN Designer", page_icon=icon, layout="wide")
+    choose_language()
 
     # The pages live in app_pages/, not pages/: with a pages/ folder beside this file,
     # Streamlit serves a link to a sub-page (say /train) in its older multipage mode,
     # without this file, until some visitor has opened the main page since start-up.
     pages = [
-        st.Page("app_pages/design.py", title="Design", icon=":material/stacks:", default=True),
-        st.Page("app_pages/graph.py", title="Graph", icon=":material/account_tree:"),
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:"),
-        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
-        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:"),
+        st.Page("app_pages/design.py", title=_("Design"), icon=":material/stacks:", default=True),
+        st.Page("app_pages/graph.py", title=_("Graph"), icon=":material/account_tree:"),
+        st.Page("app_pages/train.py", title=_("Train"), icon=":material/model_training:"),
+        st.Page("app_pages/inspect.py", title=_("Inspect"), icon=":material/troubleshoot:"),
+        st.Page("app_pages/compare.py", title=_("Compare"), icon=":material/compare:"),
+        st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
     ]
     from components.classroom import apply_style, classroom_mode
 
@@ -32,6 +36,7 @@ def app() -> None:
             st.switch_page(pages[-1], query_params=st.query_params.to_dict())
         page.run()
         return
+    language_switch()
     st.navigation(pages).run()
 
 

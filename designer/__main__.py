@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from designer import i18n
 from designer.spec import Experiment, Problem, SpecError
 from designer.summary import summarize
 from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
@@ -509,6 +510,12 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m designer", description="Deep RNN Designer, headless.")
+    parser.add_argument(
+        "--lang",
+        choices=sorted(i18n.LANGUAGES),
+        help="the language of the output people read (default: from LANG); --json output "
+        "is the same in every language",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("tasks", help="the sample tasks and their parameters")
@@ -642,6 +649,9 @@ def main(argv: list[str] | None = None) -> int:
     allow_any_path(True)  # the user's own machine: a path names the user's own file
     try:
         args = parser.parse_args(argv)
+        # --json output is the same in every language; people read the rest in theirs
+        chosen = args.lang or i18n.language_from_environment()
+        i18n.set_language("en" if getattr(args, "json", False) else chosen)
         if args.command == "train" and args.task is not None and args.task not in TASKS:
             raise SpecError([Problem("task.name", f"unknown task '{args.task}'")])
         return args.func(args)

@@ -4,6 +4,7 @@ and tear-down; these are plain functions)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,3 +69,96 @@ def live_charts(at: Any) -> list[dict]:
         for c in at.get("bidi_component")
         if c.proto.component_name.endswith("live_chart")
     ]
+
+
+# --- languages ------------------------------------------------------------------------------
+# Names, code and units that stay as they are in a Chinese page (proper names of models,
+# optimizers, tools and people; activation functions; file formats).
+KEPT_WORDS = {
+    word.lower()
+    for line in (
+        "LSTM GRU RNN RNNs IRNN LSTMs GRUs PyTorch torch nn Adam AdamW RMSprop SGD ReLU relu",
+        "tanh sigmoid gelu GELU MSE BPTT torchrun DDP CUDA CPU GPU CSV JSON NumPy Jupyter",
+        "Streamlit Chromium Elman Jordan Karpathy Hochreiter Schmidhuber Bengio Jaeger Mikolov",
+        "Le Jaitly Hinton Graves Pascanu Schuster Paliwal He Zhang Ren Sun Cho Gers Cummins",
+        "Werbos Williams Zipser ESN ipynb py pt zip csv json md dropout layernorm softmax",
+        "Viridis OK PCA gloo nccl plotly networkx Babel English x_t h_t c_t dL dh dx",
+    )
+    for word in line.split()
+}
+_WORD = re.compile(r"(?<![\w/.\\{])[A-Za-z][A-Za-z']+(?![\w/\\}])")
+_GAP = re.compile(r"^[\s,;:()\-–—'\"“”‘’]*$")
+
+
+def english_sentences(text: str, words: int = 2) -> list[str]:
+    """Runs of `words` or more English words in a row (names, code and units in
+    KEPT_WORDS not counted): what a Chinese page must not show."""
+    found, run, last_end = [], [], None
+    for match in _WORD.finditer(text):
+        gap = text[last_end : match.start()] if last_end is not None else ""
+        if run and not _GAP.match(gap):
+            if len(run) >= words:
+                found.append(" ".join(run))
+            run = []
+        if match.group().lower() in KEPT_WORDS:
+            if len(run) >= words:
+                found.append(" ".join(run))
+            run = []
+        else:
+            run.append(match.group())
+        last_end = match.end()
+    if len(run) >= words:
+        found.append(" ".join(run))
+    return found
+
+
+def _chart_texts(spec: str) -> list[str]:
+    """Titles, axis titles, annotations, legend names and button labels of a figure."""
+    figure = json.loads(spec)
+    texts = []
+    layout = figure.get("layout", {})
+
+    def title(value: Any) -> None:
+        if isinstance(value, dict):
+            value = value.get("text")
+        if isinstance(value, str):
+            texts.append(value)
+
+    title(layout.get("title"))
+    for key, value in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+            title(value.get("title"))
+    for note in layout.get("annotations", []):
+        title(note.get("text"))
+    for menu in layout.get("updatemenus", []):
+        texts += [b.get("label", "") for b in menu.get("buttons", [])]
+    for trace in figure.get("data", []):
+        if trace.get("showlegend", True) and isinstance(trace.get("name"), str):
+            texts.append(trace["name"])
+        title(trace.get("colorbar", {}).get("title"))
+        title((trace.get("marker") or {}).get("colorbar", {}).get("title"))
+    return texts
+
+
+def visible_texts(at: Any) -> list[str]:
+    """Every text an AppTest page shows: headings, text, messages, widget labels, help
+    and options, metrics, tabs, expanders, and the figures' titles and legends."""
+    texts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning"):
+        texts += [e.value for e in getattr(at, kind)]
+    texts += [e.value for e in at.error] + [e.value for e in at.success]
+    widgets = (
+        "button", "toggle", "checkbox", "radio", "selectbox", "multiselect", "slider",
+        "select_slider", "number_input", "text_input", "text_area", "segmented_control",
+    )  # fmt: skip
+    for kind in widgets:
+        for widget in getattr(at, kind):
+            texts.append(widget.label)
+            if getattr(widget, "help", None):
+                texts.append(widget.help)
+            texts += [str(o) for o in getattr(widget, "options", []) or []]
+    texts += [m.label for m in at.metric] + [t.label for t in at.tabs]
+    texts += [e.label for e in at.expander]
+    for chart in at.get("plotly_chart"):
+        texts += _chart_texts(chart.proto.spec)
+    return [t for t in texts if t]
