@@ -17,6 +17,7 @@ from designer.figures.compare import (
     profile_figure,
     radius_figure,
 )
+from designer.i18n import _
 
 POLL_SECONDS = 3.0  # a run still training redraws the page this often
 
@@ -25,19 +26,23 @@ link = current_link()
 show_url_warning()
 show_notices()
 
-st.title("Compare")
+st.title(_("Compare"))
 st.caption(
-    "Runs side by side: the same task with one thing changed is the clearest way to see "
-    "what a design choice does. Train a variant from the Train page, or pick any runs "
-    "kept for this link."
+    _(
+        "Runs side by side: the same task with one thing changed is the clearest way to see "
+        "what a design choice does. Train a variant from the Train page, or pick any runs "
+        "kept for this link."
+    )
 )
 selected = compare_picker(link)
 live = link is not None and any(run.alive for run in link.shown())
 
 if len(selected) < 2:
     st.info(
-        "Pick two to four runs. On the Train page, **Train a variant** trains a run again "
-        "with one thing changed, beside the original.",
+        _(
+            "Pick two to four runs. On the Train page, **Train a variant** trains a run again "
+            "with one thing changed, beside the original."
+        ),
         icon=":material/compare:",
     )
 else:
@@ -46,19 +51,31 @@ else:
     def side_by_side() -> None:
         runs = chosen_runs(link, selected)
         for letter, changed in changes(runs):
-            items = "; ".join(escape_markdown(c) for c in changed) or "nothing: the same experiment"
-            st.markdown(f"**{letter}** differs from **A** in: {items}")
+            if changed:
+                items = _("; ").join(escape_markdown(c) for c in changed)
+                said = _("**{letter}** differs from **A** in: {changes}")
+            else:
+                items = ""
+                said = _("**{letter}** differs from **A** in: nothing: the same experiment")
+            st.markdown(said.format(letter=letter, changes=items))
         reason = why_not_comparable(runs)
         if reason:
             st.warning(escape_markdown(reason), icon=":material/warning:")
         st.dataframe(
             pd.DataFrame(metrics_rows(runs)),
             hide_index=True,
-            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+            column_config={_("parameters"): st.column_config.NumberColumn(format="localized")},
         )
         c1, c2 = st.columns([2, 1])
-        against = c1.radio("Curves against", ["step", "seconds"], horizontal=True, key="compare_x")
-        log = c2.toggle("Log scale", value=True, key="compare_log")
+        against = c1.radio(
+            _("Curves against"),
+            ["step", "seconds"],
+            # words fixed now: a format_func is also called outside this run (AppTest)
+            format_func={"step": _("step"), "seconds": _("seconds")}.get,
+            horizontal=True,
+            key="compare_x",
+        )
+        log = c2.toggle(_("Log scale"), value=True, key="compare_log")
         charts = {
             "loss": loss_overlay(runs, against, log),
             "metric": metric_overlay(runs, against),
@@ -69,10 +86,12 @@ else:
         left.plotly_chart(profile_figure(runs), key="compare_profile", width="stretch")
         right.plotly_chart(radius_figure(runs), key="compare_radius", width="stretch")
         st.caption(
-            "Left: how much gradient reaches each time step of each recurrent layer in the "
-            "run's last probe, counted back from the last step (log scale): a straight "
-            "falling line is a gradient vanishing exponentially through time. Right: the "
-            "largest |eigenvalue| of each layer's recurrent weights over training."
+            _(
+                "Left: how much gradient reaches each time step of each recurrent layer in the "
+                "run's last probe, counted back from the last step (log scale): a straight "
+                "falling line is a gradient vanishing exponentially through time. Right: the "
+                "largest |eigenvalue| of each layer's recurrent weights over training."
+            )
         )
 
     side_by_side()

@@ -24,7 +24,8 @@ from components.summary import model_summary
 from components.task_picker import task_picker, task_preview
 from components.uploads import ask_for_pending_upload
 from designer import get_task
-from designer.presets import PRESETS, matching_preset
+from designer.i18n import _
+from designer.presets import matching_preset, preset_description, preset_title
 
 exp = get_experiment()
 task = get_task(exp.task)
@@ -34,13 +35,23 @@ sidebar()
 st.title("Deep RNN Designer")
 preset = matching_preset(exp)
 if preset:
-    st.markdown(f"**{PRESETS[preset]['title']}** (a preset): {PRESETS[preset]['description']}")
+    st.markdown(
+        _("**{title}** (a preset): {description}").format(
+            title=preset_title(preset), description=preset_description(preset)
+        )
+    )
 else:
-    st.markdown(f"Your own **{len(exp.model.layers)}-layer** network for **{task.title}**.")
+    st.markdown(
+        _("Your own **{n}-layer** network for **{task}**.").format(
+            n=len(exp.model.layers), task=_(task.title)
+        )
+    )
 st.caption(
-    "Drag layers from the palette into the stack and drag cards to reorder them; drag a "
-    "card's right edge to change its width; click a card to edit its settings. The presets "
-    "in the sidebar load a whole design in one click."
+    _(
+        "Drag layers from the palette into the stack and drag cards to reorder them; drag a "
+        "card's right edge to change its width; click a card to edit its settings. The presets "
+        "in the sidebar load a whole design in one click."
+    )
 )
 show_url_warning()
 ask_for_pending_upload()  # a link whose CSV file was uploaded from another browser
@@ -49,18 +60,18 @@ show_notices()
 stack_col, side_col = st.columns([11, 9], gap="large")
 with stack_col:
     heading, buttons = st.columns([3, 2], vertical_alignment="bottom")
-    heading.subheader("Layer stack")
+    heading.subheader(_("Layer stack"))
     with buttons.container(horizontal=True, horizontal_alignment="right"):
-        st.button("Undo", icon=":material/undo:", on_click=undo, disabled=not history().can_undo)
-        st.button("Redo", icon=":material/redo:", on_click=redo, disabled=not history().can_redo)
+        st.button(_("Undo"), icon=":material/undo:", on_click=undo, disabled=not history().can_undo)
+        st.button(_("Redo"), icon=":material/redo:", on_click=redo, disabled=not history().can_redo)
     layer_stack(stack_view(exp, task, layer_errors()), selected_layer(), apply_stack_event)
 with side_col, st.container(border=True):
     layer_settings(exp, selected_layer())
 with side_col:
-    st.subheader("Summary")
+    st.subheader(_("Summary"))
     model_summary(exp, task)
 
-st.subheader("Task")
+st.subheader(_("Task"))
 picker_col, preview_col = st.columns([1, 1], gap="large")
 with picker_col:
     task_picker(exp)
@@ -68,9 +79,9 @@ with preview_col:
     task_preview(task, seed=exp.train.seed)
 
 with st.expander(
-    "Equations of the layers in this stack", expanded=True, icon=":material/function:"
+    _("Equations of the layers in this stack"), expanded=True, icon=":material/function:"
 ):
     layer_equations(exp, task)
 
-with st.expander("Code: take this model home", icon=":material/code:"):
+with st.expander(_("Code: take this model home"), icon=":material/code:"):
     code_export(exp, task)

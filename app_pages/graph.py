@@ -10,6 +10,7 @@ from components.state import get_experiment, show_url_warning
 from designer import get_task
 from designer.figures.graph import graph_figure
 from designer.graph import unroll, visible_steps
+from designer.i18n import _
 
 NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
 
@@ -19,31 +20,38 @@ show_url_warning()  # a damaged link, or runs no longer kept, opened on this pag
 task = get_task(exp.task)
 T = task.seq_len
 
-st.title("Unrolled graph")
-scored = "at every step" if task.per_step else "at the last step only"
-st.caption(
-    f"{task.title}: every layer at every one of the {T} time steps. Time runs to the right, "
-    f"depth upwards; the loss is scored {scored}. Click a node for its details."
-)
+st.title(_("Unrolled graph"))
+if task.per_step:
+    about = _(
+        "{task}: every layer at every one of the {steps} time steps. Time runs to the right, "
+        "depth upwards; the loss is scored at every step. Click a node for its details."
+    )
+else:
+    about = _(
+        "{task}: every layer at every one of the {steps} time steps. Time runs to the right, "
+        "depth upwards; the loss is scored at the last step only. Click a node for its details."
+    )
+st.caption(about.format(task=_(task.title), steps=T))
+COLOR_BY = {"type": _("layer type"), "hidden": "‖h_t‖", "gradient": _("‖dL/dh_t‖ (log)")}
 
 c1, c2, c3 = st.columns([1, 1, 2])
 columns = c1.slider(
-    "Time steps drawn",
+    _("Time steps drawn"),
     2,
     min(T, 60),
     min(T, 24),
     key="graph_columns",
-    help="Longer sequences show their first and last steps, with a gap between.",
+    help=_("Longer sequences show their first and last steps, with a gap between."),
 )
 color_by = c2.radio(
-    "Colour by",
+    _("Colour by"),
     ["type", "hidden", "gradient"],
     key="graph_color_by",
-    format_func={"type": "layer type", "hidden": "‖h_t‖", "gradient": "‖dL/dh_t‖ (log)"}.get,
+    format_func=COLOR_BY.get,
 )
 steps = visible_steps(T, columns)
-highlight = c3.select_slider("Highlight time step", steps, value=steps[-1], key="graph_t")
-sweep = st.toggle("Play the forward and backward pass", key="graph_sweep")
+highlight = c3.select_slider(_("Highlight time step"), steps, value=steps[-1], key="graph_t")
+sweep = st.toggle(_("Play the forward and backward pass"), key="graph_sweep")
 
 G = unroll(exp, task, steps=steps)
 node = st.session_state.get(NODE)
@@ -69,8 +77,9 @@ with graph_col:
         clicked = [p["customdata"] for p in event.selection.points if p.get("customdata")]
         if color_by != "type":
             st.caption(
-                f"Values from a probe {source}: means over a fixed batch of "
-                f"{result.x.shape[0]} sequences."
+                _(
+                    "Values from a probe {source}: means over a fixed batch of {n} sequences."
+                ).format(source=source, n=result.x.shape[0])
             )
 if clicked and clicked[0] != node:
     st.session_state[NODE] = clicked[0]
@@ -78,7 +87,7 @@ if clicked and clicked[0] != node:
 if detail_col is not None:
     with detail_col:
         show_node_details(parse_node_id(node), exp, result, source)
-        if st.button("Close details", key="graph_close", icon=":material/close:"):
+        if st.button(_("Close details"), key="graph_close", icon=":material/close:"):
             del st.session_state[NODE]
             # a fresh chart: the old one would still report the clicked node as selected
             st.session_state["graph_resets"] = st.session_state.get("graph_resets", 0) + 1

@@ -9,20 +9,21 @@ from components.probe_source import current_weights
 from components.probe_views import show_probe
 from components.state import get_experiment, show_url_warning
 from components.whatif_view import show_what_if
+from designer.i18n import N_, _
 
 VIEWS = {
-    "probe": "States and gradients",
-    "credit": "Credit by step",
-    "paths": "Time and depth",
-    "memory": "Memory",
-    "whatif": "What-if",
+    "probe": N_("States and gradients"),
+    "credit": N_("Credit by step"),
+    "paths": N_("Time and depth"),
+    "memory": N_("Memory"),
+    "whatif": N_("What-if"),
 }
 DEEPER = {"credit": show_credit, "paths": show_paths, "memory": show_memory, "whatif": show_what_if}
 
 exp = get_experiment()
 show_url_warning()  # a damaged link, or runs no longer kept, opened on this page
 
-st.title("Inspect")
+st.title(_("Inspect"))
 # The view is kept in the link (view=credit, ...), so a reload or a shared link opens it.
 wanted = st.query_params.get("view", "probe")
 st.session_state["inspect_view"] = wanted if wanted in VIEWS else "probe"
@@ -33,15 +34,16 @@ def remember_view() -> None:
 
 
 view = st.segmented_control(
-    "Look at",
+    _("Look at"),
     list(VIEWS),
     required=True,
-    format_func=VIEWS.get,
+    format_func={key: _(words) for key, words in VIEWS.items()}.get,
     key="inspect_view",
     on_change=remember_view,
     label_visibility="collapsed",
 )
 if view in DEEPER:
-    DEEPER[view](exp, current_weights(exp))
+    weights = current_weights(exp)
+    DEEPER[view](weights.exp, weights)  # the settings the weights were trained with (seed)
 else:
     show_probe(exp)

@@ -4,10 +4,12 @@ what appeared, step by step, with the app's own views beside the text."""
 
 import streamlit as st
 
+from components import language
 from components.classroom import classroom_mode, lesson_link
 from components.lesson_runs import lesson_runners, shared_runs
 from components.lesson_views import show_view
 from components.state import escape_markdown, set_experiment
+from designer.i18n import _
 from designer.lessons import LESSONS, Lesson
 from designer.lessons.check import results
 
@@ -15,24 +17,34 @@ POLL_SECONDS = 3.0  # a class polls the same runs: each poll is a page run on th
 
 
 def lesson_list() -> None:
-    st.title("Lessons")
+    st.title(_("Lessons"))
     st.caption(
-        "The classic results of recurrent networks. Each lesson asks for a prediction, "
-        "trains the networks that show the result, and walks through what happened. A "
-        "class opening the same lesson trains it once: everyone watches the same runs."
+        _(
+            "The classic results of recurrent networks. Each lesson asks for a prediction, "
+            "trains the networks that show the result, and walks through what happened. A "
+            "class opening the same lesson trains it once: everyone watches the same runs."
+        )
     )
     for lesson in LESSONS.values():
         with st.container(border=True):
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
-            c1.markdown(f"**{lesson.number}. {lesson.title}**  \n{lesson.summary}")
-            c1.caption(lesson.source)
-            if c2.button("Open", key=f"open_{lesson.name}", icon=":material/school:"):
-                st.query_params.from_dict({"lesson": lesson.name, **_classroom_param()})
+            c1.markdown(f"**{lesson.number}. {_(lesson.title)}**  \n{_(lesson.summary)}")
+            c1.caption(_(lesson.source))
+            if c2.button(_("Open"), key=f"open_{lesson.name}", icon=":material/school:"):
+                st.query_params.from_dict(
+                    {"lesson": lesson.name, **_classroom_param(), **_language_param()}
+                )
                 st.rerun()
 
 
 def _classroom_param() -> dict[str, str]:
     return {"classroom": "1"} if classroom_mode() else {}
+
+
+def _language_param() -> dict[str, str]:
+    """The link's language, kept when the rest of the address changes."""
+    value = st.query_params.get(language.PARAM)
+    return {language.PARAM: value} if value else {}
 
 
 def _index(param: str, count: int) -> int | None:
@@ -48,13 +60,14 @@ def _guess(lesson: Lesson) -> int | None:
 
 def prediction(lesson: Lesson, started: bool) -> int | None:
     question = lesson.prediction
-    st.markdown(f"**Predict first.** {question.question}")
+    st.markdown(_("**Predict first.** {question}").format(question=_(question.question)))
     guess = _guess(lesson)
+    choices = [_(c) for c in question.choices]  # translated here, in the page's thread
     choice = st.radio(
-        "Your prediction",
+        _("Your prediction"),
         range(len(question.choices)),
         index=guess,
-        format_func=lambda i: question.choices[i],
+        format_func=choices.__getitem__,
         key=f"guess_{lesson.name}",
         label_visibility="collapsed",
         disabled=started and guess is not None,
@@ -67,59 +80,66 @@ def prediction(lesson: Lesson, started: bool) -> int | None:
 def verdict(lesson: Lesson, guess: int | None, runners: dict) -> None:
     done = results(lesson, runners)
     if done is None:
-        st.caption("The verdict appears here when the runs have ended.")
+        st.caption(_("The verdict appears here when the runs have ended."))
         return
     outcome = lesson.judge(done)
     if outcome.passed:
-        st.success(outcome.text, icon=":material/check_circle:")
+        st.success(str(outcome.text), icon=":material/check_circle:")
     else:
-        st.warning(outcome.text, icon=":material/help:")
-    right = lesson.prediction.choices[lesson.prediction.answer]
+        st.warning(str(outcome.text), icon=":material/help:")
+    right = _(lesson.prediction.choices[lesson.prediction.answer])
     if not outcome.passed:
-        said = f"The classic result is: {right}; these runs did not show it clearly"
+        said = _("**The classic result is: {answer}; these runs did not show it clearly.** {why}")
     elif guess == lesson.prediction.answer:
-        said = f"You predicted right: {right}"
+        said = _("**You predicted right: {answer}.** {why}")
     else:
-        said = f"The result says otherwise: {right}"
-    st.markdown(f"**{said}.** {lesson.prediction.why}")
+        said = _("**The result says otherwise: {answer}.** {why}")
+    st.markdown(said.format(answer=right, why=_(lesson.prediction.why)))
 
 
 def player(lesson: Lesson) -> None:
     runners = lesson_runners(lesson)
     live = runners is not None and any(r.alive for r in runners.values())
     classroom = classroom_mode()
-    st.title(f"Lesson {lesson.number}: {lesson.title}")
-    st.caption(f"{lesson.summary} After {lesson.source}.")
+    st.title(_("Lesson {number}: {title}").format(number=lesson.number, title=_(lesson.title)))
+    st.caption(
+        _("{summary} After {source}.").format(summary=_(lesson.summary), source=_(lesson.source))
+    )
     guess = prediction(lesson, started=runners is not None)
     if runners is None:
         for run in lesson.runs:
             error = shared_runs().error(run.experiment())
             if error:
                 st.error(
-                    f"The last try of run {run.label} ended: {escape_markdown(error)}. "
-                    "Train to try again.",
+                    _("The last try of run {label} ended: {error}. Train to try again.").format(
+                        label=run.label, error=escape_markdown(str(error))
+                    ),
                     icon=":material/error:",
                 )
-        titles = " and ".join(f"**{run.label}**: {run.title}" for run in lesson.runs)
-        st.markdown(f"The runs: {titles}.")
+        st.markdown(_runs_words(lesson))
         if st.button(
-            "Train both" if len(lesson.runs) == 2 else "Train",
+            _("Train both") if len(lesson.runs) == 2 else _("Train"),
             type="primary",
             icon=":material/play_arrow:",
             disabled=guess is None,
-            help=None if guess is not None else "Make a prediction first.",
+            help=None if guess is not None else _("Make a prediction first."),
             key="lesson_train",
         ):
             lesson_runners(lesson, start=True)
             st.rerun()
         return
     if guess is None:  # the class started it already: the prediction still comes first
-        started = "are training" if live else "have trained"
-        st.info(
-            f"These runs {started} (your class shares them). Make your prediction to see "
-            "what they show.",
-            icon=":material/how_to_vote:",
-        )
+        if live:
+            message = _(
+                "These runs are training (your class shares them). Make your prediction to "
+                "see what they show."
+            )
+        else:
+            message = _(
+                "These runs have trained (your class shares them). Make your prediction to "
+                "see what they show."
+            )
+        st.info(message, icon=":material/how_to_vote:")
         return
 
     @st.fragment(run_every=POLL_SECONDS if live else None)
@@ -130,22 +150,24 @@ def player(lesson: Lesson) -> None:
         verdict(lesson, guess, now)
         text_col, view_col = st.columns([1, 2], gap="large")
         with text_col:
-            titles = [f"{i + 1}. {step.title}" for i, step in enumerate(lesson.steps)]
-            chosen = st.radio("Steps", titles, index=_step(lesson), key=f"step_{lesson.name}")
+            titles = [f"{i + 1}. {_(step.title)}" for i, step in enumerate(lesson.steps)]
+            chosen = st.radio(_("Steps"), titles, index=_step(lesson), key=f"step_{lesson.name}")
             index = titles.index(chosen)
             if str(index) != st.query_params.get("step"):
                 st.query_params["step"] = str(index)
             step = lesson.steps[index]
-            st.markdown(step.text)
+            st.markdown(_(step.text))
             if not any(r.alive for r in now.values()):
-                st.markdown(f"**Try next.** {lesson.try_next}")
+                st.markdown(_("**Try next.** {text}").format(text=_(lesson.try_next)))
             if not classroom:
                 for run in lesson.runs:
                     if st.button(
-                        f"Open {run.label} in Design",
+                        _("Open {label} in Design").format(label=run.label),
                         key=f"design_{run.label}",
                         icon=":material/stacks:",
-                        help=f"{run.title}: change it and train it yourself.",
+                        help=_("{title}: change it and train it yourself.").format(
+                            title=_(run.title)
+                        ),
                     ):
                         set_experiment(run.experiment())
                         st.switch_page("app_pages/design.py")
@@ -153,6 +175,21 @@ def player(lesson: Lesson) -> None:
             show_view(lesson, step, now)
 
     walk_through()
+
+
+def _runs_words(lesson: Lesson) -> str:
+    """'The runs: **A**: tanh RNN, 64 units and **B**: LSTM, 64 units.'"""
+    runs = lesson.runs
+    if len(runs) == 1:
+        return _("The runs: **{label}**: {title}.").format(
+            label=runs[0].label, title=_(runs[0].title)
+        )
+    if len(runs) == 2:
+        return _("The runs: **{a}**: {a_title} and **{b}**: {b_title}.").format(
+            a=runs[0].label, a_title=_(runs[0].title), b=runs[1].label, b_title=_(runs[1].title)
+        )
+    listed = "; ".join(f"**{run.label}**: {_(run.title)}" for run in runs)
+    return _("The runs: {runs}.").format(runs=listed)
 
 
 def _step(lesson: Lesson) -> int:
@@ -164,14 +201,14 @@ if chosen is None:
     lesson_list()
 else:
     back = not classroom_mode() and st.button(
-        "All lessons", icon=":material/arrow_back:", key="lesson_back"
+        _("All lessons"), icon=":material/arrow_back:", key="lesson_back"
     )
     if back:
-        st.query_params.clear()
+        st.query_params.from_dict(_language_param())  # everything else goes
         st.rerun()
     player(chosen)
     if not classroom_mode():
-        with st.expander("Share this lesson"):
-            st.caption("Opens this lesson; the classroom link hides everything else:")
+        with st.expander(_("Share this lesson")):
+            st.caption(_("Opens this lesson; the classroom link hides everything else:"))
             st.code(lesson_link(chosen.name), language=None)
             st.code(lesson_link(chosen.name, classroom=True), language=None)

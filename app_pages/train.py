@@ -11,6 +11,7 @@ from components.runs import MAX_RUN_PARAMETERS, current_run, discard_run, run_ma
 from components.state import get_experiment, set_experiment, show_notices, show_url_warning
 from designer import get_task, summarize
 from designer.figures.tasks import sample_figure
+from designer.i18n import _
 
 POLL_SECONDS = 2.0  # how often a training page redraws itself
 
@@ -21,19 +22,25 @@ show_url_warning()  # a damaged link, or runs no longer kept, opened on this pag
 show_notices()  # a refused setting, say
 total = summarize(exp, task).total
 
-st.title("Train")
-st.caption(f"{task.title}, {len(exp.model.layers)} layers, {total:,} parameters. {task.lesson}")
+st.title(_("Train"))
+st.caption(
+    _("{task}, {n} layers, {parameters} parameters. {about}").format(
+        task=_(task.title), n=len(exp.model.layers), parameters=f"{total:,}", about=_(task.lesson)
+    )
+)
 
 if runner is not None and not run_matches(runner, exp):
     st.warning(
-        "The design changed since this run started. Discard the run, or go back to "
-        "the design it was trained on?",
+        _(
+            "The design changed since this run started. Discard the run, or go back to "
+            "the design it was trained on?"
+        ),
         icon=":material/warning:",
     )
-    c1, c2, _ = st.columns([1, 1, 3])
-    c1.button("Discard the run", key="train_discard", on_click=discard_run)
+    c1, c2, _rest = st.columns([1, 1, 3])
+    c1.button(_("Discard the run"), key="train_discard", on_click=discard_run)
     c2.button(
-        "Back to the run's design",
+        _("Back to the run's design"),
         key="train_restore",
         on_click=lambda: set_experiment(runner.record.exp),
     )
@@ -43,23 +50,27 @@ runs = link.shown() if link is not None else []
 active = any(run.alive for run in runs)
 settings_col, main_col = st.columns([1, 4], gap="large")
 with settings_col:
-    st.subheader("Settings")
+    st.subheader(_("Settings"))
     hyperparameters(exp, disabled=active)
     if active:
         st.caption(
-            "Settings apply to the next run. **Change while training** changes this "
-            "run's learning rate or clipping from its next step on."
+            _(
+                "Settings apply to the next run. **Change while training** changes this "
+                "run's learning rate or clipping from its next step on."
+            )
         )
 
 too_big = total > MAX_RUN_PARAMETERS
 with main_col:
     controls(exp, runs, too_big)
     if link is not None and link.lost:
-        st.warning(link.lost, icon=":material/cloud_off:")
+        st.warning(str(link.lost), icon=":material/cloud_off:")  # words, or a Text
     if too_big:
         st.error(
-            f"This model has {total:,} parameters; this server trains at most "
-            f"{MAX_RUN_PARAMETERS:,}. Make the layers narrower or fewer on the Design page."
+            _(
+                "This model has {parameters} parameters; this server trains at most "
+                "{limit}. Make the layers narrower or fewer on the Design page."
+            ).format(parameters=f"{total:,}", limit=f"{MAX_RUN_PARAMETERS:,}")
         )
 
     @st.fragment(run_every=POLL_SECONDS if active else None)
@@ -67,8 +78,10 @@ with main_col:
         shown = link.shown() if link is not None else []
         if not shown:
             st.info(
-                "Press **Start** to train this design on the task, or **Step** to go one "
-                "step at a time.",
+                _(
+                    "Press **Start** to train this design on the task, or **Step** to go "
+                    "one step at a time."
+                ),
                 icon=":material/model_training:",
             )
             # what it will learn from (this also readies the chart library before
@@ -83,7 +96,9 @@ with main_col:
         if len(shown) > 1:
             pair(shown)
             st.page_link(
-                "app_pages/compare.py", label="Compare them side by side", icon=":material/compare:"
+                "app_pages/compare.py",
+                label=_("Compare them side by side"),
+                icon=":material/compare:",
             )
         else:
             run = shown[0]

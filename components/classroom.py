@@ -8,6 +8,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from components import language
+from designer import i18n
+
 PARAM = "classroom"
 KEY = "classroom_mode"
 
@@ -37,8 +40,13 @@ def apply_style() -> None:
 
 
 def lesson_link(name: str, classroom: bool = False) -> str:
-    """The address that opens a lesson (in classroom mode, with `classroom`)."""
+    """The address that opens a lesson (in classroom mode, with `classroom`), in the
+    language of whoever shares it when that is not English (a teacher shares a Chinese
+    lesson; the classroom page has no language switch)."""
     params = {"lesson": name, **({PARAM: "1"} if classroom else {})}
+    lang = i18n.language()
+    if lang != i18n.DEFAULT:
+        params[language.PARAM] = lang
     page = st.context.url or ""
     parts = urlsplit(page)
     return urlunsplit((parts.scheme, parts.netloc, "/lessons", urlencode(params), ""))

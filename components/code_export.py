@@ -15,23 +15,31 @@ from components.links import current_link
 from components.runs import run_matches
 from designer import Experiment, checkpoints, codegen
 from designer.checkpoint_checks import CheckpointError
+from designer.i18n import N_, _
 from designer.tasks import Task
 
+# The labels and sentences are shown through _().
 FORMATS = {
-    "module": ("PyTorch module", "model.py"),
-    "script": ("Training script", "train.py"),
-    "ipynb": ("Notebook", "train.ipynb"),
-    "numpy": ("NumPy by hand", "by_hand.py"),
+    "module": (N_("PyTorch module"), "model.py"),
+    "script": (N_("Training script"), "train.py"),
+    "ipynb": (N_("Notebook"), "train.ipynb"),
+    "numpy": (N_("NumPy by hand"), "by_hand.py"),
 }
 ABOUT = {
-    "module": "One `nn.Module` with the app's parameter names: a checkpoint from the app "
-    "loads into it with `load_state_dict(strict=True)` and gives the same outputs.",
-    "script": "The model, the task's data and the app's training loop. "
-    "Run `python train.py`, or `torchrun --nproc_per_node=4 train.py` to train on four "
-    "processes with DistributedDataParallel. It writes `checkpoint.pt`, which the app opens.",
-    "ipynb": "The training script as a Jupyter notebook, explained cell by cell.",
-    "numpy": "The forward pass and backpropagation (through time) written out in NumPy, "
-    "to check by hand against PyTorch's gradients.",
+    "module": N_(
+        "One `nn.Module` with the app's parameter names: a checkpoint from the app "
+        "loads into it with `load_state_dict(strict=True)` and gives the same outputs."
+    ),
+    "script": N_(
+        "The model, the task's data and the app's training loop. "
+        "Run `python train.py`, or `torchrun --nproc_per_node=4 train.py` to train on four "
+        "processes with DistributedDataParallel. It writes `checkpoint.pt`, which the app opens."
+    ),
+    "ipynb": N_("The training script as a Jupyter notebook, explained cell by cell."),
+    "numpy": N_(
+        "The forward pass and backpropagation (through time) written out in NumPy, "
+        "to check by hand against PyTorch's gradients."
+    ),
 }
 
 
@@ -62,23 +70,23 @@ def _shown(form: str, code: str) -> str:
 def code_export(exp: Experiment, task: Task) -> None:
     form = (
         st.segmented_control(
-            "Format",
+            _("Format"),
             list(FORMATS),
             default="module",
-            format_func=lambda key: FORMATS[key][0],
+            format_func={key: _(words[0]) for key, words in FORMATS.items()}.get,
             key="code_format",
         )
         or "module"
     )
-    st.caption(ABOUT[form])
+    st.caption(_(ABOUT[form]))
     try:
         code = _code(exp, task, form)
     except codegen.ExportError as err:
-        st.info(f"Not for this design: {err}.", icon=":material/info:")
+        st.info(_("Not for this design: {reason}.").format(reason=err), icon=":material/info:")
         return
     label, file_name = FORMATS[form]
     st.download_button(
-        f"Download {file_name}",
+        _("Download {file_name}").format(file_name=file_name),
         data=code,
         file_name=file_name,
         mime="application/x-ipynb+json" if form == "ipynb" else "text/x-python",
@@ -109,13 +117,15 @@ def _with_run(exp: Experiment, task: Task) -> None:
         return buffer.getvalue()
 
     st.download_button(
-        "Download the code with this design's trained run (zip)",
+        _("Download the code with this design's trained run (zip)"),
         data=bundle,
         file_name="deep-rnn-run.zip",
         mime="application/zip",
         icon=":material/folder_zip:",
         on_click="ignore",
         key="code_download_run",
-        help="train.py, model.py and checkpoint.pt: `model.load_state_dict(torch.load("
-        "'checkpoint.pt', weights_only=True)['state_dict'])`, or continue training it",
+        help=_(
+            "train.py, model.py and checkpoint.pt: `model.load_state_dict(torch.load("
+            "'checkpoint.pt', weights_only=True)['state_dict'])`, or continue training it"
+        ),
     )

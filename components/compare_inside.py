@@ -12,9 +12,10 @@ from components.probe_source import Weights, run_weights
 from components.state import escape_markdown
 from designer.checkpoints import CheckpointError
 from designer.compare import LETTERS
+from designer.i18n import N_, _
 from designer.runstore import Link
 
-VIEWS = {"paths": "Time and depth", "credit": "Credit by step", "memory": "Memory"}
+VIEWS = {"paths": N_("Time and depth"), "credit": N_("Credit by step"), "memory": N_("Memory")}
 SHOW = {"paths": show_paths, "credit": show_credit, "memory": show_memory}
 KEPT = "compare_inside_weights"  # run id -> Weights of a kept run, read once per session
 
@@ -38,20 +39,22 @@ def _weights(link: Link, run_id: str) -> Weights | None:
 
 def show_inside(link: Link, ids: list[str], names: dict[str, str]) -> None:
     """The chosen view for each run in `ids` (their names in `names`), one column each."""
-    st.subheader("Inside the runs")
+    st.subheader(_("Inside the runs"))
     view = st.segmented_control(
-        "Inside the runs",
+        _("Inside the runs"),
         list(VIEWS),
-        format_func=VIEWS.get,
+        format_func={key: _(words) for key, words in VIEWS.items()}.get,
         key="compare_inside",
         label_visibility="collapsed",
     )
     if view is None:
         st.caption(
-            "Pick a view to see it for each run side by side, from the weights of its latest "
-            "evaluation: how the gradient travels (through time, up, around a residual "
-            "connection), what each loss step asks of each earlier state, or how far back "
-            "each layer remembers its input. The Inspect page explains each one."
+            _(
+                "Pick a view to see it for each run side by side, from the weights of its "
+                "latest evaluation: how the gradient travels (through time, up, around a "
+                "residual connection), what each loss step asks of each earlier state, or how "
+                "far back each layer remembers its input. The Inspect page explains each one."
+            )
         )
         return
     for letter, run_id, column in zip(LETTERS, ids, st.columns(len(ids)), strict=False):
@@ -59,7 +62,7 @@ def show_inside(link: Link, ids: list[str], names: dict[str, str]) -> None:
             st.markdown(f"**{letter}**: {escape_markdown(names.get(run_id, ''))}")
             weights = _weights(link, run_id)
             if weights is None:
-                st.caption("This run could not be read.")
+                st.caption(_("This run could not be read."))
                 continue
-            st.caption(f"Weights {weights.source}.")
+            st.caption(_("Weights {source}.").format(source=weights.source))
             SHOW[view](weights.exp, weights, key=f"compare_{letter}_", brief=True)

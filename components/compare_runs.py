@@ -12,6 +12,7 @@ import streamlit as st
 from components.state import escape_markdown, notify
 from designer.checkpoints import CheckpointError
 from designer.compare import LETTERS, MAX_RUNS, RunDigest, digest
+from designer.i18n import _
 from designer.runstore import Link
 
 COMPARE_SELECTION = "compare_runs"  # the ids chosen, kept across pages
@@ -23,12 +24,14 @@ def _options(link: Link | None) -> dict[str, str]:
     """id -> name of every run that can be compared: kept ones and those on show."""
     if link is None:
         return {}
+    kept = _("{name} ({task}, {steps} steps)")
     options = {
-        run["id"]: f"{run['name']} ({run['task']}, {run['step']:,} steps)" for run in link.runs()
+        run["id"]: kept.format(name=run["name"], task=run["task"], steps=f"{run['step']:,}")
+        for run in link.runs()
     }
     for run in link.shown():
         if run.run_id and run.run_id not in options:
-            options[run.run_id] = f"{run.name} (training)"
+            options[run.run_id] = _("{name} (training)").format(name=run.name)
     seen: dict[str, int] = {}
     for run_id, text in options.items():  # the picker tells runs apart by their text
         seen[text] = seen.get(text, 0) + 1
@@ -56,15 +59,17 @@ def compare_picker(link: Link | None) -> list[str]:
         st.session_state[COMPARE_SELECTION] = st.session_state[PICKER]
 
     st.multiselect(
-        "Runs to compare",
+        _("Runs to compare"),
         list(options),
         format_func=lambda run_id: options.get(run_id, run_id),
         max_selections=MAX_RUNS,
         key=PICKER,
         on_change=remember,
-        placeholder="Pick runs kept for this link",
-        help=f"Up to {MAX_RUNS}; in the figures they are {', '.join(LETTERS[:MAX_RUNS])} "
-        "in the order picked, each in its own colour.",
+        placeholder=_("Pick runs kept for this link"),
+        help=_(
+            "Up to {n}; in the figures they are {letters} in the order picked, each in its "
+            "own colour."
+        ).format(n=MAX_RUNS, letters=", ".join(LETTERS[:MAX_RUNS])),
     )
     return chosen
 
@@ -86,7 +91,8 @@ def chosen_runs(link: Link, ids: list[str]) -> list[RunDigest]:
                 found = digest(link.load(run_id))
             except CheckpointError as err:
                 name = escape_markdown(names.get(run_id, ""))
-                notify("error", f"The run '{name}' could not be read: {escape_markdown(err)}")
+                said = _("The run '{name}' could not be read: {error}")
+                notify("error", said.format(name=name, error=escape_markdown(err)))
                 found = None
             cache[run_id] = found
         if found is not None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from designer import Experiment
-from designer.equations import BIDIRECTIONAL, RESIDUAL, equations
 from designer.equations import TITLES as EQUATION_TITLES
+from designer.equations import bidirectional_equation, equations, residual_equation
+from designer.i18n import _
 from designer.tasks import Task
 
 
@@ -15,10 +16,15 @@ def _block(lines: list[str]) -> str:
     return r"\begin{gathered}" + r" \\[2pt] ".join(lines) + r"\end{gathered}"
 
 
+def _title(name: str) -> str:
+    title = EQUATION_TITLES[name]
+    return _(title)
+
+
 def layer_equations(exp: Experiment, task: Task) -> None:
     layers = exp.model.layers
     if not layers:
-        st.caption("The stack is empty: the head reads the input directly.")
+        st.caption(_("The stack is empty: the head reads the input directly."))
         return
     seen: list[tuple] = []
     for layer in layers:
@@ -31,14 +37,17 @@ def layer_equations(exp: Experiment, task: Task) -> None:
         if variant not in seen:
             seen.append(variant)
     st.caption(
-        "What each layer computes at every time step t. x_t is the layer's input (the "
-        "output of the layer above it), h_t its output; W and b are the learned weights."
+        _(
+            "What each layer computes at every time step t. x_t is the layer's input (the "
+            "output of the layer above it), h_t its output; W and b are the learned weights."
+        )
     )
     for layer_type, nonlinearity, activation, leak_rate in seen:
         extra = f" ({nonlinearity})" if layer_type == "rnn" else ""
-        extra += f" (leak rate {leak_rate:g})" if leak_rate < 1.0 else ""
+        if leak_rate < 1.0:
+            extra += _(" (leak rate {rate})").format(rate=f"{leak_rate:g}")
         extra += f" ({activation})" if layer_type == "linear" else ""
-        st.markdown(f"**{EQUATION_TITLES[layer_type]}**{extra}")
+        st.markdown(f"**{_title(layer_type)}**{extra}")
         st.latex(
             _block(
                 equations(
@@ -51,10 +60,14 @@ def layer_equations(exp: Experiment, task: Task) -> None:
             )
         )
     if any(getattr(layer, "bidirectional", False) for layer in layers):
-        st.markdown(f"**{EQUATION_TITLES['bidirectional']}**")
-        st.latex(BIDIRECTIONAL)
+        st.markdown(f"**{_title('bidirectional')}**")
+        st.latex(bidirectional_equation())
     residual = [str(i) for i, layer in enumerate(layers) if getattr(layer, "residual", False)]
     if residual:
-        which = f"layer{'s' * (len(residual) > 1)} {', '.join(residual)}"
-        st.markdown(f"**{EQUATION_TITLES['residual']}** ({which})")
-        st.latex(RESIDUAL)
+        title = _title("residual")
+        if len(residual) == 1:
+            heading = _("**{title}** (layer {layers})")
+        else:
+            heading = _("**{title}** (layers {layers})")
+        st.markdown(heading.format(title=title, layers=_(", ").join(residual)))
+        st.latex(residual_equation())

@@ -10,20 +10,27 @@ import streamlit as st
 from components.runs import MAX_RUN_STEPS
 from components.state import try_edit
 from designer import Experiment
+from designer.i18n import N_, _
 from designer.spec import TrainSpec, field_choices, field_range
 from designer.trainer import PROBE_BUDGET
 
 PREFIX = "train_"
-LABELS = {  # the optimizers in the order the menu shows them
+LABELS = {  # the optimizers in the order the menu shows them (shown through _())
     "adam": "Adam",
     "adamw": "AdamW",
     "sgd": "SGD",
-    "momentum": "SGD with momentum",
+    "momentum": N_("SGD with momentum"),
     "rmsprop": "RMSprop",
 }
 OPTIMIZERS = sorted(field_choices(TrainSpec, "optimizer"), key=[*LABELS, None].index)
 SCHEDULES = field_choices(TrainSpec, "lr_schedule")
-SCHEDULE_LABELS = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine"}
+SCHEDULE_LABELS = {"constant": N_("Constant"), "step": N_("Step decay"), "cosine": N_("Cosine")}
+
+
+def _words(labels: dict[str, str]) -> dict[str, str]:
+    """The labels in the reader's words, made now: AppTest formats options again later,
+    outside this page's run."""
+    return {name: _(words) for name, words in labels.items()}
 
 
 def _update(field: str, value: Any) -> None:
@@ -81,96 +88,106 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
     next run, and changing them mid-run would mislead)."""
     spec = exp.train
     st.selectbox(
-        "Optimizer",
+        _("Optimizer"),
         OPTIMIZERS,
-        format_func=LABELS.get,
+        format_func=_words(LABELS).get,
         key=_bind("optimizer", spec.optimizer),
         disabled=disabled,
         **_on_change("optimizer"),
     )
-    _number(st, "Learning rate", "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
+    _number(st, _("Learning rate"), "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
     if spec.optimizer == "momentum":
         _number(
             st,
-            "Momentum",
+            _("Momentum"),
             "momentum",
             spec.momentum,
             disabled,
             format="%.3f",
             step=0.01,
-            help="The share of each update carried into the next: higher values smooth the "
-            "steps and speed them up along a steady slope (0 is plain SGD).",
+            help=_(
+                "The share of each update carried into the next: higher values smooth the "
+                "steps and speed them up along a steady slope (0 is plain SGD)."
+            ),
         )
     st.selectbox(
-        "Learning-rate schedule",
+        _("Learning-rate schedule"),
         SCHEDULES,
-        format_func=lambda name: SCHEDULE_LABELS.get(name, name),
+        format_func=_words(SCHEDULE_LABELS).get,
         key=_bind("lr_schedule", spec.lr_schedule),
         disabled=disabled,
-        help="How the learning rate changes over the run: constant keeps it, step decay "
-        "multiplies it by a factor every so many steps, cosine lowers it smoothly to 0 "
-        "by the last step.",
+        help=_(
+            "How the learning rate changes over the run: constant keeps it, step decay "
+            "multiplies it by a factor every so many steps, cosine lowers it smoothly to 0 "
+            "by the last step."
+        ),
         **_on_change("lr_schedule"),
     )
     if spec.lr_schedule == "step":
         c1, c2 = st.columns(2)
         _number(
             c1,
-            "Decay factor",
+            _("Decay factor"),
             "lr_decay",
             spec.lr_decay,
             disabled,
             format="%.3f",
             step=0.05,
-            help="The learning rate is multiplied by this at each decay.",
+            help=_("The learning rate is multiplied by this at each decay."),
         )
         _number(
             c2,
-            "Decay every",
+            _("Decay every"),
             "lr_decay_every",
             spec.lr_decay_every,
             disabled,
-            help="Steps between two decays of the learning rate.",
+            help=_("Steps between two decays of the learning rate."),
         )
     c1, c2 = st.columns(2)
-    _number(c1, "Batch size", "batch_size", spec.batch_size, disabled)
+    _number(c1, _("Batch size"), "batch_size", spec.batch_size, disabled)
     steps = min(spec.steps, MAX_RUN_STEPS)
-    _number(c2, "Steps", "steps", steps, disabled, high=MAX_RUN_STEPS)
+    _number(c2, _("Steps"), "steps", steps, disabled, high=MAX_RUN_STEPS)
     clip = st.checkbox(
-        "Clip the gradient norm",
+        _("Clip the gradient norm"),
         key=_bind("clip", spec.clip_norm is not None),
         disabled=disabled,
-        help="On by default, at 1.0: a step whose gradient is longer than this is scaled "
-        "down to it (Pascanu et al. 2013). Off, a large learning rate can make training "
-        "explode.",
+        help=_(
+            "On by default, at 1.0: a step whose gradient is longer than this is scaled "
+            "down to it (Pascanu et al. 2013). Off, a large learning rate can make training "
+            "explode."
+        ),
         on_change=lambda: _update("clip_norm", 1.0 if st.session_state[PREFIX + "clip"] else None),
     )
     if clip:
         clip_norm = spec.clip_norm or 1.0
-        _number(st, "Clip at norm", "clip_norm", clip_norm, disabled, 0.001, 1000.0, format="%.3f")
+        _number(
+            st, _("Clip at norm"), "clip_norm", clip_norm, disabled, 0.001, 1000.0, format="%.3f"
+        )
     c1, c2 = st.columns(2)
     decay = spec.weight_decay
-    _number(c1, "Weight decay", "weight_decay", decay, disabled, format="%.5f", step=0.0001)
-    _number(c2, "Seed", "seed", spec.seed, disabled)
+    _number(c1, _("Weight decay"), "weight_decay", decay, disabled, format="%.5f", step=0.0001)
+    _number(c2, _("Seed"), "seed", spec.seed, disabled)
     c1, c2 = st.columns(2)
     _number(
         c1,
-        "Evaluate every",
+        _("Evaluate every"),
         "eval_every",
         spec.eval_every,
         disabled,
-        help="steps between validation measurements",
+        help=_("steps between validation measurements"),
     )
     _number(
         c2,
-        "Probe every",
+        _("Probe every"),
         "probe_every",
         spec.probe_every or 0,
         disabled,
         low=0,
         transform=lambda v: v or None,
-        help="steps between probes of hidden states and gradients; 0 = "
-        f"automatic (about {PROBE_BUDGET:.0%} of the training time)",
+        help=_(
+            "steps between probes of hidden states and gradients; 0 = automatic (about "
+            "{share} of the training time)"
+        ).format(share=f"{PROBE_BUDGET:.0%}"),
     )
     _ridge_readout(spec, disabled)
 
@@ -182,13 +199,15 @@ def _ridge_readout(spec: TrainSpec, disabled: bool) -> None:
     """The echo state network's way of training the read-out: in closed form, by ridge
     regression, before the first step (designer.trainer.fit_readout)."""
     ridge = st.checkbox(
-        "Fit the read-out in closed form (ridge)",
+        _("Fit the read-out in closed form (ridge)"),
         key=_bind("ridge", spec.ridge_readout is not None),
         disabled=disabled,
-        help="Before the first step, the last linear layer (the read-out) is set to the "
-        "ridge regression of the targets on what it reads, over a few training batches, "
-        "as an echo state network does with a frozen reservoir below it. Training then "
-        "goes on by gradient as usual (a run of 1 step is nearly the fit alone).",
+        help=_(
+            "Before the first step, the last linear layer (the read-out) is set to the "
+            "ridge regression of the targets on what it reads, over a few training batches, "
+            "as an echo state network does with a frozen reservoir below it. Training then "
+            "goes on by gradient as usual (a run of 1 step is nearly the fit alone)."
+        ),
         on_change=lambda: _update(
             "ridge_readout", RIDGE_DEFAULT if st.session_state[PREFIX + "ridge"] else None
         ),
@@ -196,13 +215,15 @@ def _ridge_readout(spec: TrainSpec, disabled: bool) -> None:
     if ridge:
         _number(
             st,
-            "Ridge penalty",
+            _("Ridge penalty"),
             "ridge_readout",
             spec.ridge_readout or RIDGE_DEFAULT,
             disabled,
             low=1e-8,
             format="%.1e",
             step=1e-4,
-            help="λ in W = (XᵀX + λI)⁻¹ XᵀY: larger shrinks the read-out's weights (less "
-            "overfitting, a smoother fit), smaller follows the training batches closer.",
+            help=_(
+                "λ in W = (XᵀX + λI)⁻¹ XᵀY: larger shrinks the read-out's weights (less "
+                "overfitting, a smoother fit), smaller follows the training batches closer."
+            ),
         )

@@ -13,6 +13,7 @@ import streamlit as st
 from components.stack_edit import HINTS, TITLES
 from components.state import try_edit
 from designer import Experiment
+from designer.i18n import N_, _
 from designer.spec import (
     MAX_WIDTH,
     RECURRENT_TYPES,
@@ -24,7 +25,7 @@ from designer.spec import (
 
 PREFIX = "layer_"
 INITS = field_choices(RNNLayer, "init")
-INIT_HELP = (
+INIT_HELP = N_(
     "How the weights start. default: PyTorch's uniform init; orthogonal: each recurrent "
     "gate matrix orthogonal (keeps signal norms); xavier: Glorot uniform; identity: the "
     "recurrent matrix starts as I (Le et al. 2015, for ReLU RNNs)."
@@ -65,13 +66,13 @@ def _reservoir_settings(layer: Any, index: int) -> None:
         or layer.input_scaling != 1.0
         or layer.leak_rate != 1.0
     )
-    with st.expander("Reservoir (echo state network)", expanded=in_use):
+    with st.expander(_("Reservoir (echo state network)"), expanded=in_use):
         left, right = st.columns(2)
         with left:
-            _, high = field_range(RNNLayer, "spectral_radius")
+            _low, high = field_range(RNNLayer, "spectral_radius")
             _widget(
                 st.number_input,
-                "spectral radius",
+                _("spectral radius"),
                 "spectral_radius",
                 index,
                 layer.spectral_radius,
@@ -80,17 +81,19 @@ def _reservoir_settings(layer: Any, index: int) -> None:
                 step=0.05,
                 format="%.2f",
                 value=None,
-                placeholder="as initialised",
-                help="After the init (and the recurrent gain), each gate's recurrent matrix "
-                "W_hh is rescaled so its largest |eigenvalue| is this. Below 1 the echo of "
-                "an input fades step after step; near 1 the reservoir remembers longest. "
-                "Empty: the init's own scale.",
+                placeholder=_("as initialised"),
+                help=_(
+                    "After the init (and the recurrent gain), each gate's recurrent matrix "
+                    "W_hh is rescaled so its largest |eigenvalue| is this. Below 1 the echo of "
+                    "an input fades step after step; near 1 the reservoir remembers longest. "
+                    "Empty: the init's own scale."
+                ),
             )
         with right:
-            _, high = field_range(RNNLayer, "input_scaling")
+            _low, high = field_range(RNNLayer, "input_scaling")
             _widget(
                 st.number_input,
-                "input scaling",
+                _("input scaling"),
                 "input_scaling",
                 index,
                 layer.input_scaling,
@@ -98,39 +101,48 @@ def _reservoir_settings(layer: Any, index: int) -> None:
                 max_value=high,
                 step=0.1,
                 format="%.2f",
-                help="The input weights W_ih times this after their init: how hard the "
-                "input drives the layer (small: nearly linear, large: saturated).",
+                help=_(
+                    "The input weights W_ih times this after their init: how hard the "
+                    "input drives the layer (small: nearly linear, large: saturated)."
+                ),
             )
         if layer.type == "rnn":
-            _, high = field_range(RNNLayer, "leak_rate")
+            _low, high = field_range(RNNLayer, "leak_rate")
             _widget(
                 st.slider,
-                "leak rate",
+                _("leak rate"),
                 "leak_rate",
                 index,
                 float(layer.leak_rate),
                 min_value=0.01,
                 max_value=high,
                 step=0.01,
-                help="Leaky integration: h_t = (1 − a)·h_(t−1) + a·f(...). 1 is the plain "
-                "RNN; smaller keeps more of the last state, a slower layer for slow "
-                "signals. Below 1 the layer runs step by step (slower to train).",
+                help=_(
+                    "Leaky integration: h_t = (1 − a)·h_(t−1) + a·f(...). 1 is the plain "
+                    "RNN; smaller keeps more of the last state, a slower layer for slow "
+                    "signals. Below 1 the layer runs step by step (slower to train)."
+                ),
             )
         st.caption(
-            "With the layer frozen, fit the read-out in closed form (the Train page's settings: "
-            "ridge read-out), as an echo state network does."
+            _(
+                "With the layer frozen, fit the read-out in closed form (the Train page's "
+                "settings: ridge read-out), as an echo state network does."
+            )
         )
 
 
 def layer_settings(exp: Experiment, index: int | None) -> None:
     """The settings of layer `index` (or a hint when no layer is selected)."""
     if index is None:
-        st.info("Click a layer in the stack to change its settings.", icon=":material/touch_app:")
+        st.info(
+            _("Click a layer in the stack to change its settings."), icon=":material/touch_app:"
+        )
         return
     layer = exp.model.layers[index]
     t = layer.type
-    st.markdown(f"#### Layer {index} · {TITLES[t]}")
-    st.caption(HINTS[t][0].upper() + HINTS[t][1:] + ".")
+    st.markdown(_("#### Layer {index} · {title}").format(index=index, title=_(TITLES[t])))
+    hint = _(HINTS[t])
+    st.caption(_("{hint}.").format(hint=hint[0].upper() + hint[1:]))
     recurrent = t in RECURRENT_TYPES
     if recurrent or t == "linear":
         name = "hidden_size" if recurrent else "out_features"
@@ -138,67 +150,75 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
         with left:
             _widget(
                 st.number_input,
-                "hidden size" if recurrent else "output features",
+                _("hidden size") if recurrent else _("output features"),
                 name,
                 index,
                 getattr(layer, name),
                 min_value=1,
                 max_value=MAX_WIDTH,
                 step=8,
-                help="Units in this layer (per direction)."
+                help=_("Units in this layer (per direction).")
                 if recurrent
-                else "Features this layer outputs at each step.",
+                else _("Features this layer outputs at each step."),
             )
         with right:
             _widget(
                 st.slider,
-                "dropout",
+                _("dropout"),
                 "dropout",
                 index,
                 float(layer.dropout),
                 min_value=0.0,
                 max_value=0.9,
                 step=0.05,
-                help="Share of this layer's outputs zeroed at random while training.",
+                help=_("Share of this layer's outputs zeroed at random while training."),
             )
     if recurrent:
         left, right = st.columns(2)
         with left:
             _widget(
                 st.toggle,
-                "bidirectional",
+                _("bidirectional"),
                 "bidirectional",
                 index,
                 layer.bidirectional,
-                help="A second pass reads the sequence backwards; outputs are concatenated "
-                "(twice the width).",
+                help=_(
+                    "A second pass reads the sequence backwards; outputs are concatenated "
+                    "(twice the width)."
+                ),
             )
             _widget(
                 st.toggle,
-                "freeze",
+                _("freeze"),
                 "freeze",
                 index,
                 layer.freeze,
-                help="Keep the input and recurrent weights at their random start: a "
-                "reservoir, as in an echo state network.",
+                help=_(
+                    "Keep the input and recurrent weights at their random start: a "
+                    "reservoir, as in an echo state network."
+                ),
             )
         with right:
             _widget(
                 st.toggle,
-                "residual",
+                _("residual"),
                 "residual",
                 index,
                 layer.residual,
-                help="Add the layer's input to its output (through a learned projection "
-                "when the widths differ).",
+                help=_(
+                    "Add the layer's input to its output (through a learned projection "
+                    "when the widths differ)."
+                ),
             )
         left, right = st.columns(2)
         with left:
-            _widget(st.selectbox, "init", "init", index, layer.init, options=INITS, help=INIT_HELP)
-            _, high = field_range(RNNLayer, "gain")
+            _widget(
+                st.selectbox, _("init"), "init", index, layer.init, options=INITS, help=_(INIT_HELP)
+            )
+            _low, high = field_range(RNNLayer, "gain")
             _widget(
                 st.number_input,
-                "recurrent gain",
+                _("recurrent gain"),
                 "gain",
                 index,
                 layer.gain,
@@ -206,15 +226,17 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
                 max_value=high,
                 step=0.1,
                 format="%.2f",
-                help="The recurrent weights W_hh times this after their init. Above 1 the "
-                "signal and the gradient grow step after step (they explode), below 1 "
-                "they fade (they vanish).",
+                help=_(
+                    "The recurrent weights W_hh times this after their init. Above 1 the "
+                    "signal and the gradient grow step after step (they explode), below 1 "
+                    "they fade (they vanish)."
+                ),
             )
         with right:
             if t == "rnn":
                 _widget(
                     st.radio,
-                    "nonlinearity",
+                    _("nonlinearity"),
                     "nonlinearity",
                     index,
                     layer.nonlinearity,
@@ -224,7 +246,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
             elif t == "lstm":
                 _widget(
                     st.number_input,
-                    "forget-gate bias",
+                    _("forget-gate bias"),
                     "forget_bias",
                     index,
                     layer.forget_bias,
@@ -232,9 +254,11 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
                     max_value=10.0,
                     step=0.5,
                     value=None,
-                    placeholder="default",
-                    help="The forget gate's total bias at the start; 1.0 keeps the memory "
-                    "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init.",
+                    placeholder=_("default"),
+                    help=_(
+                        "The forget gate's total bias at the start; 1.0 keeps the memory "
+                        "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init."
+                    ),
                 )
         _reservoir_settings(layer, index)
     elif t == "linear":
@@ -242,18 +266,18 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
         with left:
             _widget(
                 st.selectbox,
-                "activation",
+                _("activation"),
                 "activation",
                 index,
                 layer.activation,
                 options=ACTIVATIONS,
             )
         with right:
-            _widget(st.toggle, "residual", "residual", index, layer.residual)
+            _widget(st.toggle, _("residual"), "residual", index, layer.residual)
     elif t == "dropout":
         _widget(
             st.slider,
-            "drop probability p",
+            _("drop probability p"),
             "p",
             index,
             float(layer.p),
@@ -264,15 +288,17 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
     elif t == "attention":
         _widget(
             st.toggle,
-            "residual",
+            _("residual"),
             "residual",
             index,
             layer.residual,
-            help="Add the layer's input to its output.",
+            help=_("Add the layer's input to its output."),
         )
         st.caption(
-            "Each step looks at every step (only earlier ones when the task predicts at "
-            "every step) and takes a weighted mix of their values."
+            _(
+                "Each step looks at every step (only earlier ones when the task predicts at "
+                "every step) and takes a weighted mix of their values."
+            )
         )
     elif t == "layernorm":
-        st.caption("Nothing to set: it rescales each step's features to mean 0, variance 1.")
+        st.caption(_("Nothing to set: it rescales each step's features to mean 0, variance 1."))

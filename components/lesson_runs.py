@@ -36,7 +36,7 @@ def lesson_runners(lesson: Lesson, start: bool = False) -> dict[str, Runner] | N
         runner = store.start(exp) if start else store.get(exp)
         if runner is None:
             return None
-        if not runner.name:
-            runner.name = run.title
+        if not runner.name:  # the title as written (English): every session reads it,
+            runner.name = run.title  # and each shows it translated, with _()
         runners[run.label] = runner
     return runners

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from designer.i18n import Text
 from designer.runstore import Link, RunStore
 from designer.tasks.datafiles import prune_uploads
 
@@ -65,7 +66,9 @@ def sync_link_id() -> None:
         st.query_params[LINK_PARAM] = value
 
 
-def warn(message: str) -> None:
+def warn(message: str | Text) -> None:
+    """A warning about the link for the top of the next page drawn (a Text is rendered
+    in the reader's language then)."""
     st.session_state[WARNING] = message
 
 
@@ -80,9 +83,11 @@ def current_link(create: bool = False) -> Link | None:
         found = run_store().get(wanted) if wanted else None
         if wanted and found is None:
             warn(
-                "The runs of this link are no longer on this server (runs are kept "
-                f"{run_store().keep_days:g} days after their last use); the experiment is "
-                "still here."
+                Text(
+                    "The runs of this link are no longer on this server (runs are kept "
+                    "{days} days after their last use); the experiment is still here.",
+                    days=f"{run_store().keep_days:g}",
+                )
             )
             set_link_id(None)
         _show(box, found)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from designer.equations import equations
+from designer.i18n import N_, _
 from designer.probes import LayerProbe, ProbeResult
 from designer.spec import Experiment
 
@@ -18,6 +19,15 @@ GATE_SYMBOLS = {
     "reset": "r",
     "update": "z",
     "new": "n",
+}
+GATE_NAMES = {  # a gate's name and symbol, as its heat map's row says it
+    "input": N_("input (i)"),
+    "forget": N_("forget (f)"),
+    "cell": N_("cell (g)"),
+    "output": N_("output (o)"),
+    "reset": N_("reset (r)"),
+    "update": N_("update (z)"),
+    "new": N_("new (n)"),
 }
 
 
@@ -38,14 +48,15 @@ def _vector_heatmap(rows: dict[str, list[float]], title: str) -> go.Figure:
             colorscale="RdBu",
             zmid=0,
             colorbar={"thickness": 10},
-            hovertemplate="unit %{x}<br>%{y}: %{z:.3f}<extra></extra>",
+            hovertemplate=_("unit {x}<br>{row}: {z}").format(x="%{x}", row="%{y}", z="%{z:.3f}")
+            + "<extra></extra>",
         )
     )
     fig.update_layout(
         title=title,
         height=90 + 28 * len(names),
         margin={"l": 10, "r": 10, "t": 40, "b": 30},
-        xaxis_title="unit",
+        xaxis_title=_("unit"),
     )
     return fig
 
@@ -58,29 +69,47 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
     samples = result.x.shape[0]
     if node[0] in ("x", "y", "loss"):
         kind, t = node
-        st.subheader({"x": "Input", "y": "Output", "loss": "Loss"}[kind] + f" at t = {t}")
+        heading = {
+            "x": _("Input at t = {t}"),
+            "y": _("Output at t = {t}"),
+            "loss": _("Loss at t = {t}"),
+        }
+        st.subheader(heading[kind].format(t=t))
         if kind == "x":
-            st.metric("‖dL/dx_t‖ (mean over the probe batch)", f"{result.input_grad_norm[t]:.3g}")
+            st.metric(
+                _("‖dL/dx_t‖ (mean over the probe batch)"), f"{result.input_grad_norm[t]:.3g}"
+            )
             st.caption(
-                "How much this input step matters to the loss: the gradient that "
-                "reaches it through every layer and every later step."
+                _(
+                    "How much this input step matters to the loss: the gradient that "
+                    "reaches it through every layer and every later step."
+                )
             )
         elif kind == "loss":
             st.caption(
-                "The loss is scored here; gradients start at this node and flow back "
-                "down and to the left."
+                _(
+                    "The loss is scored here; gradients start at this node and flow back "
+                    "down and to the left."
+                )
             )
         else:
             st.caption(
-                "The task's head (a linear layer) turns the top layer's vector into "
-                "the prediction at this step."
+                _(
+                    "The task's head (a linear layer) turns the top layer's vector into "
+                    "the prediction at this step."
+                )
             )
         return
 
     index, t, direction = node
     spec = exp.model.layers[index]
-    label = f"Layer {index}: {spec.type}" + (f", {direction}" if direction else "") + f", t = {t}"
-    st.subheader(label)
+    if direction == "forward":
+        label = _("Layer {index}: {type}, forward, t = {t}")
+    elif direction == "backward":
+        label = _("Layer {index}: {type}, backward, t = {t}")
+    else:
+        label = _("Layer {index}: {type}, t = {t}")
+    st.subheader(label.format(index=index, type=spec.type, t=t))
     lines = equations(
         spec.type,
         getattr(spec, "residual", False),
@@ -93,29 +122,30 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
         for line in lines:
             st.latex(line)
         st.caption(
-            "This layer works on each time step on its own; probes record the "
-            "recurrent layers' states."
+            _(
+                "This layer works on each time step on its own; probes record the "
+                "recurrent layers' states."
+            )
         )
         return
 
     d = 0 if direction in (None, "forward") else 1
-    sample = st.number_input("Sample of the probe batch", 0, samples - 1, 0, key="node_sample")
-    st.caption(f"Probe {source}.")
+    sample = st.number_input(_("Sample of the probe batch"), 0, samples - 1, 0, key="node_sample")
+    st.caption(_("Probe {source}.").format(source=source))
     h = layer.hidden[d, t, sample]
     dh = layer.grad_hidden[d, t, sample]
     c1, c2 = st.columns(2)
     c1.metric("‖h_t‖", f"{float(h.norm()):.3g}")
-    c2.metric("‖dL/dh_t‖ (total, through time)", f"{float(dh.norm()):.3g}")
+    c2.metric(_("‖dL/dh_t‖ (total, through time)"), f"{float(dh.norm()):.3g}")
     rows = {"h_t": h.tolist(), "dL/dh_t": dh.tolist()}
     if layer.cell is not None:
         rows["c_t"] = layer.cell[d, t, sample].tolist()
-    st.plotly_chart(_vector_heatmap(rows, "State at this step"), width="stretch")
+    st.plotly_chart(_vector_heatmap(rows, _("State at this step")), width="stretch")
     if layer.gates:
         gates = {
-            f"{name} ({GATE_SYMBOLS[name]})": layer.gates[name][d, t, sample].tolist()
-            for name in layer.gates
+            _(GATE_NAMES[name]): layer.gates[name][d, t, sample].tolist() for name in layer.gates
         }
-        st.plotly_chart(_vector_heatmap(gates, "Gates at this step"), width="stretch")
+        st.plotly_chart(_vector_heatmap(gates, _("Gates at this step")), width="stretch")
     means = {
         GATE_SYMBOLS[name]: float(values[d, t, sample].mean())
         for name, values in layer.gates.items()
@@ -128,6 +158,8 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
         )
         st.latex(numbers)
         st.caption(
-            "Bars are means over the units of this sample at this step: a forget gate "
-            "near 1 keeps the cell's memory, near 0 erases it."
+            _(
+                "Bars are means over the units of this sample at this step: a forget gate "
+                "near 1 keeps the cell's memory, near 0 erases it."
+            )
         )

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.runs import current_run, run_matches
 from designer import Experiment, build_model, get_task
+from designer.i18n import _
 from designer.model import RecurrentStack
 from designer.probes import ProbeResult, probe
 from designer.runner import Runner
@@ -32,9 +33,9 @@ def current_probe(exp: Experiment) -> tuple[ProbeResult, str]:
         last = run.record.last_probe
         same = run_matches(run, exp)
         if last is not None and same:
-            return last, f"from training, step {last.step}"
-    with st.spinner("Probing the untrained model step by step…"):
-        return _initial_probe(exp.to_url()), "of the untrained model (at initialisation)"
+            return last, _("from training, step {step}").format(step=last.step)
+    with st.spinner(_("Probing the untrained model step by step…")):
+        return _initial_probe(exp.to_url()), _("of the untrained model (at initialisation)")
 
 
 @dataclass
@@ -69,7 +70,9 @@ def run_weights(runner: Runner) -> Weights:
     step = evals[-1]["step"] if evals else record.step_count
     with runner.model_lock:
         model = copy.deepcopy(record.model)
-    source = f"from training, step {step:,} (the weights of its latest evaluation)"
+    source = _("from training, step {step} (the weights of its latest evaluation)").format(
+        step=f"{step:,}"
+    )
     return Weights.of(record.exp, model, source)
 
 
@@ -80,4 +83,4 @@ def current_weights(exp: Experiment) -> Weights:
     if run is not None and run_matches(run, exp) and run.record.history.evals:
         return run_weights(run)
     model = build_model(exp, get_task(exp.task))
-    return Weights.of(exp, model, "of the untrained model (at initialisation)")
+    return Weights.of(exp, model, _("of the untrained model (at initialisation)"))

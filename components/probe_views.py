@@ -17,6 +17,8 @@ from designer.figures.probes import (
     spectral_figure,
     state_heatmap,
 )
+from designer.i18n import _
+from designer.whatif import gate_label
 
 
 def show_probe(exp: Experiment) -> None:
@@ -24,11 +26,13 @@ def show_probe(exp: Experiment) -> None:
     probes = runner.snapshot().probes if runner is not None and run_matches(runner, exp) else []
     if probes:
         st.caption(
-            f"{len(probes)} probes recorded while training: scrub through them to watch the "
-            "gradient picture change as the model learns."
+            _(
+                "{n} probes recorded while training: scrub through them to watch the "
+                "gradient picture change as the model learns."
+            ).format(n=len(probes))
         )
         index = st.select_slider(
-            "Probe taken at step",
+            _("Probe taken at step"),
             range(len(probes)),
             value=len(probes) - 1,
             format_func=lambda i: f"{probes[i].step:,}",
@@ -39,13 +43,18 @@ def show_probe(exp: Experiment) -> None:
         result, source = current_probe(exp)
         summary = result.summary()
         st.caption(
-            f"A probe {source}. Train the model on the Train page to record probes over training."
+            _(
+                "A probe {source}. Train the model on the Train page to record probes over "
+                "training."
+            ).format(source=source)
         )
 
     if not summary.layers:
         st.info(
-            "This stack has no recurrent layer: there is no state carried through time to "
-            "inspect. Add an RNN, LSTM or GRU layer on the Design page."
+            _(
+                "This stack has no recurrent layer: there is no state carried through time to "
+                "inspect. Add an RNN, LSTM or GRU layer on the Design page."
+            )
         )
         return
 
@@ -53,30 +62,35 @@ def show_probe(exp: Experiment) -> None:
     st.plotly_chart(gradient_heatmap(summary), key="inspect_grad_heatmap", width="stretch")
     st.plotly_chart(gradient_lines(summary), key="inspect_grad_lines", width="stretch")
 
-    st.subheader("Hidden states and gates")
+    st.subheader(_("Hidden states and gates"))
     c1, c2 = st.columns(2)
-    sample = c1.number_input("Sample of the probe batch", 0, samples - 1, 0, key="inspect_sample")
+    sample = c1.number_input(
+        _("Sample of the probe batch"), 0, samples - 1, 0, key="inspect_sample"
+    )
     names = [f"{layer['index']} {layer['type']}" for layer in summary.layers]
     which = c2.selectbox(
-        "Layer", range(len(names)), format_func=names.__getitem__, key="inspect_layer"
+        _("Layer"), range(len(names)), format_func=names.__getitem__, key="inspect_layer"
     )
     layer = summary.layers[which]
     views = [("h_t", {"what": "hidden"})]
     if layer["cell"] is not None:
         views.append(("c_t", {"what": "cell"}))
-    views += [(f"{gate} gate", {"gate": gate}) for gate in layer["gates"]]
-    for i, (tab, (_, view)) in enumerate(zip(st.tabs([n for n, _ in views]), views, strict=True)):
+    views += [(gate_label(gate), {"gate": gate}) for gate in layer["gates"]]
+    tabs = st.tabs([name for name, _view in views])
+    for i, (tab, (_name, view)) in enumerate(zip(tabs, views, strict=True)):
         tab.plotly_chart(
             state_heatmap(layer, sample, **view), key=f"inspect_view_{i}", width="stretch"
         )
 
     st.plotly_chart(pca_figure(summary, sample), key="inspect_pca", width="stretch")
 
-    st.subheader("Over training")
+    st.subheader(_("Over training"))
     if len(probes) < 2:
         st.caption(
-            "Gradient norms and spectral radii over training appear once a run has "
-            "recorded two probes or more."
+            _(
+                "Gradient norms and spectral radii over training appear once a run has "
+                "recorded two probes or more."
+            )
         )
     else:
         left, right = st.columns(2)

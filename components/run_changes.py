@@ -16,13 +16,13 @@ import streamlit as st
 from components.links import current_link
 from components.state import notify
 from designer.figures.curves import change_label
+from designer.i18n import N_, _
 from designer.runner import Runner
 from designer.spec import SpecError, TrainSpec, field_range
 from designer.trainer import scheduled_lr
 
 KEY = "train_change"
-LABELS = {"train.lr": "Learning rate", "train.clip_norm": "Clipping threshold"}
-SCHEDULES = {"step": "step-decay", "cosine": "cosine"}
+LABELS = {"train.lr": N_("Learning rate"), "train.clip_norm": N_("Clipping threshold")}
 # How long Apply waits for the training process to report the change (it applies it
 # after the step under way, or at once when paused), so that the page drawn next shows
 # the settings in effect; a slow step is not waited for.
@@ -38,8 +38,27 @@ def changeable(run: Runner | None) -> bool:
 
 def settings_now(spec: TrainSpec) -> str:
     """The learning rate and clipping in effect, in words."""
-    clip = "off" if spec.clip_norm is None else f"at norm {spec.clip_norm:g}"
-    return f"learning rate {spec.lr:g}, clipping {clip}"
+    if spec.clip_norm is None:
+        return _("learning rate {lr}, clipping off").format(lr=f"{spec.lr:g}")
+    return _("learning rate {lr}, clipping at norm {norm}").format(
+        lr=f"{spec.lr:g}", norm=f"{spec.clip_norm:g}"
+    )
+
+
+def _schedule_note(spec: TrainSpec, step: int) -> str | None:
+    """How a change of learning rate meets the schedule, when there is one."""
+    parts = {"step": f"{step:,}", "lr": f"{scheduled_lr(spec, step):.3g}"}
+    if spec.lr_schedule == "step":
+        return _(
+            "The learning rate is the base of the step-decay schedule, which goes on from "
+            "the point it has reached, scaled to the new base (step {step}: {lr})."
+        ).format(**parts)
+    if spec.lr_schedule == "cosine":
+        return _(
+            "The learning rate is the base of the cosine schedule, which goes on from the "
+            "point it has reached, scaled to the new base (step {step}: {lr})."
+        ).format(**parts)
+    return None
 
 
 def _bind(run: Runner) -> None:
@@ -59,51 +78,59 @@ def change_menu(where: Any, run: Runner, pair: bool = False) -> None:
     trains beside the run, and keeps its own settings."""
     spec = run.record.spec
     with where.popover(
-        "Change while training",
+        _("Change while training"),
         icon=":material/tune:",
-        help="Change this run's learning rate or gradient clipping from its next step "
-        f"on, without restarting it. Now: {settings_now(spec)}.",
+        help=_(
+            "Change this run's learning rate or gradient clipping from its next step on, "
+            "without restarting it. Now: {settings}."
+        ).format(settings=settings_now(spec)),
     ):
         _bind(run)
-        st.caption(f"Now: {settings_now(spec)}.")
-        if spec.lr_schedule in SCHEDULES:
-            step = max(run.record.step_count, 1)  # the last step taken (as the page was drawn)
-            st.caption(
-                f"The learning rate is the base of the {SCHEDULES[spec.lr_schedule]} "
-                "schedule, which goes on from the point it has reached, scaled to the new "
-                f"base (step {step:,}: {scheduled_lr(spec, step):.3g})."
-            )
+        st.caption(_("Now: {settings}.").format(settings=settings_now(spec)))
+        step = max(run.record.step_count, 1)  # the last step taken (as the page was drawn)
+        note = _schedule_note(spec, step)
+        if note:
+            st.caption(note)
         with st.form(KEY, border=False):
             st.number_input(
-                "Learning rate",
+                _("Learning rate"),
                 min_value=0.0,
                 max_value=field_range(TrainSpec, "lr")[1],
                 format="%.5f",
                 step=0.0005,
                 key=f"{KEY}_lr",
             )
-            st.checkbox("Clip the gradient norm", key=f"{KEY}_clip")
+            st.checkbox(_("Clip the gradient norm"), key=f"{KEY}_clip")
             st.number_input(
-                "Clip at norm",
+                _("Clip at norm"),
                 min_value=0.0,
                 format="%.3f",
                 step=0.1,
                 key=f"{KEY}_clip_norm",
-                help="Used when clipping is on: a step whose gradient is longer than this "
-                "is scaled down to it.",
+                help=_(
+                    "Used when clipping is on: a step whose gradient is longer than this is "
+                    "scaled down to it."
+                ),
             )
             st.form_submit_button(
-                "Apply",
+                _("Apply"),
                 key=f"{KEY}_apply",
                 type="primary",
                 icon=":material/check:",
                 on_click=_apply,
                 args=(run.run_id,),
             )
-        note = "The change is recorded in the run's history and marked on the loss curve."
         if pair:
-            note += " It applies to this run only; the variant keeps its settings."
-        st.caption(note)
+            st.caption(
+                _(
+                    "The change is recorded in the run's history and marked on the loss "
+                    "curve. It applies to this run only; the variant keeps its settings."
+                )
+            )
+        else:
+            st.caption(
+                _("The change is recorded in the run's history and marked on the loss curve.")
+            )
 
 
 def _apply(run_id: str | None) -> None:
@@ -112,7 +139,7 @@ def _apply(run_id: str | None) -> None:
     link = current_link()
     run = link.find(run_id) if link is not None and run_id is not None else None
     if not changeable(run):
-        notify("error", "The run is no longer training: nothing was changed.")
+        notify("error", _("The run is no longer training: nothing was changed."))
         return
     lr = st.session_state[f"{KEY}_lr"]
     clip_norm = st.session_state[f"{KEY}_clip_norm"] if st.session_state[f"{KEY}_clip"] else None
@@ -120,8 +147,13 @@ def _apply(run_id: str | None) -> None:
     try:
         sent = run.change(lr=lr, clip_norm=clip_norm)
     except SpecError as err:
-        reasons = [f"{LABELS.get(p.path, p.label)}: {p.message}" for p in err.problems]
-        notify("error", "The run's settings were not changed.", reasons)
+        reasons = [
+            _("{setting}: {problem}").format(
+                setting=_(LABELS[p.path]) if p.path in LABELS else p.label, problem=p.message
+            )
+            for p in err.problems
+        ]
+        notify("error", _("The run's settings were not changed."), reasons)
         return
     wanted = (lr, clip_norm)
     deadline = time.monotonic() + ECHO_SECONDS
@@ -131,11 +163,18 @@ def _apply(run_id: str | None) -> None:
         time.sleep(0.02)
     label = change_label({"lr": lr, "clip_norm": clip_norm}, (before.lr, before.clip_norm))
     if not sent:
-        notify("error", "The run is no longer training: nothing was changed.")
+        notify("error", _("The run is no longer training: nothing was changed."))
     elif label is None:
-        notify("info", f"Nothing to change: the run trains with {settings_now(before)}.")
+        notify(
+            "info",
+            _("Nothing to change: the run trains with {settings}.").format(
+                settings=settings_now(before)
+            ),
+        )
     else:
         notify(
             "success",
-            f"From the next step on: {label}. The change is recorded in the run's history.",
+            _(
+                "From the next step on: {change}. The change is recorded in the run's history."
+            ).format(change=label),
         )

@@ -20,6 +20,7 @@ from components.runs import (
 )
 from components.state import escape_markdown, notify
 from designer import Experiment, summarize
+from designer.i18n import _
 from designer.runner import Runner
 from designer.variants import Variant, variants
 
@@ -51,7 +52,7 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
     paused = any(run.alive and run.state == "paused" for run in runs)
     b = st.container(horizontal=True)
     b.button(
-        "Start",
+        _("Start"),
         key="train_start",
         type="primary",
         icon=":material/play_arrow:",
@@ -61,7 +62,7 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
     )
     if paused:
         b.button(
-            "Resume",
+            _("Resume"),
             key="train_resume",
             icon=":material/resume:",
             on_click=_each,
@@ -69,7 +70,7 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
         )
     else:
         b.button(
-            "Pause",
+            _("Pause"),
             key="train_pause",
             icon=":material/pause:",
             disabled=not active,
@@ -77,16 +78,16 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
             args=("pause",),
         )
     b.button(
-        "Step",
+        _("Step"),
         key="train_step",
         icon=":material/skip_next:",
         disabled=(active and not paused) or too_big,
-        help="One training step at a time, for explaining",
+        help=_("One training step at a time, for explaining"),
         on_click=_step,
         args=(exp,),
     )
     b.button(
-        "Stop",
+        _("Stop"),
         key="train_stop",
         icon=":material/stop:",
         disabled=not active,
@@ -97,39 +98,45 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
     if changeable(base):
         change_menu(b, base, pair=len(runs) > 1)
     b.button(
-        "Reset",
+        _("Reset"),
         key="train_reset",
         icon=":material/restart_alt:",
         disabled=not runs,
         on_click=discard_run,
-        help="Forget this run; the next Start begins from fresh weights",
+        help=_("Forget this run; the next Start begins from fresh weights"),
     )
     if base is not None and base.state in ("finished", "stopped") and run_matches(base, exp):
         _continue_button(b, base, exp.train.steps)
     with b.popover(
-        "Train a variant",
+        _("Train a variant"),
         icon=":material/call_split:",
         disabled=base is None,
-        help="Train this run again with one thing changed, beside it, to compare",
+        help=_("Train this run again with one thing changed, beside it, to compare"),
     ):
         if base is not None:
             _variant_menu(base)
 
 
 def _continue_button(row: st.delta_generator.DeltaGenerator, base: Runner, steps: int) -> None:
-    state = (
-        ""
-        if base.record.resume_state
-        else (" Its optimizer starts afresh: the checkpoint holds no optimizer state.")
-    )
+    more = f"{steps:,}"
+    if base.record.resume_state:
+        help_text = _(
+            "Train {steps} more steps from where this run ended (the Steps setting), as a "
+            "new run that keeps this one's curves."
+        ).format(steps=more)
+    else:
+        help_text = _(
+            "Train {steps} more steps from where this run ended (the Steps setting), as a "
+            "new run that keeps this one's curves. Its optimizer starts afresh: the "
+            "checkpoint holds no optimizer state."
+        ).format(steps=more)
     row.button(
-        f"Continue +{steps:,}",
+        _("Continue +{steps}").format(steps=more),
         key="train_continue",
         icon=":material/fast_forward:",
         on_click=continue_run,
         args=(steps,),
-        help=f"Train {steps:,} more steps from where this run ended (the Steps setting), "
-        f"as a new run that keeps this one's curves.{state}",
+        help=help_text,
     )
 
 
@@ -141,18 +148,20 @@ def _variant_menu(base: Runner) -> None:
     ]
     by_key = {v.key: v for v in options}
     choice = st.radio(
-        "Change one thing",
+        _("Change one thing"),
         list(by_key),
         format_func=lambda key: by_key[key].label,
         key="variant_choice",
     )
     st.caption(
-        "The variant trains beside this run on the same data, in the same order, from "
-        "the same initial weights wherever the shapes match (another seed changes both). "
-        "Both curves appear below; Compare shows them side by side."
+        _(
+            "The variant trains beside this run on the same data, in the same order, from "
+            "the same initial weights wherever the shapes match (another seed changes "
+            "both). Both curves appear below; Compare shows them side by side."
+        )
     )
     st.button(
-        "Train the variant",
+        _("Train the variant"),
         key="train_variant",
         type="primary",
         icon=":material/call_split:",
@@ -166,9 +175,14 @@ def _start_variant(variant: Variant | None) -> None:
     if variant is None or start_variant(variant.experiment) is None:
         notify(
             "error",
-            "The run to train a variant of is no longer on show (another tab of this link "
-            "may have started or opened another): the variant was not started.",
+            _(
+                "The run to train a variant of is no longer on show (another tab of this "
+                "link may have started or opened another): the variant was not started."
+            ),
         )
         return
     st.session_state.pop(COMPARE_SELECTION, None)  # Compare opens on the new pair
-    notify("success", f"Training the variant: {escape_markdown(variant.label)}.")
+    notify(
+        "success",
+        _("Training the variant: {variant}.").format(variant=escape_markdown(variant.label)),
+    )

@@ -22,9 +22,11 @@ from designer.figures.curves import (
     grad_norm_chart,
     loss_chart,
     metric_chart,
+    term,
 )
 from designer.figures.tasks import model_view
 from designer.health import explosion_warning
+from designer.i18n import N_, Text, _, language, ngettext
 from designer.runner import Runner
 from designer.tasks.charlm import sample_text
 from designer.trainer import History
@@ -34,16 +36,16 @@ from designer.trainer import History
 MODEL_VIEW_SECONDS = 6.0
 CHANGES_SHOWN = 3  # changes of settings listed by the status; earlier ones counted
 
-STATES = {
-    "queued": ("Waiting for a free training slot", ":material/hourglass_top:"),
-    "starting": ("Starting", ":material/hourglass_top:"),
-    "running": ("Training", ":material/play_circle:"),
-    "paused": ("Paused", ":material/pause_circle:"),
-    "finished": ("Finished", ":material/check_circle:"),
-    "stopped": ("Stopped", ":material/stop_circle:"),
-    "diverged": ("Diverged", ":material/error:"),
-    "failed": ("Failed", ":material/error:"),
-    "idle": ("Ready", ":material/radio_button_unchecked:"),
+STATES = {  # the words marked only: state_text translates them
+    "queued": (N_("Waiting for a free training slot"), ":material/hourglass_top:"),
+    "starting": (N_("Starting"), ":material/hourglass_top:"),
+    "running": (N_("Training"), ":material/play_circle:"),
+    "paused": (N_("Paused"), ":material/pause_circle:"),
+    "finished": (N_("Finished"), ":material/check_circle:"),
+    "stopped": (N_("Stopped"), ":material/stop_circle:"),
+    "diverged": (N_("Diverged"), ":material/error:"),
+    "failed": (N_("Failed"), ":material/error:"),
+    "idle": (N_("Ready"), ":material/radio_button_unchecked:"),
 }
 
 
@@ -58,16 +60,22 @@ def speed(history: History, window: int = 50) -> float | None:
 
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+    if minutes:
+        return _("{minutes}m {seconds}s").format(minutes=minutes, seconds=f"{secs:02d}")
+    return _("{seconds}s").format(seconds=secs)
 
 
-def state_text(runner: Runner, who: str = "") -> tuple[str, str]:
+def state_text(runner: Runner, yours: bool = False) -> tuple[str, str]:
     """The run's state in words, with its place while it waits for a training slot
-    ('Waiting for a free training slot: number 2 in the queue'), and its icon."""
+    ('Waiting for a free training slot: number 2 in the queue'; `yours`: 'you are
+    number 2'), and its icon."""
     text, icon = STATES[runner.state]
+    text = _(text)
     place = runner.queue_position()
-    if place:
-        text += f": {who}number {place} in the queue"
+    if place and yours:
+        text = _("{state}: you are number {place} in the queue").format(state=text, place=place)
+    elif place:
+        text = _("{state}: number {place} in the queue").format(state=text, place=place)
     return text, icon
 
 
@@ -83,29 +91,40 @@ def changes_text(runner: Runner, history: History) -> str | None:
         label = change_label(change, before)
         before = (change["lr"], change["clip_norm"])
         if label is not None:
-            said.append(f"after step {change['step']:,}, {label}")
+            step = f"{change['step']:,}"
+            said.append(_("after step {step}, {change}").format(step=step, change=label))
     if not said:
         return None
     earlier = len(said) - CHANGES_SHOWN
-    text = "; ".join(said[-CHANGES_SHOWN:])
+    text = _("; ").join(said[-CHANGES_SHOWN:])
     if earlier > 0:
-        text = f"{earlier:,} earlier change{'s' if earlier > 1 else ''}; {text}"
-    return f"Settings changed while training: {text}. Now {settings_now(runner.record.spec)}."
+        text = ngettext(
+            "{n} earlier change; {changes}", "{n} earlier changes; {changes}", earlier
+        ).format(n=f"{earlier:,}", changes=text)
+    return _("Settings changed while training: {changes}. Now {settings}.").format(
+        changes=text, settings=settings_now(runner.record.spec)
+    )
 
 
 def status(runner: Runner, history: History) -> None:
-    text, icon = state_text(runner, who="you are ")
+    text, icon = state_text(runner, yours=True)
     if runner.state in ("finished", "stopped") and history.step:
-        text += f": {history.step[-1]:,} steps in {runner.busy_seconds:.1f} s of training"
+        text = _("{state}: {steps} steps in {seconds} s of training").format(
+            state=text, steps=f"{history.step[-1]:,}", seconds=f"{runner.busy_seconds:.1f}"
+        )
     if runner.dropped:
-        names = ", ".join(escape_markdown(name) for name in runner.dropped)
-        st.caption(f"To keep this run, the oldest kept run was dropped: {names}.")
+        names = _(", ").join(escape_markdown(name) for name in runner.dropped)
+        st.caption(
+            _("To keep this run, the oldest kept run was dropped: {names}.").format(names=names)
+        )
     if runner.state == "diverged":
-        st.error(escape_markdown(runner.error), icon=icon)
+        st.error(escape_markdown(runner.error), icon=icon)  # a Text, or words, from the run
     elif runner.state == "failed":
         st.error(
-            f"The run ended abnormally: {escape_markdown(runner.error)}. The experiment is "
-            "intact; press Start to train again.",
+            _(
+                "The run ended abnormally: {error}. The experiment is intact; press Start "
+                "to train again."
+            ).format(error=escape_markdown(runner.error)),
             icon=icon,
         )
     else:
@@ -120,21 +139,22 @@ def status(runner: Runner, history: History) -> None:
     rate = speed(history)
     evals = history.evals
     c = st.columns(5)
-    c[0].metric(f"Step (of {runner.total:,})", f"{step:,}")
-    c[1].metric("Steps per second", f"{rate:.1f}" if rate else "–")
+    c[0].metric(_("Step (of {total})").format(total=f"{runner.total:,}"), f"{step:,}")
+    c[1].metric(_("Steps per second"), f"{rate:.1f}" if rate else "–")
     left = (runner.total - step) / rate if rate and runner.state == "running" else None
-    c[2].metric("Time left", _duration(left) if left is not None else "–")
-    c[3].metric("Validation loss", f"{evals[-1]['val_loss']:.4g}" if evals else "–")
+    c[2].metric(_("Time left"), _duration(left) if left is not None else "–")
+    c[3].metric(_("Validation loss"), f"{evals[-1]['val_loss']:.4g}" if evals else "–")
     task = runner.record.task
     c[4].metric(
-        f"Validation {task.metric_name}", f"{evals[-1]['val_metric']:.4g}" if evals else "–"
+        _("Validation {metric}").format(metric=term(task.metric_name)),
+        f"{evals[-1]['val_metric']:.4g}" if evals else "–",
     )
 
 
 def curves(runner: Runner, history: History) -> None:
     """While a run trains the curves are drawn on a canvas (cheap to redraw at every
     poll); once it has ended, as plotly figures that can be zoomed."""
-    log = st.toggle("Log scale", value=True, key="train_log")
+    log = st.toggle(_("Log scale"), value=True, key="train_log")
     task = runner.record.task
     first = runner.record.exp.train  # the settings it started with, before any change
     charts = {
@@ -176,11 +196,11 @@ def pair(runs: list[Runner]) -> None:
             last = digests[i].last_eval
             c = st.columns(3)
             step = run.history.step[-1] if run.history.step else 0
-            c[0].metric(f"Step (of {run.total:,})", f"{step:,}")
-            c[1].metric("Validation loss", _short(last["val_loss"]) if last else "–")
-            metric = digests[i].metric_name
-            c[2].metric(f"Validation {metric}", _short(last["val_metric"]) if last else "–")
-    log = st.toggle("Log scale", value=True, key="train_log")
+            c[0].metric(_("Step (of {total})").format(total=f"{run.total:,}"), f"{step:,}")
+            c[1].metric(_("Validation loss"), _short(last["val_loss"]) if last else "–")
+            metric = _("Validation {metric}").format(metric=term(digests[i].metric_name))
+            c[2].metric(metric, _short(last["val_metric"]) if last else "–")
+    log = st.toggle(_("Log scale"), value=True, key="train_log")
     charts = {
         "loss": loss_overlay(digests, log=log),
         "metric": metric_overlay(digests),
@@ -216,6 +236,7 @@ class ModelView:
     step: int  # the evaluation it shows
     figure: Any
     drawn_at: float  # time.monotonic()
+    lang: str = ""  # the language its words are in
 
 
 def model_now(runner: Runner) -> None:
@@ -226,8 +247,9 @@ def model_now(runner: Runner) -> None:
     cached: ModelView | None = st.session_state.get("train_view")
     step = record.history.evals[-1]["step"] if record.history.evals else 0
     now = time.monotonic()
-    other_run = cached is None or cached.run != id(runner)
-    newer = other_run or cached.step != step  # another run, or a later evaluation
+    # another run, or the same in another language, must be drawn now
+    other_run = cached is None or cached.run != id(runner) or cached.lang != language()
+    newer = other_run or cached.step != step  # or a later evaluation
     waited = cached is not None and now - cached.drawn_at >= MODEL_VIEW_SECONDS
     if newer and (other_run or waited or not runner.alive):
         with runner.model_lock, torch.no_grad():
@@ -236,7 +258,7 @@ def model_now(runner: Runner) -> None:
             x, y = record.view_batch()
             pred = record.model(x)
             record.model.train(was_training)
-        cached = ModelView(id(runner), step, model_view(task, x, y, pred), now)
+        cached = ModelView(id(runner), step, model_view(task, x, y, pred), now, language())
         st.session_state["train_view"] = cached
     st.plotly_chart(
         cached.figure,
@@ -249,15 +271,16 @@ def model_now(runner: Runner) -> None:
     if task.name == "charlm":
         c1, c2 = st.columns([1, 3])
         temperature = c1.slider(
-            "Temperature",
+            _("Temperature"),
             0.1,
             2.0,
             0.8,
             0.1,
             key="train_temperature",
-            help="Low: safe, repetitive text. High: adventurous, misspelt.",
+            help=_("Low: safe, repetitive text. High: adventurous, misspelt."),
         )
-        prompt = c2.text_input("Start the text with", "The lighthouse", key="train_prompt")
+        # the prompt stays English: the model learned an English story
+        prompt = c2.text_input(_("Start the text with"), "The lighthouse", key="train_prompt")
         # the best evaluation's weights: sent by the training process as the run ends
         best = None if runner.alive else record.best
         # the step of the weights the model holds: where a stopped run stopped, else
@@ -266,32 +289,39 @@ def model_now(runner: Runner) -> None:
         weights = "last"
         if best is not None and best["step"] != last:
             weights = st.radio(
-                "Weights",
+                _("Weights"),
                 ("best", "last"),
                 format_func=lambda w: (
-                    f"Best: step {best['step']:,}, the lowest validation loss "
-                    f"({best['val_loss']:.4g})"
+                    _("Best: step {step}, the lowest validation loss ({loss})").format(
+                        step=f"{best['step']:,}", loss=f"{best['val_loss']:.4g}"
+                    )
                     if w == "best"
-                    else f"Last: step {last:,}"
+                    else _("Last: step {step}").format(step=f"{last:,}")
                 ),
                 horizontal=True,
                 key="train_sample_weights",
-                help="The story is short: after a few hundred steps the model learns it by "
-                "heart and the validation loss rises again. The weights of its lowest point "
-                "usually write the better text.",
+                help=_(
+                    "The story is short: after a few hundred steps the model learns it by "
+                    "heart and the validation loss rises again. The weights of its lowest "
+                    "point usually write the better text."
+                ),
             )
         elif runner.alive:
-            st.caption("The weights of the best evaluation can be picked once the run ends.")
-        if st.button("Sample text", key="train_sample", icon=":material/edit_note:"):
+            st.caption(_("The weights of the best evaluation can be picked once the run ends."))
+        if st.button(_("Sample text"), key="train_sample", icon=":material/edit_note:"):
+            # kept as a Text: the caption follows a change of language
             if weights == "best":
                 text = sample_text(record.best_model(), task, prompt, 300, temperature, seed=step)
-                used = f"the best evaluation's weights, of step {best['step']:,}"
+                used = Text(
+                    "Written with the best evaluation's weights, of step {step}.",
+                    step=f"{best['step']:,}",
+                )
             else:
                 with runner.model_lock:
                     text = sample_text(record.model, task, prompt, 300, temperature, seed=step)
-                used = f"the last weights, of step {last:,}"
+                used = Text("Written with the last weights, of step {step}.", step=f"{last:,}")
             st.session_state["train_sample_written"] = (text, used)
         if "train_sample_written" in st.session_state:
             text, used = st.session_state["train_sample_written"]
-            st.caption(f"Written with {used}.")
+            st.caption(str(used))
             st.code(text, language=None, wrap_lines=True)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from components.links import current_link
 from designer import Experiment
+from designer.i18n import LANGUAGES, _, translations
 from designer.runner import ProcessRunner, Runner, warm_up
 from designer.slots import TrainingSlots
 from designer.variants import layer_name
@@ -54,11 +55,30 @@ def current_run() -> Runner | None:
     return link.current if link is not None else None
 
 
-def _name(exp: Experiment, number: int, what: str = "") -> str:
+def _name(exp: Experiment, number: int) -> str:
+    """A new run's name, in the language of whoever starts it (a name, kept as it is
+    written: the visitor may rename it)."""
     layers = exp.model.layers
     kinds = " + ".join(layer_name(layer) for layer in layers[:3])
-    more = f" + {len(layers) - 3} more" if len(layers) > 3 else ""
-    return f"Run {number}: {what}{kinds or 'no layers'}{more} on {exp.task.name}"
+    parts = {"number": number, "kinds": kinds, "task": exp.task.name}
+    if not layers:
+        return _("Run {number}: no layers on {task}").format(**parts)
+    if len(layers) > 3:
+        return _("Run {number}: {kinds} + {more} more on {task}").format(
+            more=len(layers) - 3, **parts
+        )
+    return _("Run {number}: {kinds} on {task}").format(**parts)
+
+
+def _continued(name: str) -> str:
+    """The name of a run that continues `name` (once: a continued run's continuation
+    keeps its name, whichever language named it)."""
+    endings = {
+        translations(code).gettext("{name} (continued)").format(name="") for code in LANGUAGES
+    }
+    if any(ending.strip() and name.endswith(ending.strip()) for ending in endings):
+        return name
+    return _("{name} (continued)").format(name=name)
 
 
 def _begin(exp: Experiment, name: str, **options: Any) -> tuple[ProcessRunner, str]:
@@ -116,8 +136,7 @@ def continue_run(steps: int) -> ProcessRunner | None:
         return None
     steps = max(1, min(steps, MAX_RUN_STEPS))
     checkpoint = base.record.checkpoint(run={"busy_seconds": base.busy_seconds})
-    name = base.name or _name(base.record.exp, len(link.runs()) + 1)
-    name = name if name.endswith("(continued)") else f"{name} (continued)"
+    name = _continued(base.name or _name(base.record.exp, len(link.runs()) + 1))
     total = base.record.step_count + steps
     runner, run_id = _begin(base.record.exp, name, steps=total, start=checkpoint)
     link.start(runner, run_id)

@@ -17,32 +17,59 @@ from components.state import (
 )
 from components.uploads import uploader
 from designer import Experiment, SpecError
-from designer.presets import PRESETS, matching_preset, preset_experiment
+from designer.i18n import Text, _
+from designer.presets import (
+    PRESETS,
+    matching_preset,
+    preset_description,
+    preset_experiment,
+    preset_title,
+)
 from designer.spec import MAX_DOCUMENT_BYTES
 
 
 def load_preset(name: str) -> None:
     set_experiment(preset_experiment(name))
     select_layer(0)
-    notify("success", f"Loaded the preset **{PRESETS[name]['title']}**.")
+    title = PRESETS[name]["title"]  # rendered with the message, in the reader's language
+    notify("success", Text("Loaded the preset **{title}**.", title=Text(title)))
 
 
-def import_document(text: str | bytes, source: str = "the file") -> bool:
-    """Open an experiment document; on any problem, list every one and keep the
-    current experiment. True if it was opened."""
+def import_document(text: str | bytes, source: str | None = None) -> bool:
+    """Open an experiment document (`source`: the file's name, shown as it is; None:
+    "the file"); on any problem, list every one and keep the current experiment.
+    True if it was opened."""
     try:
         exp = Experiment.from_json(text)
     except SpecError as err:
-        notify(
-            "error",
-            f"Could not import {source}; the current experiment is kept. "
-            f"{'The problem' if len(err.problems) == 1 else 'The problems'}:",
-            [str(p) for p in err.problems],
-        )
+        problems = [str(p) for p in err.problems]
+        one = len(err.problems) == 1
+        if source is None and one:
+            message = Text(
+                "Could not import the file; the current experiment is kept. The problem:"
+            )
+        elif source is None:
+            message = Text(
+                "Could not import the file; the current experiment is kept. The problems:"
+            )
+        elif one:
+            message = Text(
+                "Could not import {source}; the current experiment is kept. The problem:",
+                source=source,
+            )
+        else:
+            message = Text(
+                "Could not import {source}; the current experiment is kept. The problems:",
+                source=source,
+            )
+        notify("error", message, problems)
         return False
     set_experiment(exp)
     select_layer(0 if exp.model.layers else None)
-    notify("success", f"Imported {source}.")
+    if source is None:
+        notify("success", Text("Imported the file."))
+    else:
+        notify("success", Text("Imported {source}.", source=source))
     return True
 
 
@@ -59,12 +86,14 @@ def design_link(exp: Experiment) -> str | None:
 def share_links(exp: Experiment) -> None:
     link = design_link(exp)
     if link:
-        st.caption("Share this design with a class (the link holds the whole experiment):")
+        st.caption(_("Share this design with a class (the link holds the whole experiment):"))
         st.code(link, language=None)
     if st.query_params.get(LINK_PARAM):
         st.caption(
-            "The address bar's link also opens this link's runs (its `r=` part): anyone "
-            "given it sees them and can stop them."
+            _(
+                "The address bar's link also opens this link's runs (its `r=` part): anyone "
+                "given it sees them and can stop them."
+            )
         )
 
 
@@ -72,30 +101,30 @@ def sidebar() -> None:
     exp = get_experiment()
     current = matching_preset(exp)
     with st.sidebar:
-        st.markdown("### Presets")
-        st.caption("Classic architectures, each on a task that shows what it is good at.")
-        for name, preset in PRESETS.items():
+        st.markdown(_("### Presets"))
+        st.caption(_("Classic architectures, each on a task that shows what it is good at."))
+        for name in PRESETS:
             st.button(
-                preset["title"],
+                preset_title(name),
                 key=f"preset_{name}",
-                help=preset["description"],
+                help=preset_description(name),
                 on_click=load_preset,
                 args=(name,),
                 type="primary" if name == current else "secondary",
                 width="stretch",
                 icon=":material/check:" if name == current else None,
             )
-        st.markdown("### Import / Export")
+        st.markdown(_("### Import / Export"))
         uploader(
-            "Import an experiment (JSON)",
+            _("Import an experiment (JSON)"),
             "import_file",
             ["json"],
             MAX_DOCUMENT_BYTES,
             lambda content, name: import_document(content, f"'{escape_markdown(name)}'"),
-            help="A document exported here or written by hand (see the README).",
+            help=_("A document exported here or written by hand (see the README)."),
         )
         st.download_button(
-            "Export experiment (JSON)",
+            _("Export experiment (JSON)"),
             data=exp.to_json(),
             file_name="experiment.json",
             mime="application/json",

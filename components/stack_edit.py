@@ -15,29 +15,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from designer.i18n import N_, _
 from designer.spec import LAYER_TYPES, MAX_LAYERS, MAX_WIDTH, RECURRENT_TYPES
 from designer.summary import summarize
 
 # The widths a drag snaps to: powers of two and the halves between them.
 SNAP_WIDTHS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 
+# Shown through _() where they are drawn.
 TITLES = {
     "rnn": "RNN",
     "lstm": "LSTM",
     "gru": "GRU",
-    "linear": "Linear",
+    "linear": N_("Linear"),
     "layernorm": "LayerNorm",
     "dropout": "Dropout",
-    "attention": "Attention",
+    "attention": N_("Attention"),
 }
 HINTS = {
-    "rnn": "plain recurrent layer (Elman)",
-    "lstm": "gated memory cell: long memory",
-    "gru": "lighter gated memory",
-    "linear": "dense layer at every step",
-    "layernorm": "normalise each step's features",
-    "dropout": "randomly zero features while training",
-    "attention": "look back at every step",
+    "rnn": N_("plain recurrent layer (Elman)"),
+    "lstm": N_("gated memory cell: long memory"),
+    "gru": N_("lighter gated memory"),
+    "linear": N_("dense layer at every step"),
+    "layernorm": N_("normalise each step's features"),
+    "dropout": N_("randomly zero features while training"),
+    "attention": N_("look back at every step"),
 }
 
 
@@ -185,6 +187,25 @@ def _flags(layer: Any, causal: bool) -> list[str]:
     return flags
 
 
+def _flag_label(flag: str, layer: Any) -> str:
+    """A card's flag (from _flags) in the reader's language."""
+    if flag == "bi":
+        return _("bi")
+    if flag == "residual":
+        return _("residual")
+    if flag == "frozen":
+        return _("frozen")
+    if flag == "causal":
+        return _("causal")
+    if flag.startswith("dropout "):
+        return _("dropout {p}").format(p=f"{layer.dropout:g}")
+    if flag.endswith(" init"):
+        return _("{init} init").format(init=layer.init)
+    if flag.startswith("forget bias "):
+        return _("forget bias {bias}").format(bias=f"{layer.forget_bias:g}")
+    return flag  # p = 0.1, tanh, relu: the same in every language
+
+
 def stack_view(exp: Any, task: Any, errors: dict[int, str] | None = None) -> dict[str, Any]:
     """What the layer stack component draws: one plain dict per card, the input and
     head ends, the palette. Shapes and parameter counts come from the engine's summary."""
@@ -195,14 +216,16 @@ def stack_view(exp: Any, task: Any, errors: dict[int, str] | None = None) -> dic
     layers = []
     for row, layer in zip(summary.layers, exp.model.layers, strict=True):
         own = width_field({"type": layer.type})
+        flags = _flags(layer, task.per_step)
         layers.append(
             {
                 "type": layer.type,
-                "title": TITLES[layer.type],
+                "title": _(TITLES[layer.type]),
                 "width": getattr(layer, own) if own else None,
                 "in_width": row.in_width,
                 "out_width": row.width,
-                "flags": _flags(layer, task.per_step),
+                "flags": flags,
+                "flag_labels": [_flag_label(flag, layer) for flag in flags],
                 "shape": row.output_shape,
                 "params": row.parameters,
                 "residual": bool(getattr(layer, "residual", False)),
@@ -210,20 +233,25 @@ def stack_view(exp: Any, task: Any, errors: dict[int, str] | None = None) -> dic
                 "error": errors.get(row.index),
             }
         )
-    if task.token_input:
-        encoding = "embedding" if exp.model.embedding_dim else "one-hot"
-        detail = f"{task.vocab_size} tokens, {encoding}"
+    if task.token_input and exp.model.embedding_dim:
+        detail = _("{n} tokens, embedding").format(n=task.vocab_size)
+    elif task.token_input:
+        detail = _("{n} tokens, one-hot").format(n=task.vocab_size)
     else:
-        detail = f"{task.input_size} feature{'s' if task.input_size != 1 else ''} per step"
+        detail = (
+            _("1 feature per step")
+            if task.input_size == 1
+            else _("{n} features per step").format(n=task.input_size)
+        )
     return {
         "layers": layers,
-        "input": {"title": "Input", "detail": detail, "shape": first.output_shape},
+        "input": {"title": _("Input"), "detail": detail, "shape": first.output_shape},
         "head": {
-            "title": "Head",
+            "title": _("Head"),
             "detail": head.description.replace("->", " → "),
             "shape": head.output_shape,
         },
-        "palette": [{"type": t, "title": TITLES[t], "hint": HINTS[t]} for t in LAYER_TYPES],
+        "palette": [{"type": t, "title": _(TITLES[t]), "hint": _(HINTS[t])} for t in LAYER_TYPES],
         "snaps": list(SNAP_WIDTHS),
         "max_width": MAX_WIDTH,
         "max_layers": MAX_LAYERS,

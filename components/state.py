@@ -17,6 +17,7 @@ import streamlit as st
 from components.links import WARNING, owns_upload, sync_link_id, warn
 from components.stack_edit import EditError, UndoStack, apply_event
 from designer import Experiment, SpecError
+from designer.i18n import Text, _
 from designer.presets import default_experiment
 from designer.spec import Problem
 
@@ -42,14 +43,14 @@ def get_experiment() -> Experiment:
             try:
                 exp = _from_link(token)
             except SpecError as err:
-                _warn_link(err, "showing the default experiment instead")
+                _warn_link(err, kept=False)
         st.session_state[KEY] = exp
         st.session_state[SELECTED] = 0 if exp.model.layers else None
     elif token and token != st.session_state.get(URL_TOKEN):
         try:
             set_experiment(_from_link(token))
         except SpecError as err:
-            _warn_link(err, "the current experiment is kept")
+            _warn_link(err, kept=True)
     sync_url(st.session_state[KEY])
     return st.session_state[KEY]
 
@@ -62,14 +63,26 @@ def _from_link(token: str) -> Experiment:
     if digest and not owns_upload(digest):
         name = exp.task.params.get("upload_name") or ""
         st.session_state[PENDING] = {"token": token, "digest": digest, "name": name}
-        problem = "it trains on an uploaded CSV file: upload that file on the Design page"
+        problem = _("it trains on an uploaded CSV file: upload that file on the Design page")
         raise SpecError([Problem("task.upload", problem)])
     return exp
 
 
-def _warn_link(err: SpecError, outcome: str) -> None:
+def _warn_link(err: SpecError, kept: bool) -> None:
     problems = escape_markdown("; ".join(str(p) for p in err.problems))
-    warn(f"The link's experiment could not be opened ({problems}); {outcome}.")
+    if kept:
+        message = Text(
+            "The link's experiment could not be opened ({problems}); the current experiment "
+            "is kept.",
+            problems=problems,
+        )
+    else:
+        message = Text(
+            "The link's experiment could not be opened ({problems}); showing the default "
+            "experiment instead.",
+            problems=problems,
+        )
+    warn(message)
 
 
 def set_experiment(exp: Experiment, record: bool = True) -> None:
@@ -96,7 +109,7 @@ def sync_url(exp: Experiment) -> None:
 def show_url_warning() -> None:
     message = st.session_state.pop(WARNING, None)
     if message:
-        st.warning(message, icon=":material/link_off:")
+        st.warning(str(message), icon=":material/link_off:")
 
 
 # --- undo / redo -----------------------------------------------------------------------
@@ -159,7 +172,7 @@ def try_edit(change: Callable[[Experiment], Experiment], layer: int | None = Non
             if index is not None:
                 errors.setdefault(index, problem.message)
         st.session_state[LAYER_ERRORS] = errors
-        notify("error", "That change was not applied:", [str(p) for p in err.problems])
+        notify("error", Text("That change was not applied:"), [str(p) for p in err.problems])
         return False
     set_experiment(new)
     return True
@@ -176,7 +189,7 @@ def apply_stack_event(event: dict[str, Any]) -> None:
     try:
         new_layers, select = apply_event(layers, event)
     except EditError as err:
-        notify("error", f"The stack could not do that: {err}")
+        notify("error", Text("The stack could not do that: {error}", error=str(err)))
         return
     # a selection changes nothing else; an edit selects its layer only if it is applied
     if "selected" in event or try_edit(lambda e: e.with_layers(new_layers), layer=select):
@@ -184,8 +197,9 @@ def apply_stack_event(event: dict[str, Any]) -> None:
 
 
 # --- one-shot messages -------------------------------------------------------------------
-def notify(kind: str, text: str, items: list[str] | None = None) -> None:
-    """A message for the next page run: kind is 'error', 'success' or 'info'."""
+def notify(kind: str, text: str | Text, items: list[str] | None = None) -> None:
+    """A message for the next page run: kind is 'error', 'success' or 'info'; a Text
+    is rendered in the reader's language when it is shown."""
     st.session_state.setdefault(NOTICES, []).append((kind, text, list(items or [])))
 
 
@@ -200,7 +214,7 @@ def escape_markdown(text: str) -> str:
 
 def show_notices() -> None:
     for kind, text, items in st.session_state.pop(NOTICES, []):
-        body = text + "".join(f"\n- {escape_markdown(item)}" for item in items)
+        body = str(text) + "".join(f"\n- {escape_markdown(item)}" for item in items)
         if kind == "error":
             st.error(body, icon=":material/error:")
         elif kind == "success":

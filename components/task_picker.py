@@ -16,6 +16,7 @@ from components.state import escape_markdown, get_experiment, notify, try_edit
 from components.uploads import csv_uploader
 from designer import Experiment
 from designer.figures.tasks import sample_figure
+from designer.i18n import N_, Text, _
 from designer.spec import MAX_WIDTH
 from designer.tasks import TASKS, Param, Task, get_task
 from designer.tasks.datafiles import data_dir
@@ -23,6 +24,24 @@ from designer.tasks.datafiles import data_dir
 TASK_KEY = "task_name"
 EMBED_ON = "task_embedding_on"
 EMBED_DIM = "task_embedding_dim"
+# The parameters' labels (the document's names, spelled out), through _() when shown.
+PARAM_LABELS = {
+    "seq_len": N_("seq len"),
+    "noise": N_("noise"),
+    "lag": N_("lag"),
+    "channels": N_("channels"),
+    "symbols": N_("symbols"),
+    "alphabet": N_("alphabet"),
+    "data": N_("data"),
+    "path": N_("path"),
+    "targets": N_("targets"),
+    "frequencies": N_("frequencies"),
+}
+
+
+def param_label(name: str) -> str:
+    """A task parameter's label in the reader's language."""
+    return _(PARAM_LABELS[name]) if name in PARAM_LABELS else name.replace("_", " ")
 
 
 def param_key(task: str, param: str) -> str:
@@ -41,7 +60,9 @@ def _from_widget(param: Param, value: Any) -> Any:
         try:
             return [float(v) for v in str(value).replace(";", ",").split(",") if v.strip()]
         except ValueError:
-            raise ValueError(f"'{value}' is not a list of numbers such as 0.05, 0.11") from None
+            raise ValueError(
+                _("'{value}' is not a list of numbers such as 0.05, 0.11").format(value=value)
+            ) from None
     if param.kind == "strs":
         return [v.strip() for v in str(value).split(",") if v.strip()]
     if param.kind == "int":
@@ -55,7 +76,7 @@ def _change_task() -> None:
     if name != exp.task.name:
         data = exp.to_dict()
         data["task"] = {"name": name}
-        try_edit(lambda _: Experiment.from_dict(data))
+        try_edit(lambda _exp: Experiment.from_dict(data))
 
 
 def _change_param(name: str, param: Param) -> None:
@@ -63,14 +84,15 @@ def _change_param(name: str, param: Param) -> None:
     try:
         value = _from_widget(param, st.session_state[param_key(name, param.name)])
     except ValueError as err:
-        notify("error", f"The task's {param.name.replace('_', ' ')} was not changed:", [str(err)])
+        what = Text("The task's {param} was not changed:", param=param_label(param.name))
+        notify("error", what, [str(err)])
         return
     params = {**exp.task.params, param.name: value}
     if value == param.default:
         params.pop(param.name)  # defaults stay implicit, as in a hand-written document
     data = exp.to_dict()
     data["task"] = {"name": name, **params}
-    try_edit(lambda _: Experiment.from_dict(data))
+    try_edit(lambda _exp: Experiment.from_dict(data))
 
 
 def _change_embedding() -> None:
@@ -79,15 +101,15 @@ def _change_embedding() -> None:
     dim = int(st.session_state.get(EMBED_DIM) or 16) if on else None
     data = exp.to_dict()
     data["model"]["embedding_dim"] = dim
-    try_edit(lambda _: Experiment.from_dict(data))
+    try_edit(lambda _exp: Experiment.from_dict(data))
 
 
 def _param_widget(task: Task, param: Param) -> None:
     key = param_key(task.name, param.name)
     kwargs: dict[str, Any] = dict(
-        key=key, help=param.help, on_change=_change_param, args=(task.name, param)
+        key=key, help=_(param.help), on_change=_change_param, args=(task.name, param)
     )
-    label = param.name.replace("_", " ")
+    label = param_label(param.name)
     if param.choices:
         st.selectbox(label, list(param.choices), **kwargs)
     elif param.kind == "int":
@@ -99,7 +121,7 @@ def _param_widget(task: Task, param: Param) -> None:
     elif param.kind == "bool":
         st.checkbox(label, **kwargs)
     elif param.name == "data":
-        st.text_area(label, height=80, placeholder="CSV text with a header row", **kwargs)
+        st.text_area(label, height=80, placeholder=_("CSV text with a header row"), **kwargs)
     else:
         st.text_input(label, **kwargs)
 
@@ -117,16 +139,27 @@ def _shown_params(task: Task) -> list[Param]:
 def _data_source(task: Task) -> None:
     """Where the csv task's data comes from, and the uploader for one's own file."""
     params = task.params
+    size = {"columns": len(task.columns), "rows": f"{task.rows:,}"}
     if params["upload"]:
-        name = escape_markdown(params["upload_name"] or "an uploaded file")
-        source = f"**{name}**, uploaded (kept on this server; the link names it by its hash)"
+        name = escape_markdown(params["upload_name"] or _("an uploaded file"))
+        text = _(
+            "Data: **{name}**, uploaded (kept on this server; the link names it by its "
+            "hash); {columns} columns, {rows} rows."
+        ).format(name=name, **size)
     elif params["data"]:
-        source = "the CSV text below (it travels inside the link)"
+        text = _(
+            "Data: the CSV text below (it travels inside the link); {columns} columns, {rows} rows."
+        ).format(**size)
     elif params["path"] and params["path"] != "example":
-        source = f"the file **{escape_markdown(params['path'])}** in the server's data folder"
+        text = _(
+            "Data: the file **{path}** in the server's data folder; {columns} columns, {rows} rows."
+        ).format(path=escape_markdown(params["path"]), **size)
     else:
-        source = "the shipped example (400 days of made-up weather)"
-    st.markdown(f"Data: {source}; {len(task.columns)} columns, {task.rows:,} rows.")
+        text = _(
+            "Data: the shipped example (400 days of made-up weather); {columns} columns, "
+            "{rows} rows."
+        ).format(**size)
+    st.markdown(text)
     csv_uploader()
 
 
@@ -140,15 +173,17 @@ def task_picker(exp: Experiment) -> Task:
         )
     names = list(TASKS)
     st.selectbox(
-        "Task",
+        _("Task"),
         names,
         key=TASK_KEY,
-        format_func=lambda n: TASKS[n].title,
+        format_func={n: _(task.title) for n, task in TASKS.items()}.get,
         on_change=_change_task,
-        help="What the network learns. The task decides the input width, the output head "
-        "and the loss; the same stack can be tried on every task.",
+        help=_(
+            "What the network learns. The task decides the input width, the output head "
+            "and the loss; the same stack can be tried on every task."
+        ),
     )
-    st.caption(task.description)
+    st.caption(_(task.description))
     if task.name == "csv":
         _data_source(task)
     params = _shown_params(task)
@@ -162,14 +197,14 @@ def task_picker(exp: Experiment) -> Task:
         left, right = st.columns(2)
         with left:
             st.toggle(
-                "Learned embedding",
+                _("Learned embedding"),
                 key=EMBED_ON,
                 on_change=_change_embedding,
-                help="Off: each token enters as a one-hot vector. On: as a learned vector.",
+                help=_("Off: each token enters as a one-hot vector. On: as a learned vector."),
             )
         with right:
             st.number_input(
-                "embedding width",
+                _("embedding width"),
                 min_value=1,
                 max_value=MAX_WIDTH,
                 step=1,
@@ -183,4 +218,4 @@ def task_picker(exp: Experiment) -> Task:
 def task_preview(task: Task, seed: int = 0) -> None:
     """A small plot of one sample sequence, with the task's lesson under it."""
     st.plotly_chart(sample_figure(task, seed), width="stretch", config={"displayModeBar": False})
-    st.caption(f"**What it shows:** {task.lesson}")
+    st.caption(_("**What it shows:** {text}").format(text=_(task.lesson)))

@@ -19,6 +19,7 @@ import streamlit as st
 from components.links import current_link
 from components.state import PENDING, escape_markdown, get_experiment, notify, try_edit
 from designer import Experiment, SpecError
+from designer.i18n import Text, _
 from designer.tasks import TaskDataError
 from designer.tasks.csv import MAX_BYTES as CSV_MAX_BYTES
 from designer.tasks.csv import parse_upload
@@ -56,7 +57,14 @@ def uploader(
         st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
         if uploaded.size > max_bytes:
             name = escape_markdown(uploaded.name)
-            notify("error", f"'{name}' is larger than {megabytes(max_bytes)} MB (the limit).")
+            notify(
+                "error",
+                Text(
+                    "'{name}' is larger than {mb} MB (the limit).",
+                    name=name,
+                    mb=megabytes(max_bytes),
+                ),
+            )
             return
         use(uploaded.getvalue(), uploaded.name)  # the name as given: escape it to show it
 
@@ -95,29 +103,33 @@ def use_csv(content: bytes, file_name: str) -> None:
     try:
         exp = csv_document(get_experiment(), content, file_name)
     except TaskDataError as err:
-        notify("error", f"'{name}' could not be used:", [str(err)])
+        notify("error", Text("'{name}' could not be used:", name=name), [str(err)])
         return
     except SpecError as err:  # it does not fit the experiment (too few rows, say)
-        notify("error", f"'{name}' could not be used:", [str(p) for p in err.problems])
+        problems = [str(p) for p in err.problems]
+        notify("error", Text("'{name}' could not be used:", name=name), problems)
         return
-    if try_edit(lambda _: exp):
-        where = (
-            "It travels inside the link."
-            if exp.task.params.get("data")
-            else f"It is kept on this server for {KEEP_DAYS:g} days; the link names it, and "
-            "opened elsewhere it asks for the file again."
-        )
-        notify("success", f"Loaded '{name}'. {where}")
+    if try_edit(lambda _exp: exp):
+        if exp.task.params.get("data"):
+            notify("success", Text("Loaded '{name}'. It travels inside the link.", name=name))
+        else:
+            message = Text(
+                "Loaded '{name}'. It is kept on this server for {days} days; the link names "
+                "it, and opened elsewhere it asks for the file again.",
+                name=name,
+                days=f"{KEEP_DAYS:g}",
+            )
+            notify("success", message)
 
 
 def csv_uploader() -> None:
     uploader(
-        "Upload your CSV file",
+        _("Upload your CSV file"),
         "csv_upload",
         ["csv", "txt"],
         CSV_MAX_BYTES,
         use_csv,
-        help="Numeric columns with a header row, one row per time step.",
+        help=_("Numeric columns with a header row, one row per time step."),
     )
 
 
@@ -128,30 +140,33 @@ def ask_for_pending_upload() -> None:
     pending = st.session_state.get(PENDING)
     if not pending:
         return
-    name = escape_markdown(pending["name"] or "a CSV file")
+    name = escape_markdown(pending["name"] or _("a CSV file"))
     st.warning(
-        f"This link's experiment trains on an uploaded file, **{name}**, that this browser "
-        "has not uploaded here. Upload that file to open the experiment.",
+        _(
+            "This link's experiment trains on an uploaded file, **{name}**, that this browser "
+            "has not uploaded here. Upload that file to open the experiment."
+        ).format(name=name),
         icon=":material/upload_file:",
     )
 
     def use(content: bytes, file_name: str) -> None:
         uploaded_name = escape_markdown(file_name)
         if digest_of(content) != pending["digest"]:
-            notify(
-                "error",
-                f"'{uploaded_name}' is not the file this link was made with (its contents "
-                "differ); the link's experiment was not opened.",
+            message = Text(
+                "'{name}' is not the file this link was made with (its contents differ); "
+                "the link's experiment was not opened.",
+                name=uploaded_name,
             )
+            notify("error", message)
             return
         try:
             parse_upload(content)
         except TaskDataError as err:
-            notify("error", f"'{uploaded_name}' could not be used:", [str(err)])
+            notify("error", Text("'{name}' could not be used:", name=uploaded_name), [str(err)])
             return
         save_upload(content)
         current_link(create=True).add_upload(pending["digest"], pending["name"])
         del st.session_state[PENDING]
-        try_edit(lambda _: Experiment.from_url(pending["token"]))
+        try_edit(lambda _exp: Experiment.from_url(pending["token"]))
 
-    uploader("The link's CSV file", "pending_upload", ["csv", "txt"], CSV_MAX_BYTES, use)
+    uploader(_("The link's CSV file"), "pending_upload", ["csv", "txt"], CSV_MAX_BYTES, use)

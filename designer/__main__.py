@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from designer import i18n
+from designer.i18n import Text, _
 from designer.spec import Experiment, Problem, SpecError
 from designer.summary import summarize
 from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
@@ -48,7 +49,9 @@ def read_experiment(path: str, task: str | None = None, seed: int | None = None)
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+        raise UsageError(
+            Text("cannot read {path}: {reason}", path=path, reason=err.strerror or err)
+        ) from None
     exp = Experiment.from_json(text)
     if task is None and seed is None:
         return exp
@@ -70,7 +73,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         params = ", ".join(f"{p['name']}={json.dumps(p['default'])}" for p in info["params"])
         print(f"{name:13s} {info['title']}")
         print(f"{'':13s} {info['lesson']}")
-        print(f"{'':13s} parameters: {params}\n")
+        print(f"{'':13s} " + _("parameters: {params}").format(params=params) + "\n")
     return 0
 
 
@@ -81,16 +84,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         emit({"valid": True, "task": exp.task.name, **summary.to_dict()})
         return 0
-    print(f"task: {exp.task.name} ({task.title}); sequences of {task.seq_len} steps")
-    print(f"{'layer':>5}  {'type':10s} {'output shape':16s} {'parameters':>12}  details")
+    print(
+        _("task: {name} ({title}); sequences of {n} steps").format(
+            name=exp.task.name, title=_(task.title), n=task.seq_len
+        )
+    )
+    headers = (_("layer"), _("type"), _("output shape"), _("parameters"), _("details"))
+    print(f"{headers[0]:>5}  {headers[1]:10s} {headers[2]:16s} {headers[3]:>12}  {headers[4]}")
     for row in summary.rows:
         index = "" if row.index is None else str(row.index)
-        params = f"{row.parameters:,}" + (" frozen" if row.frozen and not row.trainable else "")
+        params = f"{row.parameters:,}"
+        if row.frozen and not row.trainable:
+            params = _("{n} frozen").format(n=params)
         print(f"{index:>5}  {row.type:10s} {row.output_shape:16s} {params:>12}  {row.description}")
         for note in row.notes:
             print(f"{'':35s}{note}")
-    frozen = f" ({summary.frozen:,} frozen)" if summary.frozen else ""
-    print(f"total parameters: {summary.total:,}{frozen}")
+    if summary.frozen:
+        line = _("total parameters: {total} ({frozen} frozen)").format(
+            total=f"{summary.total:,}", frozen=f"{summary.frozen:,}"
+        )
+    else:
+        line = _("total parameters: {total}").format(total=f"{summary.total:,}")
+    print(line)
     return 0
 
 
@@ -101,22 +116,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     from designer.trainer import Trainer, TrainingDiverged
 
     if args.threads < 1:
-        raise UsageError("--threads must be at least 1")
+        raise UsageError(Text("--threads must be at least 1"))
     torch.set_num_threads(args.threads)
     if args.resume:
         trainer = _resumed(args)
         exp = trainer.exp
     else:
         if not args.spec:
-            raise UsageError("an experiment (SPEC) is required, or --resume CKPT")
+            raise UsageError(Text("an experiment (SPEC) is required, or --resume CKPT"))
         exp = read_experiment(args.spec, task=args.task, seed=args.seed)
         trainer = Trainer(exp, device=args.device, probes=False)
     total = exp.train.steps if args.steps is None else args.steps
     steps = total - trainer.step_count  # a resumed run continues to the same total
     if total < 1:
-        raise UsageError("--steps must be at least 1")
+        raise UsageError(Text("--steps must be at least 1"))
     if steps < 1:
-        raise UsageError(f"the checkpoint is already at step {trainer.step_count}")
+        raise UsageError(Text("the checkpoint is already at step {step}", step=trainer.step_count))
     task = trainer.task
     baseline = task.baseline_loss()
     bar = None
@@ -137,7 +152,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                     if args.json:
                         emit({"event": "warning", "step": record["step"], "message": warning})
                     else:
-                        say(f"warning at step {record['step']}: {warning}")
+                        say(
+                            _("warning at step {step}: {warning}").format(
+                                step=record["step"], warning=warning
+                            )
+                        )
                 if args.json and args.each_step:
                     emit(record)
                 if bar is not None:
@@ -149,14 +168,19 @@ def cmd_train(args: argparse.Namespace) -> int:
                 emit({**record, "metric": task.metric_name})
             else:
                 say(
-                    f"step {record['step']:>6}  train {record['train_loss']:.4g}  "
-                    f"val {record['val_loss']:.4g}  {task.metric_name} {record['val_metric']:.4g}"
+                    _("step {step}  train {train}  val {val}  {metric} {value}").format(
+                        step=f"{record['step']:>6}",
+                        train=f"{record['train_loss']:.4g}",
+                        val=f"{record['val_loss']:.4g}",
+                        metric=_(task.metric_name),
+                        value=f"{record['val_metric']:.4g}",
+                    )
                 )
     except TrainingDiverged as err:
         if bar is not None:
             bar.close()
         if args.json:
-            emit({"event": "diverged", "step": err.step, "message": str(err)})
+            emit({"event": "diverged", "step": err.step, "message": str(err)})  # in English
         print(str(err), file=sys.stderr)
         return 1
     if bar is not None:
@@ -165,7 +189,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             trainer.save(args.save)
         except OSError as err:
-            raise UsageError(f"cannot save {args.save}: {err.strerror or err}") from None
+            raise UsageError(
+                Text("cannot save {path}: {reason}", path=args.save, reason=err.strerror or err)
+            ) from None
     done = {
         "event": "done",
         "step": trainer.step_count,
@@ -185,19 +211,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         emit(done)
     else:
-        unit = f" {task.loss_unit}" if task.loss_unit else ""
-        best = (
-            f"; lowest val loss {trainer.best_val_loss:.4g} at step {trainer.best_step}"
-            if trainer.best_step is not None and trainer.best_step != trainer.step_count
-            else ""
-        )
-        print(
-            f"done: {done['step']} steps in {done['seconds']:.1f} s; "
-            f"val loss {done['val_loss']:.4g}{unit} (baseline {baseline:.4g}), "
-            f"{task.metric_name} {done['val_metric']:.4g} "
-            f"(baseline {done['baseline_metric']:.4g}){best}"
-            + (f"; saved {args.save}" if args.save else "")
-        )
+        parts = {
+            "steps": done["step"],
+            "seconds": f"{done['seconds']:.1f}",
+            "loss": f"{done['val_loss']:.4g}" + (f" {_(task.loss_unit)}" if task.loss_unit else ""),
+            "baseline": f"{baseline:.4g}",
+            "metric": _(task.metric_name),
+            "value": f"{done['val_metric']:.4g}",
+            "baseline_metric": f"{done['baseline_metric']:.4g}",
+        }
+        best = trainer.best_step is not None and trainer.best_step != trainer.step_count
+        if best:
+            parts.update(best_loss=f"{trainer.best_val_loss:.4g}", best_step=trainer.best_step)
+        if best and args.save:
+            line = _(
+                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+                "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
+                "step {best_step}; saved {path}"
+            )
+        elif best:
+            line = _(
+                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+                "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
+                "step {best_step}"
+            )
+        elif args.save:
+            line = _(
+                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+                "{metric} {value} (baseline {baseline_metric}); saved {path}"
+            )
+        else:
+            line = _(
+                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+                "{metric} {value} (baseline {baseline_metric})"
+            )
+        line = line.format(path=args.save, **parts)
+        print(line)
     return 0
 
 
@@ -207,14 +256,16 @@ def _resumed(args: argparse.Namespace) -> Any:
     from designer.trainer import Trainer
 
     if args.task is not None or args.seed is not None:
-        raise UsageError("--task and --seed cannot change a resumed run")
+        raise UsageError(Text("--task and --seed cannot change a resumed run"))
     try:
         saved = checkpoints.load(args.resume)
         if args.spec and read_experiment(args.spec) != saved.experiment:
-            raise UsageError("the checkpoint's experiment differs from the one in SPEC")
+            raise UsageError(Text("the checkpoint's experiment differs from the one in SPEC"))
         return Trainer.from_checkpoint(saved, device=args.device, probes=False)
     except checkpoints.CheckpointError as err:
-        raise UsageError(f"cannot resume from {args.resume}: {err}") from None
+        raise UsageError(
+            Text("cannot resume from {path}: {reason}", path=args.resume, reason=err.text)
+        ) from None
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -226,17 +277,21 @@ def cmd_probe(args: argparse.Namespace) -> int:
             saved = checkpoints.load(args.checkpoint)
             exp, model = saved.experiment, saved.model()
         except checkpoints.CheckpointError as err:
-            raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
+            raise UsageError(
+                Text(
+                    "cannot load checkpoint {path}: {reason}", path=args.checkpoint, reason=err.text
+                )
+            ) from None
         if args.spec:
             spec = read_experiment(args.spec)
             if spec.model != exp.model:
-                raise UsageError("the checkpoint's model differs from the one in SPEC")
+                raise UsageError(Text("the checkpoint's model differs from the one in SPEC"))
             exp = spec
     elif args.spec:
         exp = read_experiment(args.spec)
         model = None
     else:
-        raise UsageError("give SPEC.json, --checkpoint CKPT, or both")
+        raise UsageError(Text("give SPEC.json, --checkpoint CKPT, or both"))
     task = get_task(exp.task)
     if model is None:
         from designer.model import build_model
@@ -275,26 +330,55 @@ def cmd_probe(args: argparse.Namespace) -> int:
             record["credit_seconds"] = credit.seconds
         emit(record)
         return 0
-    print(f"probe loss {result.loss:.4g} on {result.x.shape[0]} samples of {task.title}")
+    print(
+        _("probe loss {loss} on {n} samples of {title}").format(
+            loss=f"{result.loss:.4g}", n=result.x.shape[0], title=_(task.title)
+        )
+    )
     for layer in result.layers:
         grads = layer.grad_norm
         ratio = grads[0] / grads[-1] if grads[-1] else float("nan")
-        bi = ", both directions" if layer.directions == 2 else ""
-        print(
-            f"layer {layer.index} ({layer.type}{bi}): ||dL/dh_t|| first step {grads[0]:.3g}, "
-            f"last step {grads[-1]:.3g} (ratio {ratio:.3g}); "
-            f"||h_t|| mean {sum(layer.hidden_norm) / len(layer.hidden_norm):.3g}"
-        )
+        parts = {
+            "index": layer.index,
+            "type": layer.type,
+            "first": f"{grads[0]:.3g}",
+            "last": f"{grads[-1]:.3g}",
+            "ratio": f"{ratio:.3g}",
+            "mean": f"{sum(layer.hidden_norm) / len(layer.hidden_norm):.3g}",
+        }
+        if layer.directions == 2:
+            line = _(
+                "layer {index} ({type}, both directions): ||dL/dh_t|| first step {first}, "
+                "last step {last} (ratio {ratio}); ||h_t|| mean {mean}"
+            )
+        else:
+            line = _(
+                "layer {index} ({type}): ||dL/dh_t|| first step {first}, "
+                "last step {last} (ratio {ratio}); ||h_t|| mean {mean}"
+            )
+        print(line.format(**parts))
     if credit is not None:
         _print_credit(credit)
     if paths is not None:
         _print_paths(paths)
     for curve in memory or []:
-        what = "R²" if curve.kind == "features" else "accuracy"
-        print(
-            f"layer {curve.layer_index} ({curve.layer_type}): memory of random inputs, "
-            f"{what} at k = 1: {curve.scores[0]:.3g}, capacity {curve.total:.3g}"
-        )
+        parts = {
+            "index": curve.layer_index,
+            "type": curve.layer_type,
+            "score": f"{curve.scores[0]:.3g}",
+            "total": f"{curve.total:.3g}",
+        }
+        if curve.kind == "features":
+            line = _(
+                "layer {index} ({type}): memory of random inputs, R² at k = 1: {score}, "
+                "capacity {total}"
+            )
+        else:
+            line = _(
+                "layer {index} ({type}): memory of random inputs, accuracy at k = 1: {score}, "
+                "capacity {total}"
+            )
+        print(line.format(**parts))
     return 0
 
 
@@ -303,15 +387,25 @@ def _print_credit(credit: Any) -> None:
     before the loss step, as a share of the credit at the loss step itself."""
     T = credit.seq_len
     print(
-        f"credit ||dL_t/dh_k|| over {len(credit.rows)} loss steps of {T} "
-        f"({credit.seconds:.2f} s); --json prints the matrices"
+        _(
+            "credit ||dL_t/dh_k|| over {n} loss steps of {T} ({seconds} s); "
+            "--json prints the matrices"
+        ).format(n=len(credit.rows), T=T, seconds=f"{credit.seconds:.2f}")
     )
     for layer in credit.layers:
         last = layer.matrix[credit.rows[-1]]
         reach = [f"{last[k]:.2g}" for k in sorted({T - 1, (T - 1) // 2, 0}, reverse=True)]
         print(
-            f"layer {layer.index} ({layer.type}): from the last loss step to states "
-            f"k = {T - 1}, {(T - 1) // 2}, 0: {', '.join(reach)}"
+            _(
+                "layer {index} ({type}): from the last loss step to states "
+                "k = {last}, {middle}, 0: {reach}"
+            ).format(
+                index=layer.index,
+                type=layer.type,
+                last=T - 1,
+                middle=(T - 1) // 2,
+                reach=", ".join(reach),
+            )
         )
 
 
@@ -320,8 +414,17 @@ def _print_paths(paths: list[Any]) -> None:
     for layer in paths:
         mean = layer.mean_shares()
         print(
-            f"layer {layer.index} ({layer.type}): dL/dh_k through time {mean['time']:.0%}, "
-            f"up from {layer.above} {mean['up']:.0%}, around it (residual) {mean['skip']:.0%}"
+            _(
+                "layer {index} ({type}): dL/dh_k through time {time}, "
+                "up from {above} {up}, around it (residual) {skip}"
+            ).format(
+                index=layer.index,
+                type=layer.type,
+                time=f"{mean['time']:.0%}",
+                above=layer.above,
+                up=f"{mean['up']:.0%}",
+                skip=f"{mean['skip']:.0%}",
+            )
         )
 
 
@@ -332,10 +435,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
     task = get_task(exp.task)
     seq_len = task.seq_len if args.seq_len is None else args.seq_len
     if not 1 <= seq_len <= MAX_SEQ_LEN:
-        raise UsageError(f"--seq-len must be between 1 and {MAX_SEQ_LEN}")
+        raise UsageError(Text("--seq-len must be between 1 and {limit}", limit=MAX_SEQ_LEN))
     out = Path(args.out)
     if out.suffix not in (".json", ".html"):
-        raise UsageError("--out must end in .json (node-link data) or .html (a figure)")
+        raise UsageError(Text("--out must end in .json (node-link data) or .html (a figure)"))
     try:
         if out.suffix == ".json":
             G = unroll(exp, task, seq_len)
@@ -346,7 +449,9 @@ def cmd_graph(args: argparse.Namespace) -> int:
             G = unroll(exp, task, seq_len, steps=visible_steps(seq_len))
             graph_figure(G).write_html(str(out), include_plotlyjs=True, full_html=True)
     except OSError as err:
-        raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+        raise UsageError(
+            Text("cannot write {path}: {reason}", path=out, reason=err.strerror or err)
+        ) from None
     record = {
         "out": str(out),
         "nodes": G.number_of_nodes(),
@@ -356,7 +461,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if args.json:
         emit(record)
     else:
-        print(f"wrote {out}: {record['nodes']:,} nodes, {record['edges']:,} edges")
+        print(
+            _("wrote {path}: {nodes} nodes, {edges} edges").format(
+                path=out, nodes=f"{record['nodes']:,}", edges=f"{record['edges']:,}"
+            )
+        )
     return 0
 
 
@@ -369,15 +478,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
         best = saved.best is not None and not args.last
         model = saved.model(best=best)
     except checkpoints.CheckpointError as err:
-        raise UsageError(f"cannot load checkpoint {args.checkpoint}: {err}") from None
+        raise UsageError(
+            Text("cannot load checkpoint {path}: {reason}", path=args.checkpoint, reason=err.text)
+        ) from None
     task = get_task(saved.experiment.task)
     if task.name != "charlm":
         raise UsageError(
-            f"sampling needs a character language model (task charlm); this checkpoint's "
-            f"task is {task.name}"
+            Text(
+                "sampling needs a character language model (task charlm); this checkpoint's "
+                "task is {name}",
+                name=task.name,
+            )
         )
     if not 1 <= args.length <= 10_000:
-        raise UsageError("--length must be between 1 and 10,000")
+        raise UsageError(Text("--length must be between 1 and 10,000"))
     text = sample_text(model, task, args.prompt, args.length, args.temperature, args.seed)
     step = saved.best["step"] if best else saved.step
     if args.json:
@@ -392,13 +506,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
         )
     else:
         if best and step != saved.step:
-            note = (
-                f"the weights of step {step:,}, the best evaluation (validation loss "
-                f"{saved.best['val_loss']:.4g}); --last uses the last, of step {saved.step:,}"
+            note = _(
+                "sampling with the weights of step {step}, the best evaluation (validation "
+                "loss {loss}); --last uses the last, of step {last}"
+            ).format(step=f"{step:,}", loss=f"{saved.best['val_loss']:.4g}", last=f"{saved.step:,}")
+        elif best:
+            note = _("sampling with the last weights, of step {step}, the best evaluation").format(
+                step=f"{step:,}"
             )
         else:
-            note = f"the last weights, of step {step:,}" + (", the best evaluation" if best else "")
-        print(f"sampling with {note}", file=sys.stderr)
+            note = _("sampling with the last weights, of step {step}").format(step=f"{step:,}")
+        print(note, file=sys.stderr)
         print(args.prompt + text)
     return 0
 
@@ -427,7 +545,13 @@ def _lesson(name: str) -> Any:
     from designer.lessons import LESSONS
 
     if name not in LESSONS:
-        raise UsageError(f"no lesson is called '{name}'; the lessons are {', '.join(LESSONS)}")
+        raise UsageError(
+            Text(
+                "no lesson is called '{name}'; the lessons are {lessons}",
+                name=name,
+                lessons=", ".join(LESSONS),
+            )
+        )
     return LESSONS[name]
 
 
@@ -438,8 +562,8 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         if args.json:
             emit(lesson.describe())
         else:
-            print(f"{lesson.number}. {lesson.name:26s} {lesson.title}")
-            print(f"   {'':26s} {lesson.summary}")
+            print(f"{lesson.number}. {lesson.name:26s} {_(lesson.title)}")
+            print(f"   {'':26s} {_(lesson.summary)}")
     return 0
 
 
@@ -450,12 +574,16 @@ def cmd_lessons_show(args: argparse.Namespace) -> int:
         for run in lesson.runs:
             emit(run.experiment().to_dict())
         return 0
-    print(f"Lesson {lesson.number}: {lesson.title} ({lesson.source})")
-    print(f"\n{lesson.prediction.question}")
+    print(
+        _("Lesson {number}: {title} ({source})").format(
+            number=lesson.number, title=_(lesson.title), source=lesson.source
+        )
+    )
+    print(f"\n{_(lesson.prediction.question)}")
     for i, choice in enumerate(lesson.prediction.choices, 1):
-        print(f"  {i}. {choice}")
+        print(f"  {i}. {_(choice)}")
     for run in lesson.runs:
-        print(f"\nRun {run.label}: {run.title}")
+        print("\n" + _("Run {label}: {title}").format(label=run.label, title=_(run.title)))
         print(run.experiment().to_json(indent=None))
     return 0
 
@@ -470,7 +598,10 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
     def progress(runners: dict) -> None:
         if not args.json:
             steps = ", ".join(
-                f"{label} step {r.record.step_count:,}/{r.total:,}" for label, r in runners.items()
+                _("{label} step {step}/{total}").format(
+                    label=label, step=f"{r.record.step_count:,}", total=f"{r.total:,}"
+                )
+                for label, r in runners.items()
             )
             print(f"  ... {steps}", flush=True)
 
@@ -480,16 +611,21 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
         for seed in [args.seed] if args.seed is not None else lesson.seeds:
             if not args.json:
                 print(
-                    f"Lesson {lesson.number}: {lesson.title}: training {len(lesson.runs)} "
-                    f"run(s), seed {seed}"
+                    _("Lesson {number}: {title}: training {n} run(s), seed {seed}").format(
+                        number=lesson.number, title=_(lesson.title), n=len(lesson.runs), seed=seed
+                    )
                 )
             outcome = check_lesson(lesson, seed=seed, progress=progress, every=10.0)
             failed += not outcome.verdict.passed
             if args.json:
                 emit(outcome.to_dict())
             else:
-                mark = "PASS" if outcome.verdict.passed else "FAIL"
-                print(f"  {mark} in {outcome.seconds:.0f} s: {outcome.verdict.text}\n")
+                if outcome.verdict.passed:
+                    line = _("PASS in {seconds} s: {verdict}")
+                else:
+                    line = _("FAIL in {seconds} s: {verdict}")
+                seconds = f"{outcome.seconds:.0f}"
+                print("  " + line.format(seconds=seconds, verdict=outcome.verdict.text) + "\n")
     return 1 if failed else 0
 
 
@@ -509,141 +645,171 @@ class _Parser(argparse.ArgumentParser):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m designer", description="Deep RNN Designer, headless.")
+    parser = _Parser(prog="python -m designer", description=_("Deep RNN Designer, headless."))
     parser.add_argument(
         "--lang",
         choices=sorted(i18n.LANGUAGES),
-        help="the language of the output people read (default: from LANG); --json output "
-        "is the same in every language",
+        help=_(
+            "the language of the output people read (default: from LANG); --json output "
+            "is the same in every language"
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("tasks", help="the sample tasks and their parameters")
+    p = sub.add_parser("tasks", help=_("the sample tasks and their parameters"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tasks)
 
-    p = sub.add_parser("validate", help="check an experiment and print its summary")
-    p.add_argument("spec", help="experiment JSON file, or - for standard input")
+    p = sub.add_parser("validate", help=_("check an experiment and print its summary"))
+    p.add_argument("spec", help=_("experiment JSON file, or - for standard input"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("train", help="train an experiment")
-    p.add_argument("spec", nargs="?", help="experiment JSON (optional with --resume)")
-    p.add_argument("--task", help="train on this task instead (with its default parameters)")
-    p.add_argument("--steps", type=int, help="number of steps (default: the experiment's)")
+    p = sub.add_parser("train", help=_("train an experiment"))
+    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --resume)"))
+    p.add_argument("--task", help=_("train on this task instead (with its default parameters)"))
+    p.add_argument("--steps", type=int, help=_("number of steps (default: the experiment's)"))
     p.add_argument("--seed", type=int)
-    p.add_argument("--save", metavar="CKPT", help="write a checkpoint here when done")
+    p.add_argument("--save", metavar="CKPT", help=_("write a checkpoint here when done"))
     p.add_argument(
         "--resume",
         metavar="CKPT",
-        help="continue the run a checkpoint holds, to --steps in all (default: the "
-        "experiment's steps): the same curve as an uninterrupted run",
+        help=_(
+            "continue the run a checkpoint holds, to --steps in all (default: the "
+            "experiment's steps): the same curve as an uninterrupted run"
+        ),
     )
     p.add_argument(
         "--each-step",
         action="store_true",
-        help="with --json, a line for every training step too (loss, gradient norm before "
-        "clipping, whether clipping acted): the run-up to a divergence, step by step",
+        help=_(
+            "with --json, a line for every training step too (loss, gradient norm before "
+            "clipping, whether clipping acted): the run-up to a divergence, step by step"
+        ),
     )
-    p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: the experiment's")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), help=_("default: the experiment's"))
     p.add_argument(
         "--threads",
         type=int,
         default=1,
-        help="CPU threads for torch (default 1, as in the app; more help only large models)",
+        help=_("CPU threads for torch (default 1, as in the app; more help only large models)"),
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("probe", help="hidden states and dL/dh_t per layer and time step")
-    p.add_argument("spec", nargs="?", help="experiment JSON (optional with --checkpoint)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="a checkpoint saved by train --save")
-    p.add_argument("--seed", type=int, help="which probe batch (default: the experiment's seed)")
+    p = sub.add_parser("probe", help=_("hidden states and dL/dh_t per layer and time step"))
+    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --checkpoint)"))
+    p.add_argument("--checkpoint", metavar="CKPT", help=_("a checkpoint saved by train --save"))
+    p.add_argument("--seed", type=int, help=_("which probe batch (default: the experiment's seed)"))
     p.add_argument(
         "--credit",
         action="store_true",
-        help="add each recurrent layer's credit[t][k] = ||dL_t/dh_k|| (loss step t, state step k)",
+        help=_(
+            "add each recurrent layer's credit[t][k] = ||dL_t/dh_k|| (loss step t, state step k)"
+        ),
     )
     p.add_argument(
         "--paths",
         action="store_true",
-        help="add how dL/dh_k divides: through time, up through the layer above, around it",
+        help=_("add how dL/dh_k divides: through time, up through the layer above, around it"),
     )
     p.add_argument(
         "--memory",
         action="store_true",
-        help="add each recurrent layer's memory curve: R² (or accuracy) of a linear read-out "
-        "of the random input k steps back",
+        help=_(
+            "add each recurrent layer's memory curve: R² (or accuracy) of a linear read-out "
+            "of the random input k steps back"
+        ),
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("graph", help="the network unrolled over time")
+    p = sub.add_parser("graph", help=_("the network unrolled over time"))
     p.add_argument("spec")
-    p.add_argument("--seq-len", type=int, help="time steps to unroll (default: the task's)")
-    p.add_argument("--out", required=True, help="FILE.json (node-link data) or FILE.html")
+    p.add_argument("--seq-len", type=int, help=_("time steps to unroll (default: the task's)"))
+    p.add_argument("--out", required=True, help=_("FILE.json (node-link data) or FILE.html"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_graph)
 
-    p = sub.add_parser("sample", help="text written by a trained character language model")
-    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="a charlm checkpoint")
+    p = sub.add_parser("sample", help=_("text written by a trained character language model"))
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help=_("a charlm checkpoint"))
     p.add_argument(
         "--temperature",
         type=float,
         default=0.8,
-        help="low: safe, repetitive text; high: adventurous (0 picks the likeliest letter)",
+        help=_("low: safe, repetitive text; high: adventurous (0 picks the likeliest letter)"),
     )
-    p.add_argument("--prompt", default="The lighthouse", help="how the text starts")
-    p.add_argument("--length", type=int, default=300, help="characters to write")
-    p.add_argument("--seed", type=int, default=0, help="the same seed writes the same text")
+    p.add_argument("--prompt", default="The lighthouse", help=_("how the text starts"))
+    p.add_argument("--length", type=int, default=300, help=_("characters to write"))
+    p.add_argument("--seed", type=int, default=0, help=_("the same seed writes the same text"))
     p.add_argument(
         "--last",
         action="store_true",
-        help="use the run's last weights; by default those of its best evaluation (lowest "
-        "validation loss) when the checkpoint has them",
+        help=_(
+            "use the run's last weights; by default those of its best evaluation (lowest "
+            "validation loss) when the checkpoint has them"
+        ),
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("export", help="the model as standalone code, on stdout")
+    p = sub.add_parser("export", help=_("the model as standalone code, on stdout"))
     p.add_argument("spec")
     p.add_argument(
         "--with-training",
         action="store_true",
-        help="a training script: the model, the task's data and the training loop (it "
-        "also runs under torchrun --nproc_per_node=N)",
+        help=_(
+            "a training script: the model, the task's data and the training loop (it "
+            "also runs under torchrun --nproc_per_node=N)"
+        ),
     )
     p.add_argument(
         "--format",
         choices=("module", "ipynb", "numpy"),
         default="module",
-        help="module: PyTorch code (default); ipynb: the training script as a notebook; "
-        "numpy: the forward and backward passes by hand",
+        help=_(
+            "module: PyTorch code (default); ipynb: the training script as a notebook; "
+            "numpy: the forward and backward passes by hand"
+        ),
     )
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("lessons", help="the classic results, one lesson each")
+    p = sub.add_parser("lessons", help=_("the classic results, one lesson each"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lessons)
     lessons = p.add_subparsers(dest="action", parser_class=_Parser)
-    q = lessons.add_parser("show", help="a lesson's experiment documents")
+    q = lessons.add_parser("show", help=_("a lesson's experiment documents"))
     q.add_argument("name")
-    q.add_argument("--json", action="store_true", help="one experiment document per line")
+    q.add_argument("--json", action="store_true", help=_("one experiment document per line"))
     q.set_defaults(func=cmd_lessons_show)
-    q = lessons.add_parser("check", help="train a lesson's runs and check its result")
-    q.add_argument("name", nargs="?", help="the lesson (default: every lesson)")
-    q.add_argument("--seed", type=int, help="this training seed (default: the lesson's seeds)")
+    q = lessons.add_parser("check", help=_("train a lesson's runs and check its result"))
+    q.add_argument("name", nargs="?", help=_("the lesson (default: every lesson)"))
+    q.add_argument("--seed", type=int, help=_("this training seed (default: the lesson's seeds)"))
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_lessons_check)
 
-    p = sub.add_parser("bench", help="performance figures")
+    p = sub.add_parser("bench", help=_("performance figures"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke test)")
+    p.add_argument("--quick", action="store_true", help=_("fewer repetitions (a smoke test)"))
     p.set_defaults(func=cmd_bench)
     return parser
 
 
+def _asked_language(argv: list[str]) -> str:
+    """The language --lang names (before the parser, whose help is in it), else LANG's;
+    English where the output is --json."""
+    if "--json" in argv:
+        return "en"
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return i18n.language_from_environment()
+
+
 def main(argv: list[str] | None = None) -> int:
+    i18n.set_language(_asked_language(sys.argv[1:] if argv is None else list(argv)))
     parser = make_parser()
     args = None
     allow_any_path(True)  # the user's own machine: a path names the user's own file
@@ -653,19 +819,19 @@ def main(argv: list[str] | None = None) -> int:
         chosen = args.lang or i18n.language_from_environment()
         i18n.set_language("en" if getattr(args, "json", False) else chosen)
         if args.command == "train" and args.task is not None and args.task not in TASKS:
-            raise SpecError([Problem("task.name", f"unknown task '{args.task}'")])
+            raise SpecError([Problem("task.name", Text("unknown task '{name}'", name=args.task))])
         return args.func(args)
     except SpecError as err:
         if getattr(args, "json", False):
             emit({"valid": False, "problems": [p.to_dict() for p in err.problems]})
         for problem in err.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(_("error: {message}").format(message=problem), file=sys.stderr)
         return 2
     except UsageError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {message}").format(message=err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return 130
     finally:
         allow_any_path(False)

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from designer.i18n import N_, Text
 from designer.model import GATE_NAMES
 from designer.probes import PROBE_BATCH, ProbeSummary
 from designer.spec import Experiment, SpecError, TrainSpec
@@ -29,11 +30,32 @@ TENSOR_TYPES += (torch.int32, torch.uint8, torch.bool)
 
 
 class CheckpointError(ValueError):
-    """A file that cannot be used as a checkpoint; the message is a plain sentence."""
+    """A file that cannot be used as a checkpoint; the message is a plain sentence,
+    a Text where it is made (str(error) renders it in the reader's language)."""
+
+    def __init__(self, message: str | Text):
+        self.text = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+# The parts of a checkpoint that can be damaged -> the sentence that says so.
+_DAMAGED = {
+    "run information": N_("the checkpoint's run information is damaged"),
+    "best-weights entry": N_("the checkpoint's best-weights entry is damaged"),
+    "training history": N_("the checkpoint's training history is damaged"),
+    "probe history": N_("the checkpoint's probe history is damaged"),
+    "latest probe": N_("the checkpoint's latest probe is damaged"),
+    "optimizer state": N_("the checkpoint's optimizer state is damaged"),
+    "random state": N_("the checkpoint's random state is damaged"),
+    "step count": N_("the checkpoint's step count is damaged"),
+}
 
 
 def damaged(part: str) -> CheckpointError:
-    return CheckpointError(f"the checkpoint's {part} is damaged")
+    return CheckpointError(Text(_DAMAGED[part]))
 
 
 # --- the whole file ----------------------------------------------------------------------
@@ -46,19 +68,21 @@ def check_plain(data: Any, max_bytes: int) -> None:
         value, depth = stack.pop()
         items += 1
         if depth > MAX_DEPTH or items > MAX_ITEMS:
-            raise CheckpointError("the file nests its data too deeply or holds too much of it")
+            raise CheckpointError(
+                Text("the file nests its data too deeply or holds too much of it")
+            )
         if isinstance(value, torch.Tensor):
             total += _tensor_bytes(value)
             if total > max_bytes:
-                raise CheckpointError("the file's tensors hold more than its size allows")
+                raise CheckpointError(Text("the file's tensors hold more than its size allows"))
         elif isinstance(value, dict):
             if not all(isinstance(k, (str, int)) for k in value):
-                raise CheckpointError("the file is not a checkpoint of this app")
+                raise CheckpointError(Text("the file is not a checkpoint of this app"))
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, (list, tuple)):
             stack.extend((v, depth + 1) for v in value)
         elif not (value is None or isinstance(value, (str, int, float, bool))):
-            raise CheckpointError("the file is not a checkpoint of this app")
+            raise CheckpointError(Text("the file is not a checkpoint of this app"))
 
 
 def _tensor_bytes(t: torch.Tensor) -> int:
@@ -70,7 +94,7 @@ def _tensor_bytes(t: torch.Tensor) -> int:
         and t.numel() * t.element_size() <= t.untyped_storage().nbytes()
     )
     if not plain:
-        raise CheckpointError("the file holds a tensor that is not a plain array of numbers")
+        raise CheckpointError(Text("the file holds a tensor that is not a plain array of numbers"))
     return t.numel() * t.element_size()
 
 

@@ -24,6 +24,7 @@ import torch.nn as nn
 
 from designer import checkpoint_checks as checks
 from designer.checkpoint_checks import CheckpointError
+from designer.i18n import N_, Text
 from designer.model import build_model
 from designer.probes import LayerProbe, ProbeResult, ProbeSummary
 from designer.spec import Experiment, SpecError
@@ -31,7 +32,7 @@ from designer.tasks import TaskDataError, get_task
 
 FORMAT = 1
 MAX_BYTES = 256 * 2**20  # the largest checkpoint read
-NOT_A_CHECKPOINT = "the file is not a checkpoint, or it is damaged or truncated"
+NOT_A_CHECKPOINT = N_("the file is not a checkpoint, or it is damaged or truncated")
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Checkpoint:
         """The experiment's model with these weights; `best`: with the weights of the
         best evaluation instead (CheckpointError if the checkpoint has none)."""
         if best and self.best is None:
-            raise CheckpointError("the checkpoint holds no best weights")
+            raise CheckpointError(Text("the checkpoint holds no best weights"))
         model = build_model(self.experiment, get_task(self.experiment.task))
         _load(model, self.state_dict, "weights")
         if self.best is not None:  # they must fit the model as the weights must
@@ -67,9 +68,17 @@ def _load(model: nn.Module, weights: dict[str, torch.Tensor], part: str) -> None
     try:
         model.load_state_dict(weights)
     except RuntimeError as err:
-        raise CheckpointError(
-            f"the checkpoint's {part} do not match its experiment: {_first_line(err)}"
-        ) from None
+        if part == "best weights":
+            message = Text(
+                "the checkpoint's best weights do not match its experiment: {reason}",
+                reason=_first_line(err),
+            )
+        else:
+            message = Text(
+                "the checkpoint's weights do not match its experiment: {reason}",
+                reason=_first_line(err),
+            )
+        raise CheckpointError(message) from None
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -148,22 +157,32 @@ def load(
         try:
             size = path.stat().st_size
         except OSError:
-            raise CheckpointError(f"cannot read the checkpoint {path.name}: no such file") from None
+            raise CheckpointError(
+                Text("cannot read the checkpoint {name}: no such file", name=path.name)
+            ) from None
         opened = path
     if size > limit:
-        raise CheckpointError(f"the checkpoint is {_size(size)}; the limit is {_size(limit)}")
+        raise CheckpointError(
+            Text(
+                "the checkpoint is {size}; the limit is {limit}",
+                size=_size(size),
+                limit=_size(limit),
+            )
+        )
     _check_archive(opened, limit)
     try:
         data = torch.load(opened, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "global" in str(err).lower():  # weights_only met a class or a function
             raise CheckpointError(
-                "the file holds Python objects that a checkpoint never contains (loading "
-                "them could run code), so it was not opened"
+                Text(
+                    "the file holds Python objects that a checkpoint never contains (loading "
+                    "them could run code), so it was not opened"
+                )
             ) from None
-        raise CheckpointError(NOT_A_CHECKPOINT) from None
+        raise CheckpointError(Text(NOT_A_CHECKPOINT)) from None
     except Exception:  # a damaged pickle fails in many ways (KeyError, IndexError, ...)
-        raise CheckpointError(NOT_A_CHECKPOINT) from None
+        raise CheckpointError(Text(NOT_A_CHECKPOINT)) from None
     checks.check_plain(data, limit)
     if untrusted and isinstance(data, dict):
         data.pop("last_probe", None)
@@ -185,35 +204,43 @@ def _check_archive(source: io.BytesIO | Path, limit: int) -> None:
                 members = archive.infolist()
             f.seek(0)
     except Exception:  # a damaged archive fails in many ways (even NotImplementedError)
-        raise CheckpointError(NOT_A_CHECKPOINT) from None
+        raise CheckpointError(Text(NOT_A_CHECKPOINT)) from None
     # torch reads a file as a zip archive only if it begins as one: anything before
     # the archive (which Python's zipfile allows) would be read in the older format
     if not starts_as_zip or not members or members[0].header_offset != 0:
-        raise CheckpointError(NOT_A_CHECKPOINT)
+        raise CheckpointError(Text(NOT_A_CHECKPOINT))
     if any(m.compress_type != zipfile.ZIP_STORED for m in members):
         raise CheckpointError(
-            "the file is a compressed archive; a checkpoint is written uncompressed "
-            "by torch.save, so it was not opened"
+            Text(
+                "the file is a compressed archive; a checkpoint is written uncompressed "
+                "by torch.save, so it was not opened"
+            )
         )
     if sum(m.file_size for m in members) > limit:
-        raise CheckpointError(NOT_A_CHECKPOINT)
+        raise CheckpointError(Text(NOT_A_CHECKPOINT))
 
 
 def from_data(data: Any) -> Checkpoint:
     """A checkpoint from what torch.load returned, each part checked."""
     if not isinstance(data, dict) or not {"experiment", "state_dict"} <= data.keys():
-        raise CheckpointError("the file is not a checkpoint of this app (no experiment or weights)")
+        raise CheckpointError(
+            Text("the file is not a checkpoint of this app (no experiment or weights)")
+        )
     try:
         experiment = Experiment.from_dict(data["experiment"])
     except SpecError as err:
-        raise CheckpointError(f"the checkpoint's experiment is not valid: {err}") from None
+        raise CheckpointError(
+            Text("the checkpoint's experiment is not valid: {reason}", reason=err)
+        ) from None
     except TaskDataError as err:
-        raise CheckpointError(f"the checkpoint's task cannot be used: {err}") from None
+        raise CheckpointError(
+            Text("the checkpoint's task cannot be used: {reason}", reason=err.text)
+        ) from None
     state = data["state_dict"]
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise CheckpointError("the checkpoint's weights are not a set of tensors")
+        raise CheckpointError(Text("the checkpoint's weights are not a set of tensors"))
     task = get_task(experiment.task)
     probes = [checks.probe_summary(p, experiment, task) for p in data.get("probes") or []]
     last = data.get("last_probe")

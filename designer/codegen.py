@@ -23,6 +23,7 @@ from typing import Any
 
 import designer.tasks.base as base_module
 from designer import trainer
+from designer.i18n import Text, _
 from designer.model import leaky_rnn
 from designer.spec import Experiment, TrainSpec
 from designer.summary import GATES, output_width
@@ -645,6 +646,25 @@ if __name__ == "__main__":
 """
 
 
+# The app shows the tasks' sentences in the reader's language (designer.i18n); the
+# exported script, which needs no part of the app, keeps them in English.
+ENGLISH_ONLY = '''
+def N_(message: str) -> str:
+    """A sentence the app translates; in this script, the English itself."""
+    return message
+
+
+_ = N_
+
+
+class Text(str):
+    """A sentence with named parts, in English."""
+
+    def __new__(cls, message: str, **parts: object) -> str:
+        return super().__new__(cls, message.format(**parts))
+'''
+
+
 def _task_source(task: Task) -> tuple[str, list[ast.stmt]]:
     """The app's own code of the task (its module and the tasks' base), without
     their imports (returned apart, to merge) and docstrings."""
@@ -663,6 +683,8 @@ def _task_source(task: Task) -> tuple[str, list[ast.stmt]]:
                     imports.append(node)
         kept = "\n".join(line for i, line in enumerate(lines) if i not in skip).strip()
         body.append(kept)
+    if any("designer.i18n" in inspect.getsource(module) for module in modules):
+        body.insert(0, ENGLISH_ONLY.strip())
     return "\n\n\n".join(body), imports
 
 
@@ -916,23 +938,29 @@ NUMPY_ACTIVATIONS = {
 }
 
 
-def numpy_problems(exp: Experiment, task: Task) -> list[str]:
+def numpy_problems(exp: Experiment, task: Task) -> list[Text]:
     """Why the NumPy version does not cover this experiment (empty when it does)."""
     problems = []
     if task.token_input and exp.model.embedding_dim:
-        problems.append("an embedding (the NumPy version feeds tokens as one-hot vectors)")
+        problems.append(Text("an embedding (the NumPy version feeds tokens as one-hot vectors)"))
     for i, spec in enumerate(exp.model.layers):
-        what = f"layer {i + 1} ({layer_name(spec)})"
+        where = {"n": i + 1, "name": layer_name(spec)}
         if spec.type not in ("linear", "rnn"):
-            problems.append(f"{what}: a {spec.type} layer")
+            problems.append(Text("layer {n} ({name}): a {type} layer", type=spec.type, **where))
         elif spec.residual:
-            problems.append(f"{what}: a residual connection")
+            problems.append(Text("layer {n} ({name}): a residual connection", **where))
         elif spec.dropout:
-            problems.append(f"{what}: dropout")
+            problems.append(Text("layer {n} ({name}): dropout", **where))
         elif spec.type == "rnn" and spec.bidirectional:
-            problems.append(f"{what}: a bidirectional layer")
+            problems.append(Text("layer {n} ({name}): a bidirectional layer", **where))
         elif spec.type == "rnn" and spec.leak_rate < 1.0:
-            problems.append(f"{what}: a leak rate ({spec.leak_rate:g}, a leaky integrator)")
+            problems.append(
+                Text(
+                    "layer {n} ({name}): a leak rate ({rate}, a leaky integrator)",
+                    rate=f"{spec.leak_rate:g}",
+                    **where,
+                )
+            )
     return problems
 
 
@@ -945,9 +973,11 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
     problems = numpy_problems(exp, task)
     if problems:
         raise ExportError(
-            "the NumPy version covers stacks of linear layers (any activation) and one-way "
-            "tanh or relu RNN layers, without residual connections, dropout, leak rates or "
-            "embeddings; this experiment has " + "; ".join(problems)
+            _(
+                "the NumPy version covers stacks of linear layers (any activation) and one-way "
+                "tanh or relu RNN layers, without residual connections, dropout, leak rates or "
+                "embeddings; this experiment has {problems}"
+            ).format(problems="; ".join(str(p) for p in problems))
         )
     forward, backward = [], []
     width = task.vocab_size if task.token_input else task.input_size

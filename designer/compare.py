@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from designer.i18n import N_, _
 from designer.runner import Runner
 from designer.spec import Experiment
 from designer.summary import summarize
@@ -19,6 +20,17 @@ from designer.variants import differences, task_words
 
 MAX_RUNS = 4  # compared at once: more lines than this no longer read at a glance
 LETTERS = "ABCD"
+STATE_WORDS = {  # a run's state (designer.runner), as the metrics table says it
+    "idle": N_("idle"),
+    "queued": N_("queued"),
+    "starting": N_("starting"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "stopped": N_("stopped"),
+    "finished": N_("finished"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+}
 
 
 @dataclass
@@ -69,7 +81,7 @@ def digest(runner: Runner) -> RunDigest:
     task = record.task
     return RunDigest(
         id=runner.run_id or "",
-        name=runner.name or "this run",
+        name=runner.name or _("this run"),
         experiment=record.exp,
         state=runner.state,
         alive=runner.alive,
@@ -97,31 +109,35 @@ def why_not_comparable(runs: Sequence[RunDigest]) -> str | None:
     if len({run.experiment.task.model_dump_json() for run in runs}) <= 1:
         return None
     named = "; ".join(f"{LETTERS[i]}: {run.task_words}" for i, run in enumerate(runs))
-    return (
-        f"These runs learn different tasks ({named}). A loss measures the distance from "
+    return _(
+        "These runs learn different tasks ({tasks}). A loss measures the distance from "
         "each task's own answers, on its own scale, so their losses and metrics do not "
         "compare; their gradient profiles and spectral radii still show how each network "
         "carries its gradient."
-    )
+    ).format(tasks=named)
 
 
 def metrics_rows(runs: Sequence[RunDigest]) -> list[dict[str, Any]]:
-    """The final figures of each run, one row per run (the table on Compare)."""
+    """The final figures of each run, one row per run (the table on Compare), headed
+    in the reader's language."""
     rows = []
     for i, run in enumerate(runs):
         last = run.last_eval
+        metric = _(run.metric_name)
         rows.append(
             {
-                "run": label(i, run, length=60),
-                "state": run.state,
-                "validation loss": last["val_loss"] if last else None,
-                f"validation {run.metric_name}": last["val_metric"] if last else None,
-                "baseline loss": run.baseline,
-                f"baseline {run.metric_name}": run.baseline_metric,
-                "steps": run.history.step[-1] if run.history.step else 0,
-                "seconds": round(run.seconds, 1),
-                "parameters": run.parameters,
-                "clipped steps": run.clipped_steps,
+                _("run"): label(i, run, length=60),
+                _("state"): _(STATE_WORDS.get(run.state, run.state)),
+                _("validation loss"): last["val_loss"] if last else None,
+                _("validation {metric}").format(metric=metric): last["val_metric"]
+                if last
+                else None,
+                _("baseline loss"): run.baseline,
+                _("baseline {metric}").format(metric=metric): run.baseline_metric,
+                _("steps"): run.history.step[-1] if run.history.step else 0,
+                _("seconds"): round(run.seconds, 1),
+                _("parameters"): run.parameters,
+                _("clipped steps"): run.clipped_steps,
             }
         )
     return rows

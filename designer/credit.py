@@ -10,16 +10,18 @@ cross-entropy is a sum over steps, divided by a count). Its entry credit[t][k] =
 whole of backpropagation through time, one loss step at a time. A causal stack has
 zeros above the diagonal (a state cannot change an earlier prediction); a
 bidirectional layer has both sides. A task scored at its last step only has one
-row, t = T - 1 (the others are zero: those steps have no loss).
+row, t = T - 1; a step with no loss (the copy task's first steps) has no row (None:
+its L_t is zero).
 
     g = dL/dpred                       (B, T, out)    one backward pass
     v_t = g with every step but t zeroed                 (the part of L that is L_t)
     dL_t/dh_k = v_t pushed back through pred to h_k     one backward pass per row t
 
 so the matrix costs one backward pass of the probe batch per loss step. Rows are
-capped at MAX_CREDIT_ROWS (a longer sequence gets evenly spaced rows, the last one
-always among them; the others are None). Several rows share one pass: the batch is
-repeated, one copy per row, and each copy is pushed back from its own loss step (a
+capped at MAX_CREDIT_ROWS (a longer sequence gets evenly spaced rows among the
+scored steps, the last one always among them; the others are None). Several rows
+share one pass: the batch is repeated, one copy per row, and each copy is pushed
+back from its own loss step (a
 small model's step-by-step graph costs mostly per operation, so a pass over many
 copies costs little more than over one). In a causal stack L_t does not depend on
 the steps after t, so a pass stops at its last row: the matrix costs about half of T
@@ -45,21 +47,40 @@ from typing import Any
 
 import torch
 
-from designer.model import Recurrent, RecurrentStack
+from designer.i18n import _
+from designer.model import Attention, Recurrent, RecurrentStack
 from designer.probes import probe_batch, trace
 from designer.tasks import Task
+from designer.tasks.base import IGNORE
 
 MAX_CREDIT_ROWS = 50  # loss steps (backward passes) in one credit matrix, at most
-CREDIT_ELEMENTS = 4_000_000  # states (sequences x steps x units) in one pass, at most
+CREDIT_ELEMENTS = 4_000_000  # values kept by one pass (kept_per_sequence x copies), at most
 PATHS = ("time", "up", "skip")
+
+
+def kept_per_sequence(model: RecurrentStack, seq_len: int) -> int:
+    """About how many values the step-by-step graph keeps for one sequence: each
+    recurrent layer's states and gates, each other layer's outputs, and an attention
+    layer's T x T weights (which grow fastest with the sequence's length)."""
+    width, total = model.input_width, 0
+    for layer in model.layers:
+        if isinstance(layer, Recurrent):
+            width = layer.units
+            total += 6 * width * seq_len  # h, c and the gates
+        elif isinstance(layer, Attention):
+            total += 5 * width * seq_len + 2 * seq_len * seq_len  # q, k, v, out; scores
+        else:
+            width = getattr(getattr(layer, "linear", None), "out_features", width)
+            total += 2 * width * seq_len
+    return max(1, total)
 
 
 def rows_per_pass(model: RecurrentStack, batch: int, seq_len: int) -> int:
     """How many loss steps one pass takes: each needs its own copy of the batch (one
     backward pass of many copies costs little more than of one, as the step-by-step
-    graph's cost is mostly per operation), within CREDIT_ELEMENTS of kept states."""
-    units = sum(layer.units for layer in model.layers if isinstance(layer, Recurrent))
-    return max(1, min(MAX_CREDIT_ROWS, CREDIT_ELEMENTS // max(1, batch * seq_len * units)))
+    graph's cost is mostly per operation), within CREDIT_ELEMENTS of kept values."""
+    copies = CREDIT_ELEMENTS // (batch * kept_per_sequence(model, seq_len))
+    return max(1, min(MAX_CREDIT_ROWS, copies))
 
 
 def is_causal(model: RecurrentStack) -> bool:
@@ -70,16 +91,31 @@ def is_causal(model: RecurrentStack) -> bool:
     )
 
 
-def credit_rows(seq_len: int, per_step: bool, max_rows: int = MAX_CREDIT_ROWS) -> list[int]:
-    """The loss steps t a credit matrix computes: every step if they fit, else
-    `max_rows` evenly spaced ones ending at the last; just the last for a task scored
-    there only."""
+def credit_rows(
+    seq_len: int,
+    per_step: bool,
+    max_rows: int = MAX_CREDIT_ROWS,
+    scored: list[int] | None = None,
+) -> list[int]:
+    """The loss steps t a credit matrix computes: of the steps that carry a loss
+    (`scored`, default all; the copy task scores only its last steps), every one if
+    they fit, else `max_rows` evenly spaced ones ending at the last; just the last
+    step for a task scored there only."""
     if not per_step:
         return [seq_len - 1]
-    if seq_len <= max_rows:
-        return list(range(seq_len))
-    step = (seq_len - 1) / (max_rows - 1)
-    return sorted({round(i * step) for i in range(max_rows)})
+    steps = list(range(seq_len)) if scored is None else sorted(scored)
+    if len(steps) <= max_rows:
+        return steps
+    spacing = (len(steps) - 1) / (max_rows - 1)
+    return sorted({steps[round(i * spacing)] for i in range(max_rows)})
+
+
+def scored_steps(y: torch.Tensor, per_step: bool) -> list[int] | None:
+    """The steps of the probe batch where some sequence has a target (class targets
+    marked IGNORE are padding or unscored steps); None: every step."""
+    if not per_step or y.is_floating_point() or y.dim() < 2:
+        return None
+    return (y != IGNORE).any(dim=0).nonzero().flatten().tolist()
 
 
 @dataclass
@@ -123,7 +159,7 @@ def credit_matrix(
     start = time.perf_counter()
     x, y = probe_batch(model, task, seed, batch_size)
     B, T = x.shape[0], task.seq_len
-    rows = credit_rows(T, model.per_step, max_rows)
+    rows = credit_rows(T, model.per_step, max_rows, scored_steps(y, model.per_step))
     per_pass = rows_per_pass(model, B, T)
     causal = is_causal(model)
     squares: list[torch.Tensor] = []  # per layer: (rows, B, T), sum of dL_t/dh_k ^ 2
@@ -168,9 +204,7 @@ def credit_matrix(
     recurrent = [(i, layer) for i, layer in enumerate(model.layers) if isinstance(layer, Recurrent)]
     for (index, layer), square in zip(recurrent, squares, strict=True):
         norms = square.sqrt().mean(dim=1)  # (rows, T): mean over the batch
-        matrix: list[list[float] | None] = [None] * T
-        if not model.per_step:
-            matrix = [[0.0] * T for _ in range(T)]  # no loss before the last step
+        matrix: list[list[float] | None] = [None] * T  # rows with no loss, or not computed
         for i, t in enumerate(rows):
             matrix[t] = norms[i].tolist()
         layers.append(LayerCredit(index, layer.spec.type, matrix))
@@ -187,7 +221,7 @@ class LayerPaths:
     total: torch.Tensor
     paths: dict[str, torch.Tensor]  # "time", "up", "skip" -> (D, T, B, H)
     residual_above: bool  # whether the layer directly above has a residual connection
-    above: str  # what sits directly above, in words
+    above: str  # what sits directly above, in words (the reader's language when made)
 
     def norms(self) -> dict[str, list[float]]:
         """Per path and for the total, the mean over the batch of ||.|| at each step
@@ -244,10 +278,10 @@ def _by_direction(values: torch.Tensor, D: int, H: int) -> torch.Tensor:
 
 def _describe(model: RecurrentStack, index: int) -> str:
     if index >= len(model.layers):
-        return "the output head"
+        return _("the output head")
     spec = model.layers[index].spec if hasattr(model.layers[index], "spec") else None
     kind = spec.type if spec is not None else type(model.layers[index]).__name__.lower()
-    return f"layer {index} ({kind})"
+    return _("layer {index} ({kind})").format(index=index, kind=kind)
 
 
 def gradient_paths(

@@ -15,16 +15,19 @@ substitute numbers into them:
 
 from __future__ import annotations
 
+from designer.i18n import N_, _
+
+# Shown through _() where they are drawn.
 TITLES = {
     "rnn": "RNN (Elman)",
-    "lstm": "LSTM: input, forget, cell and output gates",
-    "gru": "GRU: reset and update gates",
-    "linear": "Linear (at every step)",
-    "layernorm": "Layer normalisation",
+    "lstm": N_("LSTM: input, forget, cell and output gates"),
+    "gru": N_("GRU: reset and update gates"),
+    "linear": N_("Linear (at every step)"),
+    "layernorm": N_("Layer normalisation"),
     "dropout": "Dropout",
-    "attention": "Attention (single head, over time steps)",
-    "residual": "Residual connection",
-    "bidirectional": "Bidirectional layer",
+    "attention": N_("Attention (single head, over time steps)"),
+    "residual": N_("Residual connection"),
+    "bidirectional": N_("Bidirectional layer"),
 }
 
 _ACTIVATIONS = {
@@ -45,11 +48,25 @@ def _gate(name: str, gate: str, act: str) -> str:
 
 # The residual connection: the layer's own output h_t (or y'_t) plus its input, through
 # a learned projection P when the widths differ (P is the identity when they match).
-RESIDUAL = r"y_t = h_t + P\,x_t \quad (P = I \text{ when the widths match})"
-BIDIRECTIONAL = (
-    r"h_t = \left[\,\overrightarrow{h}_t \,;\, \overleftarrow{h}_t\,\right]"
-    r"\quad \text{(forward and backward passes, concatenated)}"
+# The words in \text{} are translated: residual_equation() and bidirectional_equation()
+# give them in the reader's language (these constants are the English ones).
+_RESIDUAL = r"y_t = h_t + P\,x_t \quad (P = I \text{{ {words}}})"
+_BIDIRECTIONAL = (
+    r"h_t = \left[\,\overrightarrow{{h}}_t \,;\, \overleftarrow{{h}}_t\,\right]"
+    r"\quad \text{{({words})}}"
 )
+RESIDUAL = _RESIDUAL.format(words="when the widths match")
+BIDIRECTIONAL = _BIDIRECTIONAL.format(words="forward and backward passes, concatenated")
+
+
+def residual_equation() -> str:
+    """RESIDUAL in the reader's language."""
+    return _RESIDUAL.format(words=_("when the widths match"))
+
+
+def bidirectional_equation() -> str:
+    """BIDIRECTIONAL in the reader's language."""
+    return _BIDIRECTIONAL.format(words=_("forward and backward passes, concatenated"))
 
 
 def equations(
@@ -106,10 +123,12 @@ def equations(
     elif layer_type == "dropout":
         lines = [
             r"h_t = \frac{m_t \odot x_t}{1 - p}, \quad m_t \sim \operatorname{Bernoulli}(1 - p)"
-            r"\ \text{(training only; } h_t = x_t \text{ at evaluation)}"
+            + r"\ \text{("
+            + _("training only; {equation} at evaluation").format(equation=r"} h_t = x_t \text{")
+            + ")}"
         ]
     elif layer_type == "attention":
-        scope = r"s \le t" if causal else r"\text{all } s"
+        scope = r"s \le t" if causal else r"\text{" + _("all") + r" } s"
         lines = [
             r"q_t = W_q\,x_t + b_q, \quad k_s = W_k\,x_s + b_k, \quad v_s = W_v\,x_s + b_v",
             rf"a_{{ts}} = \operatorname{{softmax}}_s\left(\frac{{q_t \cdot k_s}}{{\sqrt{{D}}}}"
@@ -119,5 +138,5 @@ def equations(
     else:
         raise ValueError(f"unknown layer type {layer_type!r}")
     if residual:
-        lines.append(RESIDUAL)
+        lines.append(residual_equation())
     return lines

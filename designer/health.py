@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from designer.i18n import _
 from designer.trainer import History
 
 LOSS_FACTOR = 10.0  # the recent training loss this many times the baseline's
@@ -26,20 +27,24 @@ def explosion_warning(history: History, baseline_loss: float) -> str | None:
     if len(losses) == RECENT and baseline_loss > 0:
         recent = sum(losses) / RECENT
         if recent > LOSS_FACTOR * baseline_loss:
-            return (
-                f"The training loss over the last {RECENT} steps ({recent:.3g}) is "
-                f"{recent / baseline_loss:.0f} times the baseline's ({baseline_loss:.3g}): "
-                "the run is heading for divergence. Lower the learning rate, or clip the "
-                "gradient harder."
+            return _(
+                "The training loss over the last {steps} steps ({recent}) is {times} times "
+                "the baseline's ({baseline}): the run is heading for divergence. Lower the "
+                "learning rate, or clip the gradient harder."
+            ).format(
+                steps=RECENT,
+                recent=f"{recent:.3g}",
+                times=f"{recent / baseline_loss:.0f}",
+                baseline=f"{baseline_loss:.3g}",
             )
     norms = history.grad_norm
     if len(norms) > BEFORE:
         before = statistics.median(norms[-BEFORE - RECENT : -RECENT])
         peak = max(norms[-RECENT:])
         if before > 0 and math.isfinite(peak) and peak > SPIKE_FACTOR * before:
-            return (
-                f"The gradient norm jumped to {peak:.3g}, {peak / before:.0f} times its "
-                f"earlier level ({before:.3g}): a gradient explosion. Clipping bounds the "
-                "step such a gradient takes."
-            )
+            return _(
+                "The gradient norm jumped to {peak}, {times} times its earlier level "
+                "({before}): a gradient explosion. Clipping bounds the step such a gradient "
+                "takes."
+            ).format(peak=f"{peak:.3g}", times=f"{peak / before:.0f}", before=f"{before:.3g}")
     return None

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from designer.i18n import _
 from designer.model import Recurrent, RecurrentStack, leaky_rnn, set_spectral_radius
 from designer.tasks import Task
 
@@ -98,7 +99,7 @@ def cell_states(layer: Recurrent, x: torch.Tensor) -> torch.Tensor:
     in), before dropout and before the residual skip is added."""
     if layer.spec.leak_rate < 1.0:  # a leaky rnn is stepped through time (see model.py)
         return leaky_rnn(layer.cell, x, layer.spec.leak_rate)
-    out, _ = layer.cell(x)  # (B, T, D*H)
+    out, _last = layer.cell(x)  # (B, T, D*H)
     return out
 
 
@@ -168,15 +169,19 @@ def memory_curve(
 
     states (N, T, H); inputs (N, T, F) features, or (N, T) token ids in [0, vocab) with
     0 the padding (kind="tokens"). States that are not finite score NaN."""
-    N, T, _ = states.shape
+    N, T, _units = states.shape
     if kind not in ("features", "tokens"):
         raise ValueError(f"kind must be 'features' or 'tokens', got {kind!r}")
     if tuple(inputs.shape[:2]) != (N, T):
         raise ValueError(f"inputs {tuple(inputs.shape)} do not match states {tuple(states.shape)}")
     if N < 2:
-        raise ValueError("a memory curve needs 2 sequences or more: half fit, half score")
+        raise ValueError(_("a memory curve needs 2 sequences or more: half fit, half score"))
     if not 1 <= max_delay <= T - 1:
-        raise ValueError(f"the delay must be between 1 and {T - 1} steps, got {max_delay}")
+        raise ValueError(
+            _("the delay must be between 1 and {last} steps, got {delay}").format(
+                last=T - 1, delay=max_delay
+            )
+        )
     states = states.detach().double().cpu()
     fit, held = slice(0, N // 2), slice(N // 2, N)
 
@@ -252,18 +257,20 @@ def _memory_batch(
     """The fixed validation batch the curves are measured on (or random inputs of its
     scale, with `noise`), the delay and the kind."""
     n = sequences or default_sequences(task.seq_len)
-    x, _ = task.batch(n, seed, split="val")  # (N, T) ids or (N, T, F)
+    x, _targets = task.batch(n, seed, split="val")  # (N, T) ids or (N, T, F)
     if noise:
         x = random_inputs(x, task.token_input, seed)
     T = x.shape[1]
     if T < 2:
-        raise ValueError("a memory curve needs sequences of 2 steps or more")
+        raise ValueError(_("a memory curve needs sequences of 2 steps or more"))
     K = default_max_delay(T) if max_delay is None else max_delay
     return x, K, "tokens" if task.token_input else "features"
 
 
-def _device(model: RecurrentStack) -> torch.device:
-    return model.head.weight.device
+def _on_model(model: RecurrentStack, x: torch.Tensor) -> torch.Tensor:
+    """x on the model's device; real values in its precision (token ids as they are)."""
+    weight = model.head.weight
+    return x.to(weight.device, weight.dtype if x.is_floating_point() else x.dtype)
 
 
 def memory_capacity(
@@ -280,7 +287,7 @@ def memory_capacity(
     With `noise`, of random inputs of the same scale instead (see random_inputs)."""
     start = time.perf_counter()
     x, K, kind = _memory_batch(task, max_delay, sequences, seed, noise)
-    kept = layer_states(model, x.to(_device(model)))
+    kept = layer_states(model, _on_model(model, x))
     forward = (time.perf_counter() - start) / max(len(kept), 1)  # each layer's share
     curves = []
     for index, states in kept:
@@ -309,13 +316,15 @@ def memory_sweep(
     down past it. Each curve's `seconds` includes its share of running the layers below."""
     layer = model.layers[layer_index]
     if not isinstance(layer, Recurrent):
-        raise ValueError(f"layer {layer_index} is not a recurrent layer")
+        raise ValueError(_("layer {index} is not a recurrent layer").format(index=layer_index))
     if not 1 <= len(radii) <= MAX_RADII:
-        raise ValueError(f"a sweep takes 1 to {MAX_RADII} radii, got {len(radii)}")
+        raise ValueError(
+            _("a sweep takes 1 to {most} radii, got {n}").format(most=MAX_RADII, n=len(radii))
+        )
     start = time.perf_counter()
     x, K, kind = _memory_batch(task, max_delay, sequences, seed, noise)
     with _evaluating(model):
-        h = model.encode(x.to(_device(model)))  # (N, T, input width)
+        h = model.encode(_on_model(model, x))  # (N, T, input width)
         for below in model.layers[:layer_index]:
             h = below(h)  # the layer's input: the same for every radius
     shared = (time.perf_counter() - start) / len(radii)

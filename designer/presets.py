@@ -2,7 +2,8 @@
 task that shows what it is good at.
 
 PRESETS maps a short name to {"title", "description" (one sentence for a student),
-"experiment" (a full experiment document)}. Every preset validates and trains (a
+"experiment" (a full experiment document)}; the title and description are marked for
+translation (N_) and shown through _(). Every preset validates and trains (a
 unit test builds each one and runs two training steps).
 """
 
@@ -12,6 +13,7 @@ import copy
 import functools
 from typing import Any
 
+from designer.i18n import N_, _
 from designer.spec import Experiment
 
 # The first screen of the app: a deep network that works on a memory task.
@@ -19,8 +21,8 @@ DEFAULT_PRESET = "deep_lstm"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tanh_rnn": {
-        "title": "1-layer tanh RNN",
-        "description": (
+        "title": N_("1-layer tanh RNN"),
+        "description": N_(
             "The simplest recurrent network: one layer of 32 tanh units forecasting a "
             "sine wave one step ahead; switch the task to 'adding' to watch it forget."
         ),
@@ -32,8 +34,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "deep_lstm": {
-        "title": "Deep LSTM (4 × 64)",
-        "description": (
+        "title": N_("Deep LSTM (4 × 64)"),
+        "description": N_(
             "Four stacked LSTM layers of 64 units remember one marked number across 50 "
             "steps to solve the adding problem, where a plain RNN fails."
         ),
@@ -51,8 +53,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "residual_gru": {
-        "title": "Residual deep GRU",
-        "description": (
+        "title": N_("Residual deep GRU"),
+        "description": N_(
             "Six GRU layers with skip connections around each upper layer, so gradients "
             "reach the bottom of a deep stack, forecasting a weather station's channels."
         ),
@@ -67,8 +69,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "bi_gru_tagger": {
-        "title": "Bidirectional GRU tagger",
-        "description": (
+        "title": N_("Bidirectional GRU tagger"),
+        "description": N_(
             "A GRU that reads the brackets both forwards and backwards, so it can tell "
             "whether an '(' is closed later on, which a one-way network cannot know."
         ),
@@ -85,8 +87,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "echo_state": {
-        "title": "Echo state network",
-        "description": (
+        "title": N_("Echo state network"),
+        "description": N_(
             "A frozen random reservoir of 200 tanh units that is never trained: only the "
             "linear read-out on top learns to forecast the sine wave."
         ),
@@ -102,8 +104,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "lstm_attention": {
-        "title": "LSTM with attention",
-        "description": (
+        "title": N_("LSTM with attention"),
+        "description": N_(
             "An LSTM followed by an attention layer that can look straight back at the "
             "symbols it must copy, instead of carrying them through the whole delay."
         ),
@@ -120,6 +122,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+def preset_title(name: str) -> str:
+    """The preset's title in the reader's language."""
+    title = PRESETS[name]["title"]
+    return _(title)
+
+
+def preset_description(name: str) -> str:
+    """The preset's one-sentence description in the reader's language."""
+    description = PRESETS[name]["description"]
+    return _(description)
 
 
 def preset_experiment(name: str) -> Experiment:

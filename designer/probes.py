@@ -70,10 +70,23 @@ class Edit:
     value: float = 0.0  # the clamped gate's value
 
     def describe(self) -> str:
-        which = "all units" if self.units is None else f"units {', '.join(map(str, self.units))}"
+        """The edit in words, in the reader's language."""
+        from designer.i18n import _
+        from designer.whatif import gate_label, listed  # designer.whatif imports this module
+
+        value = f"{self.value:g}"
+        if self.units is None:
+            if self.gate is None:
+                return _("layer {layer}: all units silenced").format(layer=self.layer)
+            return _("layer {layer}: {gate} held at {value} (all units)").format(
+                layer=self.layer, gate=gate_label(self.gate), value=value
+            )
+        units = listed([str(u) for u in self.units])
         if self.gate is None:
-            return f"layer {self.layer}: {which} silenced"
-        return f"layer {self.layer}: {self.gate} gate held at {self.value:g} ({which})"
+            return _("layer {layer}: units {units} silenced").format(layer=self.layer, units=units)
+        return _("layer {layer}: {gate} held at {value} (units {units})").format(
+            layer=self.layer, gate=gate_label(self.gate), value=value, units=units
+        )
 
 
 def _unit_mask(edit: Edit, hidden: int, direction: int, like: torch.Tensor) -> torch.Tensor:
@@ -115,21 +128,20 @@ def run_direction(
     reverse: bool,
     leak_rate: float = 1.0,
     silence: torch.Tensor | None = None,
-    clamp: dict[str, tuple[torch.Tensor, float]] | None = None,
+    clamp: dict[str, list[tuple[torch.Tensor, float]]] | None = None,
     split: bool = False,
 ) -> DirectionTrace:
     """The cell's equations, one step at a time, for x of shape (B, T, in). An rnn
     layer's leak rate a < 1 makes it a leaky integrator: h_t = (1 - a) h_(t-1) + a f(...)
     (see designer.model.leaky_rnn). What-if edits: `silence` (H,) is 1 for units whose
-    h_t is zeroed; `clamp` maps a gate to ((H,) mask, value) held on those units."""
+    h_t is zeroed; `clamp` maps a gate to [((H,) mask, value), ...] held on those units."""
     kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(cell)]
     clamp = clamp or {}
 
     def gate(name: str, value: torch.Tensor) -> torch.Tensor:
-        if name not in clamp:
-            return value
-        mask, held = clamp[name]
-        return value * (1 - mask) + held * mask
+        for mask, held in clamp.get(name, ()):  # in the order given: the last one wins
+            value = value * (1 - mask) + held * mask
+        return value
 
     w_ih, w_hh, b_ih, b_hh = _weights(cell, reverse)
     B, T, _ = x.shape
@@ -193,7 +205,7 @@ def run_recurrent(
             if edit.gate is None:
                 silence = mask if silence is None else torch.maximum(silence, mask)
             else:
-                clamp[edit.gate] = (mask, edit.value)
+                clamp.setdefault(edit.gate, []).append((mask, edit.value))
         directions.append(run_direction(layer.cell, x, d == 1, leak, silence, clamp, split=split))
     out = torch.cat([torch.stack(d.h, dim=1) for d in directions], dim=-1)  # (B, T, D*H)
     if layer.skip is not None:

@@ -35,8 +35,9 @@ import torch
 import torch._dynamo  # noqa: F401  (see below)
 
 from designer.checkpoints import Checkpoint, CheckpointError
+from designer.i18n import Text
 from designer.slots import TrainingSlots
-from designer.spec import Experiment, SpecError
+from designer.spec import Experiment, SpecError, english
 from designer.tasks import TaskDataError
 from designer.trainer import UNCHANGED, History, RunRecord, Trainer, TrainingDiverged, Unchanged
 from designer.variants import initial_model
@@ -102,11 +103,12 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
     try:  # the experiment arrives checked; its task's data is read here again
         trainer = _trainer(exp, start)
     except (TaskDataError, CheckpointError) as err:  # its data went away since
-        _put(conn, ("state", ("failed", str(err))))
+        _put(conn, ("state", ("failed", err.text)))
         conn.close()
         return
     except Exception as err:  # reported on the page; never a silent death
-        _put(conn, ("state", ("failed", f"the run could not start ({type(err).__name__})")))
+        message = Text("the run could not start ({kind})", kind=type(err).__name__)
+        _put(conn, ("state", ("failed", message)))
         conn.close()
         return
     single = False
@@ -159,7 +161,7 @@ def _child(exp: Experiment, total: int, paused: bool, nice: int, start: Start, c
         _put(conn, ("state", "finished"))
     except TrainingDiverged as err:
         _put(conn, ("best", trainer.best))  # what it had before it blew up
-        _put(conn, ("state", ("diverged", str(err))))
+        _put(conn, ("state", ("diverged", err.text)))
     except Exception as err:  # reported on the page; never a silent death
         _put(conn, ("state", ("failed", f"{type(err).__name__}: {err}")))
     finally:
@@ -219,6 +221,8 @@ class Runner:
         self.slots = slots
         # idle, queued, starting, running, paused, finished, stopped, diverged, failed
         self.state = "idle"
+        # Why it failed or diverged: a Said where the app words it (str() renders it in
+        # the reader's language), an exception's own words otherwise.
         self.error: str | None = None
         self.busy_seconds = 0.0  # wall time spent training (steps, evaluations, probes)
         self.dropped: list[str] = []  # older runs dropped to keep this one (a bounded store)
@@ -260,15 +264,39 @@ def _lean(checkpoint: Checkpoint) -> Checkpoint:
     return replace(checkpoint, probes=[], last_probe=None)
 
 
-def _abnormal_end(exitcode: int) -> str:
+class Said(str):
+    """A message that is a string (its English words, for logs and checks) and shows
+    in the reader's language: str() and format() render its Text. A run's error is
+    one, worded in the training process and read on a page."""
+
+    def __new__(cls, text: Text | str) -> Said:
+        said = super().__new__(cls, english(text))
+        said.text = text
+        return said
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __reduce__(self):  # picklable as its Text
+        return (Said, (self.text,))
+
+
+def _said(message: Any) -> Any:
+    return Said(message) if isinstance(message, Text) else message
+
+
+def _abnormal_end(exitcode: int) -> Text:
     """Why a training process ended without saying so, in words."""
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
-            name = f"signal {-exitcode}"
-        return f"the training process ended abnormally (killed by {name})"
-    return f"the training process ended abnormally (exit code {exitcode})"
+            return Text("the training process ended abnormally (killed by signal {n})", n=-exitcode)
+        return Text("the training process ended abnormally (killed by {name})", name=name)
+    return Text("the training process ended abnormally (exit code {code})", code=exitcode)
 
 
 class ProcessRunner(Runner):
@@ -428,7 +456,7 @@ class ProcessRunner(Runner):
                 process.kill()
             if process.exitcode not in (0, None) and self.state not in ("diverged", "failed"):
                 self.state = "failed"
-                self.error = _abnormal_end(process.exitcode)
+                self.error = Said(_abnormal_end(process.exitcode))
 
     def _receive(self, kind: str, payload: Any) -> None:
         record = self.record
@@ -456,6 +484,7 @@ class ProcessRunner(Runner):
             record.history.add_probe(summary)
         elif kind == "state":
             if isinstance(payload, tuple):
-                self.state, self.error = payload
+                state, error = payload
+                self.state, self.error = state, _said(error)
             elif self.state not in ("diverged", "failed"):
                 self.state = payload

@@ -36,7 +36,9 @@ from typing import Any
 from designer import checkpoints
 from designer.checkpoint_checks import MAX_NAME
 from designer.checkpoints import CheckpointError
-from designer.runner import Runner
+from designer.i18n import Text
+from designer.runner import Runner, Said
+from designer.spec import english
 from designer.tasks.datafiles import KEEP_DAYS, store_dir
 from designer.trainer import RunRecord
 
@@ -82,12 +84,18 @@ class Link:
         self.lost: str | None = None  # a run that was training when the server stopped
         self.index = self._read_index()
         if restored and self.index["running"]:
-            self.lost = (
-                "The run that was training when the server restarted was lost; "
-                "finished runs are kept."
-                if len(self.index["running"]) == 1
-                else f"The {len(self.index['running'])} runs that were training when the "
-                "server restarted were lost; finished runs are kept."
+            lost = len(self.index["running"])
+            self.lost = Said(
+                Text(
+                    "The run that was training when the server restarted was lost; "
+                    "finished runs are kept."
+                )
+                if lost == 1
+                else Text(
+                    "The {n} runs that were training when the server restarted were lost; "
+                    "finished runs are kept.",
+                    n=lost,
+                )
             )
             self.index["running"] = []
             self._write_index()
@@ -196,7 +204,7 @@ class Link:
                 return []
             ended = {
                 "state": runner.state,
-                "error": runner.error,
+                "error": english(runner.error) if runner.error is not None else None,
                 "total": runner.total,
                 "busy_seconds": runner.busy_seconds,
             }
@@ -279,7 +287,7 @@ class Link:
 
     def _read(self, run_id: str) -> StoredRun:
         if not RUN_ID.fullmatch(run_id) or run_id not in {r["id"] for r in self.index["runs"]}:
-            raise CheckpointError("that run is not kept for this link")
+            raise CheckpointError(Text("that run is not kept for this link"))
         run = StoredRun(checkpoints.load(self._path(run_id)))
         run.run_id, run.name = run_id, self._info(run_id)["name"]
         return run
@@ -311,7 +319,7 @@ class Link:
                                 shown.name = name
                         self._write_index()
                     return run["name"]
-        raise CheckpointError("that run is not kept for this link")
+        raise CheckpointError(Text("that run is not kept for this link"))
 
     def delete(self, run_id: str) -> None:
         with self.lock:
@@ -322,7 +330,7 @@ class Link:
         """The checkpoint file of a kept run (to download it)."""
         with self.lock:
             if run_id not in {r["id"] for r in self.index["runs"]}:
-                raise CheckpointError("that run is not kept for this link")
+                raise CheckpointError(Text("that run is not kept for this link"))
             return self._path(run_id)
 
     def _path(self, run_id: str) -> Path:

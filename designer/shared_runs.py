@@ -25,12 +25,19 @@ import torch
 import designer
 from designer import checkpoints
 from designer.checkpoints import CheckpointError
-from designer.runner import Runner
+from designer.i18n import N_, Text
+from designer.runner import Runner, Said
 from designer.runstore import StoredRun
-from designer.spec import Experiment
+from designer.spec import Experiment, english
 
 KEPT_STATES = ("finished", "diverged")  # deterministic ends, the same on every retry
 MAX_IN_MEMORY = 24  # finished shared runs held in memory; older ones are read from disk
+# How a run that did not end as it always would ended, when it gave no reason.
+ENDINGS = {
+    "stopped": N_("the run stopped"),
+    "failed": N_("the run failed"),
+}
+RUN_ENDED = N_("the run {state}")  # any other state, named as the code names it
 MAX_ON_DISK = 200  # files kept; the least recently used go first
 
 
@@ -131,13 +138,15 @@ class SharedRuns:
         """A shared run ended: keep it on disk if it ended as it always would."""
         if runner.state not in KEPT_STATES or not runner.record.step_count:
             with self._lock:
-                self._errors[key] = runner.error or f"the run {runner.state}"
+                self._errors[key] = runner.error or Said(
+                    Text(ENDINGS.get(runner.state, RUN_ENDED), state=runner.state)
+                )
                 if self._runs.get(key) is runner:
                     del self._runs[key]  # the next request trains again
             return
         ended = {
             "state": runner.state,
-            "error": runner.error,
+            "error": english(runner.error) if runner.error is not None else None,
             "total": runner.total,
             "busy_seconds": runner.busy_seconds,
             "name": runner.name,

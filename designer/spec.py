@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from designer.i18n import DEFAULT, N_, Text, _, language
 from designer.summary import count_parameters
 from designer.tasks import MAX_SEQ_LEN, TaskDataError, check_task_params, make_task
 from designer.tasks.base import shown
@@ -33,6 +34,25 @@ RECURRENT_TYPES = ("rnn", "lstm", "gru")
 LAYER_TYPES = ("rnn", "lstm", "gru", "linear", "layernorm", "dropout", "attention")
 
 
+# The json module's words for what is wrong (its err.msg), to translate.
+_JSON_ERRORS = {
+    message: message
+    for message in (
+        N_("Expecting value"),
+        N_("Expecting property name enclosed in double quotes"),
+        N_("Expecting ',' delimiter"),
+        N_("Expecting ':' delimiter"),
+        N_("Unterminated string starting at"),
+        N_("Invalid control character at"),
+        N_("Invalid \\escape"),
+        N_("Invalid \\uXXXX escape"),
+        N_("Extra data"),
+        N_("Illegal trailing comma before end of object"),
+        N_("Illegal trailing comma before end of array"),
+    )
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -41,9 +61,13 @@ class FieldError(ValueError):
     """A check of a section's own that fails on one of its fields: `field` names it
     (the problem's path ends with it), the message says what is wrong."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: Text):
         self.field = field
+        self.text = message
         super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.text)
 
 
 # --- layers -----------------------------------------------------------------------
@@ -77,12 +101,27 @@ class _Recurrent(_Strict):
     def _leak_on_rnn_only(self) -> _Recurrent:
         kind = getattr(self, "type", "rnn")
         if self.leak_rate != 1.0 and kind != "rnn":
-            layer = {"lstm": "an LSTM", "gru": "a GRU"}.get(kind, kind)
-            raise FieldError(
-                "leak_rate",
-                f"a leak rate applies to rnn layers only, not to {layer}; set it to 1 or "
-                f"make the layer an rnn, got {self.leak_rate!r}",
-            )
+            got = repr(self.leak_rate)
+            if kind == "lstm":
+                message = Text(
+                    "a leak rate applies to rnn layers only, not to an LSTM; set it to 1 or "
+                    "make the layer an rnn, got {got}",
+                    got=got,
+                )
+            elif kind == "gru":
+                message = Text(
+                    "a leak rate applies to rnn layers only, not to a GRU; set it to 1 or "
+                    "make the layer an rnn, got {got}",
+                    got=got,
+                )
+            else:
+                message = Text(
+                    "a leak rate applies to rnn layers only, not to {layer}; set it to 1 or "
+                    "make the layer an rnn, got {got}",
+                    layer=kind,
+                    got=got,
+                )
+            raise FieldError("leak_rate", message)
         return self
 
 
@@ -213,7 +252,7 @@ class Experiment(_Strict):
     def from_dict(cls, data: Any) -> Experiment:
         """Parse and check a document; every problem at once in one SpecError."""
         if not isinstance(data, dict):
-            raise SpecError([Problem("", "the experiment must be a JSON object")])
+            raise SpecError([Problem("", Text("the experiment must be a JSON object"))])
         try:
             return cls.model_validate(data)
         except ValidationError as err:
@@ -223,21 +262,35 @@ class Experiment(_Strict):
     def from_json(cls, text: str | bytes) -> Experiment:
         if len(text) > MAX_DOCUMENT_BYTES:
             raise SpecError(
-                [Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES:,} bytes")]
+                [
+                    Problem(
+                        "",
+                        Text(
+                            "the document is larger than {limit} bytes",
+                            limit=f"{MAX_DOCUMENT_BYTES:,}",
+                        ),
+                    )
+                ]
             )
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            where = f" (line {err.lineno}, column {err.colno})"
-            raise SpecError([Problem("", f"not valid JSON{where}: {err.msg}")]) from None
+            message = Text(
+                "not valid JSON (line {line}, column {column}): {reason}",
+                line=err.lineno,
+                column=err.colno,
+                reason=Text(_JSON_ERRORS[err.msg]) if err.msg in _JSON_ERRORS else err.msg,
+            )
+            raise SpecError([Problem("", message)]) from None
         except UnicodeDecodeError as err:
-            raise SpecError([Problem("", f"not valid JSON: {err}")]) from None
+            message = Text("not valid JSON: {reason}", reason=str(err))
+            raise SpecError([Problem("", message)]) from None
         except RecursionError:
-            raise SpecError([Problem("", "not valid JSON: it is nested too deeply")]) from None
+            message = Text("not valid JSON: it is nested too deeply")
+            raise SpecError([Problem("", message)]) from None
         except ValueError:  # an integer of over 4,300 digits, which Python refuses to read
-            raise SpecError(
-                [Problem("", "not valid JSON: it holds a number too long to read")]
-            ) from None
+            message = Text("not valid JSON: it holds a number too long to read")
+            raise SpecError([Problem("", message)]) from None
         return cls.from_dict(data)
 
     def to_dict(self, compact: bool = False) -> dict[str, Any]:
@@ -273,7 +326,8 @@ class Experiment(_Strict):
                 base64.urlsafe_b64decode(padded.encode()), MAX_DOCUMENT_BYTES + 1
             )
         except (ValueError, zlib.error):
-            raise SpecError([Problem("", "the link is damaged or incomplete")]) from None
+            message = Text("the link is damaged or incomplete")
+            raise SpecError([Problem("", message)]) from None
         return cls.from_json(raw)
 
     @classmethod
@@ -316,17 +370,55 @@ def field_choices(section: type[BaseModel], name: str) -> list[Any]:
 
 
 # --- problems, worded for people -----------------------------------------------------
+def english(text: str | Text) -> str:
+    """A message in English whatever the reader's language (the command line's --json)."""
+    if isinstance(text, Text):
+        return text.message.format(**{k: english(v) for k, v in text.parts.items()})
+    if isinstance(text, str):  # a plain str, also of a str subclass (designer.runner.Said)
+        return str.__str__(text)
+    return text
+
+
 class Problem:
     """One thing wrong with a document: where (a dotted path such as
-    `model.layers[2].hidden_size`), what, and a label a person reads."""
+    `model.layers[2].hidden_size`), what, and a label a person reads.
 
-    def __init__(self, path: str, message: str, label: str | None = None):
+    `message` and `label` may be Texts, rendered in the reader's language when read;
+    `whole` is the message id of the whole sentence, label included (its part
+    `{where}` is the label, its other parts the message's), for languages where the
+    label belongs inside the sentence rather than before a colon."""
+
+    def __init__(
+        self,
+        path: str,
+        message: str | Text,
+        label: str | Text | None = None,
+        whole: str | None = None,
+    ):
         self.path = path
-        self.message = _printable(message)
-        self.label = _printable(path if label is None else label, limit=100)
+        self._message = message
+        self._label = path if label is None else label
+        self._whole = whole
+
+    @property
+    def message(self) -> str:
+        return _printable(str(self._message))
+
+    @property
+    def label(self) -> str:
+        return _printable(str(self._label), limit=100)
 
     def __str__(self) -> str:
-        return f"{self.label}: {self.message}" if self.label else self.message
+        label = self.label
+        if not label:
+            return self.message
+        whole = self._whole
+        if whole is not None and isinstance(self._message, Text) and _(whole) != whole:
+            parts = {**self._message.parts, "where": label}
+            return _printable(str(Text(whole, **parts)), limit=700)
+        if language() == DEFAULT:
+            return f"{label}: {self.message}"
+        return str(Text("{where}: {problem}", where=label, problem=self.message))
 
     def __repr__(self) -> str:
         return f"Problem({self.path!r}, {self.message!r})"
@@ -340,7 +432,9 @@ class Problem:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "layer": self.layer, "message": self.message}
+        """The problem as JSON data, its message in English (--json output)."""
+        message = _printable(english(self._message))
+        return {"path": self.path, "layer": self.layer, "message": message}
 
 
 def _printable(text: str, limit: int = 500) -> str:
@@ -351,14 +445,26 @@ def _printable(text: str, limit: int = 500) -> str:
 
 
 class SpecError(ValueError):
-    """An experiment document that cannot be used; `problems` lists every reason."""
+    """An experiment document that cannot be used; `problems` lists every reason.
+    str(error) renders them in the reader's language."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        lines = [str(p) for p in problems]
-        super().__init__(
-            lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n- " + "\n- ".join(lines)
-        )
+        super().__init__(self._lines())
+
+    def _lines(self) -> str:
+        lines = [str(p) for p in self.problems]
+        if len(lines) == 1:
+            return lines[0]
+        return str(Text("{n} problems:", n=len(lines))) + "\n- " + "\n- ".join(lines)
+
+    def __str__(self) -> str:
+        if not isinstance(getattr(self, "problems", None), list):
+            return super().__str__()
+        return self._lines()
+
+    def __reduce__(self):  # picklable with its problems (it may travel from a process)
+        return (SpecError, (self.problems,))
 
 
 _LAYER_MODELS: dict[str, type[BaseModel]] = {
@@ -372,7 +478,18 @@ _LAYER_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str, type[BaseModel] | None]:
+def _layer_label(index: int, kind: str | None, field: str) -> Text:
+    """'layer 2 (lstm) hidden_size', as a Text (the field and the type stay as written)."""
+    if kind and field:
+        return Text("layer {index} ({kind}) {field}", index=index, kind=kind, field=field)
+    if kind:
+        return Text("layer {index} ({kind})", index=index, kind=kind)
+    if field:
+        return Text("layer {index} {field}", index=index, field=field)
+    return Text("layer {index}", index=index)
+
+
+def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str | Text, type[BaseModel] | None]:
     """pydantic's error location -> (path, label, the model that holds the field).
 
     ('model', 'layers', 2, 'lstm', 'hidden_size') -> ('model.layers[2].hidden_size',
@@ -386,8 +503,7 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str, type[BaseModel] 
         kind = layer.get("type") if isinstance(layer, dict) else None
         kind = kind[:20] if isinstance(kind, str) else None  # the visitor's own text
         path = f"model.layers[{index}]" + "".join(f".{k}" for k in rest)
-        label = f"layer {index}" + (f" ({kind})" if kind else "")
-        label += "".join(f" {k}" for k in rest)
+        label = _layer_label(index, kind, " ".join(str(k) for k in rest))
         owner = _LAYER_MODELS.get(loc[3]) if len(loc) > 3 else None
         return path, label, owner
     path = ".".join(str(k) for k in loc)
@@ -396,6 +512,123 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str, type[BaseModel] 
         field = owner.model_fields.get(key) if owner else None
         owner = field.annotation if field and isinstance(field.annotation, type) else None
     return path, path, owner
+
+
+# pydantic's own checks, worded as the document's: the error type -> (the message, the
+# whole sentence with the label), both the English pydantic gives (lower-cased, with
+# ", got ..." after it), their parts from pydantic's context.
+_PYDANTIC: dict[str, tuple[str, str]] = {
+    "greater_than_equal": (
+        N_("input should be greater than or equal to {ge}, got {got}"),
+        N_("{where}: input should be greater than or equal to {ge}, got {got}"),
+    ),
+    "greater_than": (
+        N_("input should be greater than {gt}, got {got}"),
+        N_("{where}: input should be greater than {gt}, got {got}"),
+    ),
+    "less_than_equal": (
+        N_("input should be less than or equal to {le}, got {got}"),
+        N_("{where}: input should be less than or equal to {le}, got {got}"),
+    ),
+    "less_than": (
+        N_("input should be less than {lt}, got {got}"),
+        N_("{where}: input should be less than {lt}, got {got}"),
+    ),
+    "literal_error": (
+        N_("input should be {expected}, got {got}"),
+        N_("{where}: input should be {expected}, got {got}"),
+    ),
+    "int_type": (
+        N_("input should be a valid integer, got {got}"),
+        N_("{where}: input should be a valid integer, got {got}"),
+    ),
+    "int_parsing": (
+        N_("input should be a valid integer, unable to parse string as an integer, got {got}"),
+        N_(
+            "{where}: input should be a valid integer, unable to parse string as an integer, "
+            "got {got}"
+        ),
+    ),
+    "int_from_float": (
+        N_("input should be a valid integer, got a number with a fractional part, got {got}"),
+        N_(
+            "{where}: input should be a valid integer, got a number with a fractional part, "
+            "got {got}"
+        ),
+    ),
+    "float_type": (
+        N_("input should be a valid number, got {got}"),
+        N_("{where}: input should be a valid number, got {got}"),
+    ),
+    "float_parsing": (
+        N_("input should be a valid number, unable to parse string as a number, got {got}"),
+        N_(
+            "{where}: input should be a valid number, unable to parse string as a number, got {got}"
+        ),
+    ),
+    "finite_number": (
+        N_("input should be a finite number, got {got}"),
+        N_("{where}: input should be a finite number, got {got}"),
+    ),
+    "bool_type": (
+        N_("input should be a valid boolean, got {got}"),
+        N_("{where}: input should be a valid boolean, got {got}"),
+    ),
+    "bool_parsing": (
+        N_("input should be a valid boolean, unable to interpret input, got {got}"),
+        N_("{where}: input should be a valid boolean, unable to interpret input, got {got}"),
+    ),
+    "string_type": (
+        N_("input should be a valid string, got {got}"),
+        N_("{where}: input should be a valid string, got {got}"),
+    ),
+    "list_type": (
+        N_("input should be a valid list, got {got}"),
+        N_("{where}: input should be a valid list, got {got}"),
+    ),
+    "too_long": (
+        N_(
+            "list should have at most {max_length} items after validation, not {actual_length}, "
+            "got {got}"
+        ),
+        N_(
+            "{where}: list should have at most {max_length} items after validation, not "
+            "{actual_length}, got {got}"
+        ),
+    ),
+}
+
+
+def _number(value: Any) -> Any:
+    """A limit as pydantic writes it in its messages (0.0 as 0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def _pydantic_problem(e: Any, path: str, label: str | Text, got: Any) -> Problem:
+    """One of pydantic's own errors as a Problem: in the reader's language when its
+    type is one of _PYDANTIC's (and its English is pydantic's), else pydantic's words."""
+    legacy = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {english(shown(got))}"
+    if e["type"] in _PYDANTIC:
+        short, whole = _PYDANTIC[e["type"]]
+        parts = {
+            k: _number(v)
+            for k, v in (e.get("ctx") or {}).items()
+            if isinstance(v, (int, float, str))
+        }
+        parts["got"] = shown(got)
+        expected = parts.get("expected")
+        if isinstance(expected, str) and " or " in expected:  # "'a', 'b' or 'c'"
+            first, last = expected.rsplit(" or ", 1)
+            parts["expected"] = Text("{first} or {last}", first=first, last=last)
+        try:
+            message = Text(short, **parts)
+            if english(message) == legacy:
+                return Problem(path, message, label, whole)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return Problem(path, legacy, label)
 
 
 def _explain(err: ValidationError, data: Any, within: tuple[str, ...] = ()) -> list[Problem]:
@@ -410,54 +643,147 @@ def _explain(err: ValidationError, data: Any, within: tuple[str, ...] = ()) -> l
         loc = within + tuple(e["loc"])
         kind = e["type"]
         if kind == "extra_forbidden":
-            path, label, _ = _locate(loc[:-1], data)
+            path, label, _owner = _locate(loc[:-1], data)
             name = str(loc[-1])
-            _, _, owner = _locate(loc, data)
+            _path, _label, owner = _locate(loc, data)
             known = list(owner.model_fields) if owner else []
             hint = difflib.get_close_matches(name, known, n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            problems.append(Problem(path, f"unknown field '{name}'{extra}", label))
+            if hint:
+                message = Text(
+                    "unknown field '{name}' (did you mean '{hint}'?)", name=name, hint=hint[0]
+                )
+                whole = N_("{where}: unknown field '{name}' (did you mean '{hint}'?)")
+            else:
+                message = Text("unknown field '{name}'", name=name)
+                whole = N_("{where}: unknown field '{name}'")
+            problems.append(Problem(path, message, label, whole))
             continue
-        path, label, _ = _locate(loc, data)
+        path, label, _owner = _locate(loc, data)
         got = e.get("input")
+        whole = None
         if kind == "union_tag_invalid":
             got_type = got.get("type") if isinstance(got, dict) else got
             typed = got_type if isinstance(got_type, str) else ""
             hint = difflib.get_close_matches(typed, LAYER_TYPES, n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            message = (
-                f"unknown layer type {shown(got_type)}{extra}; "
-                f"the types are {', '.join(LAYER_TYPES)}"
-            )
+            types = ", ".join(LAYER_TYPES)
+            if hint:
+                message = Text(
+                    "unknown layer type {got} (did you mean '{hint}'?); the types are {types}",
+                    got=shown(got_type),
+                    hint=hint[0],
+                    types=types,
+                )
+                whole = N_(
+                    "{where}: unknown layer type {got} (did you mean '{hint}'?); "
+                    "the types are {types}"
+                )
+            else:
+                message = Text(
+                    "unknown layer type {got}; the types are {types}",
+                    got=shown(got_type),
+                    types=types,
+                )
+                whole = N_("{where}: unknown layer type {got}; the types are {types}")
         elif kind == "union_tag_not_found":
-            message = f"a layer needs a 'type', one of {', '.join(LAYER_TYPES)}"
+            message = Text("a layer needs a 'type', one of {types}", types=", ".join(LAYER_TYPES))
+            whole = N_("{where}: a layer needs a 'type', one of {types}")
         elif kind == "too_long" and loc[-1] == "layers":
-            message = f"at most {MAX_LAYERS} layers are allowed (the layer limit), got {len(got)}"
+            message = Text(
+                "at most {limit} layers are allowed (the layer limit), got {got}",
+                limit=MAX_LAYERS,
+                got=len(got),
+            )
+            whole = N_("{where}: at most {limit} layers are allowed (the layer limit), got {got}")
         elif kind == "less_than_equal" and loc[-1] in ("hidden_size", "out_features"):
-            message = f"must be at most {MAX_WIDTH} (the width limit), got {shown(got)}"
+            message = Text(
+                "must be at most {limit} (the width limit), got {got}",
+                limit=MAX_WIDTH,
+                got=shown(got),
+            )
+            whole = N_("{where}: must be at most {limit} (the width limit), got {got}")
         elif kind == "less_than_equal" and loc[-1] == "batch_size":
-            message = f"must be at most {MAX_BATCH} (the batch size limit), got {shown(got)}"
+            message = Text(
+                "must be at most {limit} (the batch size limit), got {got}",
+                limit=MAX_BATCH,
+                got=shown(got),
+            )
+            whole = N_("{where}: must be at most {limit} (the batch size limit), got {got}")
         elif kind == "less_than_equal" and loc[-1] == "steps":
-            message = f"must be at most {MAX_STEPS:,} (the step limit), got {shown(got)}"
+            message = Text(
+                "must be at most {limit} (the step limit), got {got}",
+                limit=f"{MAX_STEPS:,}",
+                got=shown(got),
+            )
+            whole = N_("{where}: must be at most {limit} (the step limit), got {got}")
         elif kind == "value_error" and isinstance(error, FieldError):
-            path, label = f"{path}.{error.field}", f"{label} {error.field}"
-            message = str(error)
+            path, label, _owner = _locate(loc + (error.field,), data)
+            message = error.text
+            whole = _FIELD_ERRORS.get(error.text.message)
         elif kind == "missing":
-            message = "is required"
+            message = Text("is required")
+            whole = N_("{where}: is required")
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
             # pydantic's words name the class ("or instance of ModelSpec")
-            message = f"must be a JSON object, got {shown(got)}"
+            message = Text("must be a JSON object, got {got}", got=shown(got))
+            whole = N_("{where}: must be a JSON object, got {got}")
         else:
-            message = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {shown(got)}"
-        problems.append(Problem(path, message, label))
+            problems.append(_pydantic_problem(e, path, label, got))
+            continue
+        problems.append(Problem(path, message, label, whole))
     return problems
+
+
+# The FieldErrors' messages -> their whole sentences, label included.
+_FIELD_ERRORS = {
+    "a leak rate applies to rnn layers only, not to an LSTM; set it to 1 or "
+    "make the layer an rnn, got {got}": N_(
+        "{where}: a leak rate applies to rnn layers only, not to an LSTM; set it to 1 or "
+        "make the layer an rnn, got {got}"
+    ),
+    "a leak rate applies to rnn layers only, not to a GRU; set it to 1 or "
+    "make the layer an rnn, got {got}": N_(
+        "{where}: a leak rate applies to rnn layers only, not to a GRU; set it to 1 or "
+        "make the layer an rnn, got {got}"
+    ),
+    "a leak rate applies to rnn layers only, not to {layer}; set it to 1 or "
+    "make the layer an rnn, got {got}": N_(
+        "{where}: a leak rate applies to rnn layers only, not to {layer}; set it to 1 or "
+        "make the layer an rnn, got {got}"
+    ),
+}
+
+
+# The task parameters' problems (designer.tasks.Param.check, check_task_params) -> their
+# whole sentences, the parameter's path included.
+_TASK_ERRORS = {
+    "must be a whole number, got {got}": N_("{where}: must be a whole number, got {got}"),
+    "must be a number, got {got}": N_("{where}: must be a number, got {got}"),
+    "must be a finite number, got {got}": N_("{where}: must be a finite number, got {got}"),
+    "must be true or false, got {got}": N_("{where}: must be true or false, got {got}"),
+    "must be text, got {got}": N_("{where}: must be text, got {got}"),
+    "must be a non-empty list of numbers, got {got}": N_(
+        "{where}: must be a non-empty list of numbers, got {got}"
+    ),
+    "must be a list of numbers, got {got}": N_("{where}: must be a list of numbers, got {got}"),
+    "must be a list of finite numbers, got {got}": N_(
+        "{where}: must be a list of finite numbers, got {got}"
+    ),
+    "must be a list of names, got {got}": N_("{where}: must be a list of names, got {got}"),
+    "names {name} twice": N_("{where}: names {name} twice"),
+    "must have at most {limit} items, got {n}": N_(
+        "{where}: must have at most {limit} items, got {n}"
+    ),
+    "must be one of {choices}, got {got}": N_("{where}: must be one of {choices}, got {got}"),
+    "must be at least {limit}, got {got}": N_("{where}: must be at least {limit}, got {got}"),
+    "must be at most {limit}, got {got}": N_("{where}: must be at most {limit}, got {got}"),
+}
 
 
 def _task_problems(exp: Experiment) -> list[Problem]:
     """Checks that need the task: its parameters, the sequence length limit, the
     parameter count of the whole model."""
     problems = [
-        Problem(f"task.{field}", message)
+        Problem(f"task.{field}", message, whole=_TASK_ERRORS.get(message.message))
         for field, message in check_task_params(exp.task.name, exp.task.params)
     ]
     if problems:
@@ -465,21 +791,21 @@ def _task_problems(exp: Experiment) -> list[Problem]:
     try:
         task = make_task(exp.task.name, exp.task.params)
     except TaskDataError as err:
-        return [Problem("task", str(err))]
+        return [Problem("task", err.text)]
     if task.seq_len > MAX_SEQ_LEN:
-        problems.append(
-            Problem(
-                "task",
-                f"the sequences are {task.seq_len} steps long; at most {MAX_SEQ_LEN} are allowed",
-            )
+        message = Text(
+            "the sequences are {n} steps long; at most {limit} are allowed",
+            n=task.seq_len,
+            limit=MAX_SEQ_LEN,
         )
+        problems.append(Problem("task", message))
     total = count_parameters(exp.model, task)
     if total > MAX_PARAMETERS:
-        problems.append(
-            Problem(
-                "model",
-                f"the model has {total:,} parameters; at most {MAX_PARAMETERS:,} are allowed "
-                "(make layers narrower or fewer)",
-            )
+        message = Text(
+            "the model has {n} parameters; at most {limit} are allowed "
+            "(make layers narrower or fewer)",
+            n=f"{total:,}",
+            limit=f"{MAX_PARAMETERS:,}",
         )
+        problems.append(Problem("model", message))
     return problems

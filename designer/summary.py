@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from designer.i18n import _
+
 if TYPE_CHECKING:
     from designer.spec import Experiment, ModelSpec
     from designer.tasks import Task
@@ -95,37 +97,38 @@ def _shape(task: Task, width: int, per_step: bool = True) -> str:
 
 def _describe(spec: Any) -> str:
     if spec.type in GATES:
-        flags = [f"{spec.hidden_size} units"]
-        flags += ["bidirectional"] * spec.bidirectional + ["residual"] * spec.residual
-        flags += ["frozen"] * spec.freeze
+        flags = [_("{n} units").format(n=spec.hidden_size)]
+        flags += [_("bidirectional")] * spec.bidirectional + [_("residual")] * spec.residual
+        flags += [_("frozen")] * spec.freeze
         if spec.type == "rnn":
             flags.append(spec.nonlinearity)
         if spec.dropout:
-            flags.append(f"dropout {spec.dropout:g}")
+            flags.append(_("dropout {p}").format(p=f"{spec.dropout:g}"))
         if spec.init != "default":
-            flags.append(f"{spec.init} init")
+            flags.append(_("{init} init").format(init=spec.init))
         if getattr(spec, "forget_bias", None) is not None:
-            flags.append(f"forget bias {spec.forget_bias:g}")
+            flags.append(_("forget bias {bias}").format(bias=f"{spec.forget_bias:g}"))
         if spec.gain != 1.0:
-            flags.append(f"recurrent gain {spec.gain:g}")
+            flags.append(_("recurrent gain {gain}").format(gain=f"{spec.gain:g}"))
         if spec.spectral_radius is not None:
-            flags.append(f"spectral radius {spec.spectral_radius:g}")
+            radius = f"{spec.spectral_radius:g}"
+            flags.append(_("spectral radius {radius}").format(radius=radius))
         if spec.input_scaling != 1.0:
-            flags.append(f"input scaling {spec.input_scaling:g}")
+            flags.append(_("input scaling {scale}").format(scale=f"{spec.input_scaling:g}"))
         if spec.leak_rate != 1.0:
-            flags.append(f"leak rate {spec.leak_rate:g}")
-        return ", ".join(flags)
+            flags.append(_("leak rate {rate}").format(rate=f"{spec.leak_rate:g}"))
+        return _(", ").join(flags)
     if spec.type == "linear":
-        flags = [f"{spec.out_features} units", spec.activation]
-        flags += ["residual"] * spec.residual
+        flags = [_("{n} units").format(n=spec.out_features), spec.activation]
+        flags += [_("residual")] * spec.residual
         if spec.dropout:
-            flags.append(f"dropout {spec.dropout:g}")
-        return ", ".join(flags)
+            flags.append(_("dropout {p}").format(p=f"{spec.dropout:g}"))
+        return _(", ").join(flags)
     if spec.type == "dropout":
         return f"p = {spec.p:g}"
     if spec.type == "attention":
-        return "single head" + (", residual" if spec.residual else "")
-    return "per time step"
+        return _("single head, residual") if spec.residual else _("single head")
+    return _("per time step")
 
 
 def _weights(spec: Any, width: int, out: int) -> tuple[int, int, list[str]]:
@@ -148,7 +151,11 @@ def _weights(spec: Any, width: int, out: int) -> tuple[int, int, list[str]]:
         trainable += 4 * (width * width + width)  # query, key, value, output
     if getattr(spec, "residual", False) and width != out and spec.type != "attention":
         trainable += width * out
-        notes.append(f"residual projection {width}->{out}: {width * out:,} parameters")
+        notes.append(
+            _("residual projection {width}->{out}: {n} parameters").format(
+                width=width, out=out, n=f"{width * out:,}"
+            )
+        )
     return trainable, frozen, notes
 
 
@@ -163,7 +170,7 @@ def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
             LayerSummary(
                 None,
                 "embedding",
-                f"{task.vocab_size} tokens -> {width}",
+                _("{n} tokens -> {width}").format(n=task.vocab_size, width=width),
                 _shape(task, width),
                 task.vocab_size * width,
                 in_width=task.input_size,
@@ -171,7 +178,11 @@ def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
             )
         )
     else:
-        what = f"one-hot of {width} tokens" if task.token_input else f"{width} features per step"
+        what = (
+            _("one-hot of {n} tokens").format(n=width)
+            if task.token_input
+            else _("{n} features per step").format(n=width)
+        )
         rows.append(
             LayerSummary(None, "input", what, _shape(task, width), 0, in_width=width, width=width)
         )
@@ -192,12 +203,17 @@ def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
             )
         )
         width = out
-    kind = "per step" if task.per_step else "last step"
+    head = {
+        (True, "regression"): _("linear {width}->{out}, per step, regression"),
+        (False, "regression"): _("linear {width}->{out}, last step, regression"),
+        (True, "classification"): _("linear {width}->{out}, per step, classification"),
+        (False, "classification"): _("linear {width}->{out}, last step, classification"),
+    }[bool(task.per_step), task.kind]
     rows.append(
         LayerSummary(
             None,
             "head",
-            f"linear {width}->{task.output_size}, {kind}, {task.kind}",
+            head.format(width=width, out=task.output_size),
             _shape(task, task.output_size, task.per_step),
             width * task.output_size + task.output_size,
             in_width=width,
@@ -209,9 +225,11 @@ def summarize(exp: Experiment | ModelSpec, task: Task) -> Summary:
         spec.type in (*GATES, "attention") for spec in model_spec.layers
     ):
         notes.append(
-            "No layer here looks across time steps (no recurrent or attention layer), and "
-            "this task scores only the last step: each layer is applied at every step on "
-            "its own, so the prediction sees the last step's input and nothing before it."
+            _(
+                "No layer here looks across time steps (no recurrent or attention layer), and "
+                "this task scores only the last step: each layer is applied at every step on "
+                "its own, so the prediction sees the last step's input and nothing before it."
+            )
         )
     return Summary(rows, notes)
 

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from designer import checkpoints
 from designer.checkpoints import Checkpoint, CheckpointError
+from designer.i18n import Text
 from designer.model import build_model
 from designer.probes import ProbeResult, ProbeSummary, probe
 from designer.spec import Experiment, SpecError, TrainSpec
@@ -66,19 +67,46 @@ class TrainingDiverged(RuntimeError):
         self.step = step
         self.loss = loss
         self.grad_norm = grad_norm
-        what = "the loss" if not math.isfinite(loss) else "the gradient norm"
-        value = loss if what == "the loss" else bad_grad_norm
-        last = f"{grad_norm:.3g}" if grad_norm is not None else "not measured yet"
-        advice = "lower the learning rate"
-        advice += (
-            " or turn on gradient clipping (clip_norm 1.0)"
-            if clip_norm is None
-            else (f" or clip harder (clip_norm is {clip_norm:g})")
-        )
-        super().__init__(
-            f"training diverged at step {step}: {what} became {value}"
-            f" (last finite gradient norm {last}); try to {advice}"
-        )
+        last: str | Text = f"{grad_norm:.3g}" if grad_norm is not None else Text("not measured yet")
+        parts = {"step": step, "last": last}
+        if not math.isfinite(loss) and clip_norm is None:
+            self.text = Text(
+                "training diverged at step {step}: the loss became {value} (last finite "
+                "gradient norm {last}); try to lower the learning rate or turn on gradient "
+                "clipping (clip_norm 1.0)",
+                value=str(loss),
+                **parts,
+            )
+        elif not math.isfinite(loss):
+            self.text = Text(
+                "training diverged at step {step}: the loss became {value} (last finite "
+                "gradient norm {last}); try to lower the learning rate or clip harder "
+                "(clip_norm is {clip})",
+                value=str(loss),
+                clip=f"{clip_norm:g}",
+                **parts,
+            )
+        elif clip_norm is None:
+            self.text = Text(
+                "training diverged at step {step}: the gradient norm became {value} (last "
+                "finite gradient norm {last}); try to lower the learning rate or turn on "
+                "gradient clipping (clip_norm 1.0)",
+                value=str(bad_grad_norm),
+                **parts,
+            )
+        else:
+            self.text = Text(
+                "training diverged at step {step}: the gradient norm became {value} (last "
+                "finite gradient norm {last}); try to lower the learning rate or clip harder "
+                "(clip_norm is {clip})",
+                value=str(bad_grad_norm),
+                clip=f"{clip_norm:g}",
+                **parts,
+            )
+        super().__init__(self.text)
+
+    def __str__(self) -> str:
+        return str(self.text)
 
 
 def pick_device(name: str = "cpu") -> torch.device:
@@ -343,7 +371,7 @@ class RunRecord:
         try:
             return self.exp.train.changed(lr=last["lr"], clip_norm=last["clip_norm"])
         except (SpecError, KeyError, TypeError):
-            raise CheckpointError("the checkpoint's training history is damaged") from None
+            raise CheckpointError(Text("the checkpoint's training history is damaged")) from None
 
     @property
     def best_step(self) -> int | None:
@@ -476,7 +504,7 @@ class Trainer(RunRecord):
             self._load_optimizer(checkpoint.optimizer)
         if checkpoint.rng is not None:
             if checkpoint.rng.shape != torch.get_rng_state().shape:
-                raise CheckpointError("the checkpoint's random state is damaged")
+                raise CheckpointError(Text("the checkpoint's random state is damaged"))
             torch.set_rng_state(checkpoint.rng)
         self._losses_since_eval = [float(v) for v in checkpoint.run.get("losses_since_eval", [])]
 
@@ -484,7 +512,9 @@ class Trainer(RunRecord):
         """The optimizer's state from a checkpoint, which must fit this model: one
         entry per trainable parameter, each tensor of that parameter's shape. The
         settings (learning rate, weight decay) stay the experiment's."""
-        mismatch = CheckpointError("the checkpoint's optimizer state does not match its experiment")
+        mismatch = CheckpointError(
+            Text("the checkpoint's optimizer state does not match its experiment")
+        )
         settings = [
             {k: v for k, v in group.items() if k != "params"}
             for group in self.optimizer.param_groups

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch.nn as nn
 
+from designer.i18n import N_, _
 from designer.model import build_model
 from designer.spec import RECURRENT_TYPES, Experiment, SpecError, TrainSpec, field_range
 from designer.summary import GATES
@@ -27,7 +28,7 @@ LR_FACTOR = 10.0
 @dataclass(frozen=True)
 class Variant:
     key: str  # stable across reruns: "cell:lstm", "add-layer", "lr-up", ...
-    label: str  # what the menu shows
+    label: str  # what the menu shows (in the language of whoever asked for the menu)
     experiment: Experiment
 
 
@@ -42,6 +43,26 @@ def layer_name(layer: Any) -> str:
     if layer.type == "dropout":
         return f"dropout {layer.p:g}"
     return {"layernorm": "layer norm", "attention": "attention"}[layer.type]
+
+
+def layer_words(layer: Any) -> str:
+    """layer_name in the reader's language (layer_name itself stays English: exported
+    code and run names use it)."""
+    if layer.type in GATES:
+        if layer.bidirectional:
+            return _("bidirectional {type} {width}").format(
+                type=layer.type.upper(), width=layer.hidden_size
+            )
+        return f"{layer.type.upper()} {layer.hidden_size}"
+    if layer.type == "linear":
+        if layer.activation == "none":
+            return _("linear {width}").format(width=layer.out_features)
+        return _("linear {width} {activation}").format(
+            width=layer.out_features, activation=layer.activation
+        )
+    if layer.type == "dropout":
+        return _("dropout {p}").format(p=f"{layer.p:g}")
+    return {"layernorm": _("layer norm"), "attention": _("attention")}[layer.type]
 
 
 def _recurrent(exp: Experiment) -> list[int]:
@@ -97,56 +118,72 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
         if rec and any(layers[i]["type"] != kind for i in rec):
             others = [i for i in rec if layers[i]["type"] != kind]
             swapped = [_as_cell(d, kind) if i in rec else d for i, d in enumerate(layers)]
-            label = f"{_type_names(exp, others)} → {kind.upper()} in every recurrent layer"
+            label = _("{old} → {new} in every recurrent layer").format(
+                old=_type_names(exp, others), new=kind.upper()
+            )
             found.append((f"cell:{kind}", label, _with(exp, swapped)))
 
     if rec:
         top = rec[-1]
         added = [*layers[: top + 1], layers[top], *layers[top + 1 :]]
-        label = f"One more layer: another {layer_name(exp.model.layers[top])} above layer {top + 1}"
+        label = _("One more layer: another {layer} above layer {n}").format(
+            layer=layer_words(exp.model.layers[top]), n=top + 1
+        )
         found.append(("add-layer", label, _with(exp, added)))
     else:
         lstm = {"type": "lstm", "hidden_size": 64}
         found.append(
-            ("add-layer", "One more layer: an LSTM 64 at the bottom", _with(exp, [lstm, *layers]))
+            (
+                "add-layer",
+                _("One more layer: an LSTM 64 at the bottom"),
+                _with(exp, [lstm, *layers]),
+            )
         )
     if len(rec) > 1:
         top = rec[-1]
-        label = f"One layer fewer: without layer {top + 1} ({layer_name(exp.model.layers[top])})"
+        label = _("One layer fewer: without layer {n} ({layer})").format(
+            n=top + 1, layer=layer_words(exp.model.layers[top])
+        )
         found.append(("remove-layer", label, _with(exp, layers[:top] + layers[top + 1 :])))
 
     can_skip = [i for i, d in enumerate(layers) if i > 0 and "residual" in d]
     if can_skip:
         on = not any(layers[i]["residual"] for i in can_skip)
         toggled = [{**d, "residual": on} if i in can_skip else d for i, d in enumerate(layers)]
-        where = (
-            f"layer {can_skip[0] + 1}"
-            if len(can_skip) == 1
-            else f"layers {can_skip[0] + 1}–{can_skip[-1] + 1}"
-        )
-        label = f"Residual connections on ({where})" if on else "Residual connections off"
+        if not on:
+            label = _("Residual connections off")
+        elif len(can_skip) == 1:
+            label = _("Residual connections on (layer {n})").format(n=can_skip[0] + 1)
+        else:
+            label = _("Residual connections on (layers {first}–{last})").format(
+                first=can_skip[0] + 1, last=can_skip[-1] + 1
+            )
         found.append(("residual", label, _with(exp, toggled)))
 
     if rec and not task.forecasts:
         on = not any(layers[i]["bidirectional"] for i in rec)
         toggled = [{**d, "bidirectional": on} if i in rec else d for i, d in enumerate(layers)]
         label = (
-            "Bidirectional recurrent layers"
+            _("Bidirectional recurrent layers")
             if on
-            else "One-way (not bidirectional) recurrent layers"
+            else _("One-way (not bidirectional) recurrent layers")
         )
         found.append(("bidirectional", label, _with(exp, toggled)))
 
     spec = exp.train
     if spec.clip_norm is None:
         found.append(
-            ("clip", f"Gradient clipping on (at {CLIP_NORM:g})", _with(exp, clip_norm=CLIP_NORM))
+            (
+                "clip",
+                _("Gradient clipping on (at {norm})").format(norm=f"{CLIP_NORM:g}"),
+                _with(exp, clip_norm=CLIP_NORM),
+            )
         )
     else:
         found.append(
             (
                 "clip",
-                f"Gradient clipping off (now at {spec.clip_norm:g})",
+                _("Gradient clipping off (now at {norm})").format(norm=f"{spec.clip_norm:g}"),
                 _with(exp, clip_norm=None),
             )
         )
@@ -154,7 +191,7 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
     found.append(
         (
             "seed",
-            f"Another seed ({spec.seed + 1}): other initial weights and data",
+            _("Another seed ({seed}): other initial weights and data").format(seed=spec.seed + 1),
             _with(exp, seed=spec.seed + 1),
         )
     )
@@ -162,7 +199,8 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
     for key, factor in (("lr-up", LR_FACTOR), ("lr-down", 1 / LR_FACTOR)):
         lr = float(f"{spec.lr * factor:.6g}")
         if (low is None or lr > low) and (high is None or lr <= high):
-            found.append((key, f"Learning rate {spec.lr:g} → {lr:g}", _with(exp, lr=lr)))
+            said = _("Learning rate {old} → {new}").format(old=f"{spec.lr:g}", new=f"{lr:g}")
+            found.append((key, said, _with(exp, lr=lr)))
 
     return [Variant(key, label, v) for key, label, v in found if v is not None and v != exp]
 
@@ -191,26 +229,52 @@ def initial_model(exp: Experiment, like: Experiment, task: Task | None = None) -
 
 
 # --- what changed, in words -----------------------------------------------------------
-_FIELD_WORDS = {
-    "hidden_size": "width",
-    "out_features": "width",
-    "freeze": "frozen",
-    "p": "rate",
-    "forget_bias": "forget bias",
-    "gain": "recurrent gain",
-    "spectral_radius": "spectral radius",
-    "input_scaling": "input scaling",
-    "leak_rate": "leak rate",
-    "ridge_readout": "ridge read-out",
-    "lr": "learning rate",
-    "batch_size": "batch size",
-    "weight_decay": "weight decay",
-    "lr_schedule": "learning-rate schedule",
-    "lr_decay": "learning-rate decay",
-    "lr_decay_every": "decay every",
-    "eval_every": "evaluation every",
-    "probe_every": "probe every",
+_FIELD_WORDS = {  # translated where shown; a field not here is named as it is
+    "hidden_size": N_("width"),
+    "out_features": N_("width"),
+    "freeze": N_("frozen"),
+    "p": N_("rate"),
+    "forget_bias": N_("forget bias"),
+    "gain": N_("recurrent gain"),
+    "spectral_radius": N_("spectral radius"),
+    "input_scaling": N_("input scaling"),
+    "leak_rate": N_("leak rate"),
+    "ridge_readout": N_("ridge read-out"),
+    "lr": N_("learning rate"),
+    "batch_size": N_("batch size"),
+    "weight_decay": N_("weight decay"),
+    "lr_schedule": N_("learning-rate schedule"),
+    "lr_decay": N_("learning-rate decay"),
+    "lr_decay_every": N_("decay every"),
+    "eval_every": N_("evaluation every"),
+    "probe_every": N_("probe every"),
 }
+# the fields named as they are in English, and in the reader's language
+_FIELD_NAMES = {
+    "bidirectional": N_("bidirectional"),
+    "residual": N_("residual"),
+    "dropout": N_("dropout"),
+    "init": N_("init"),
+    "nonlinearity": N_("nonlinearity"),
+    "activation": N_("activation"),
+    "optimizer": N_("optimizer"),
+    "steps": N_("steps"),
+    "momentum": N_("momentum"),
+    "seed": N_("seed"),
+    "device": N_("device"),
+}
+_VALUE_WORDS = {"on": N_("on"), "off": N_("off"), "none": N_("none")}
+
+
+def _field(name: str) -> str:
+    """A field of a layer or of training, in words, in the reader's language."""
+    return _(_FIELD_WORDS.get(name) or _FIELD_NAMES.get(name) or name)
+
+
+def _said(value: Any) -> str:
+    """_value in the reader's language (on, off and none translated)."""
+    text = _value(value)
+    return _(_VALUE_WORDS[text]) if text in _VALUE_WORDS else text
 
 
 def _value(value: Any) -> str:
@@ -235,7 +299,9 @@ def _in_use(name: str, a: TrainSpec, b: TrainSpec) -> bool:
 
 
 def _clipping(clip_norm: float | None) -> str:
-    return "off" if clip_norm is None else f"at {clip_norm:g}"
+    if clip_norm is None:
+        return _("off")
+    return _("at {norm}").format(norm=f"{clip_norm:g}")
 
 
 def _numbers(numbers: list[int]) -> str:
@@ -247,9 +313,13 @@ def _numbers(numbers: list[int]) -> str:
         else:
             runs.append([n])
     parts = [f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
-    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    plural = len(numbers) > 1
-    return f"layer{'s' if plural else ''} {joined}"
+    if len(parts) == 1:
+        joined = parts[0]
+    else:
+        joined = _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
+    if len(numbers) > 1:
+        return _("layers {numbers}").format(numbers=joined)
+    return _("layer {numbers}").format(numbers=joined)
 
 
 def task_words(exp: Experiment) -> str:
@@ -301,26 +371,33 @@ def differences(a: Experiment, b: Experiment) -> list[str]:
     way a diff matches lines (least edit cost), so one inserted layer is one change."""
     out: list[str] = []
     if a.task != b.task:
-        out.append(f"task: {task_words(a)} → {task_words(b)}")
+        out.append(_("task: {old} → {new}").format(old=task_words(a), new=task_words(b)))
     if a.model.embedding_dim != b.model.embedding_dim:
-        out.append(f"embedding: {_value(a.model.embedding_dim)} → {_value(b.model.embedding_dim)}")
+        old, new = _said(a.model.embedding_dim), _said(b.model.embedding_dim)
+        out.append(_("embedding: {old} → {new}").format(old=old, new=new))
 
     la, lb = _layers(a), _layers(b)
     if len(la) != len(lb):
-        out.append(f"depth: {len(la)} → {len(lb)} layer{'s' if len(lb) != 1 else ''}")
+        if len(lb) == 1:
+            depth = _("depth: {old} → {new} layer")
+        else:
+            depth = _("depth: {old} → {new} layers")
+        out.append(depth.format(old=len(la), new=len(lb)))
     changes: dict[tuple[str, str, str], list[int]] = {}
     added: list[str] = []
     for i, j in _align(la, lb):
         if j is None:
-            added.append(f"layer {i + 1} removed: {layer_name(a.model.layers[i])}")
+            removed = _("layer {n} removed: {layer}")
+            added.append(removed.format(n=i + 1, layer=layer_words(a.model.layers[i])))
             continue
         if i is None:
-            added.append(f"layer {j + 1} added: {layer_name(b.model.layers[j])}")
+            more = _("layer {n} added: {layer}")
+            added.append(more.format(n=j + 1, layer=layer_words(b.model.layers[j])))
             continue
         old, new = la[i], lb[j]
         if old["type"] != new["type"]:
             if not {old["type"], new["type"]} <= set(RECURRENT_TYPES):
-                key = ("layer", layer_name(a.model.layers[i]), layer_name(b.model.layers[j]))
+                key = ("layer", layer_words(a.model.layers[i]), layer_words(b.model.layers[j]))
                 changes.setdefault(key, []).append(j + 1)
                 continue
             changes.setdefault(("layer", old["type"].upper(), new["type"].upper()), []).append(
@@ -328,10 +405,16 @@ def differences(a: Experiment, b: Experiment) -> list[str]:
             )
         for name in sorted(set(old) & set(new) - {"type"}):
             if old[name] != new[name]:
-                changes.setdefault((name, _value(old[name]), _value(new[name])), []).append(j + 1)
+                changes.setdefault((name, _said(old[name]), _said(new[name])), []).append(j + 1)
     for (name, old, new), numbers in changes.items():
-        what = "" if name == "layer" else f"{_FIELD_WORDS.get(name, name)} "
-        out.append(f"{_numbers(numbers)}: {what}{old} → {new}")
+        layers = _numbers(numbers)
+        if name == "layer":
+            said = _("{where}: {old} → {new}").format(where=layers, old=old, new=new)
+        else:
+            said = _("{where}: {field} {old} → {new}").format(
+                where=layers, field=_field(name), old=old, new=new
+            )
+        out.append(said)
     out.extend(added)
 
     ta, tb = a.train, b.train
@@ -340,7 +423,9 @@ def differences(a: Experiment, b: Experiment) -> list[str]:
         if old == new or not _in_use(name, ta, tb):
             continue
         if name == "clip_norm":
-            out.append(f"gradient clipping: {_clipping(old)} → {_clipping(new)}")
+            said = _("gradient clipping: {old} → {new}")
+            out.append(said.format(old=_clipping(old), new=_clipping(new)))
         else:
-            out.append(f"{_FIELD_WORDS.get(name, name)}: {_value(old)} → {_value(new)}")
+            said = _("{field}: {old} → {new}")
+            out.append(said.format(field=_field(name), old=_said(old), new=_said(new)))
     return out

@@ -14,14 +14,36 @@ from dataclasses import dataclass
 
 import torch
 
+from designer.i18n import N_, _, language
 from designer.model import GATE_NAMES, Recurrent, RecurrentStack
 from designer.probes import Edit, ProbeResult, probe, trace
 from designer.tasks import Task
 from designer.trainer import VAL_BATCH, VAL_SEED_OFFSET
 
+EVALUATE_ELEMENTS = 8_000_000  # kept state values (h, c, gates) per chunk of an edited run
 MAX_EDITS = 16  # at once: more is no longer a question one can read the answer to
 # sigmoid gates live in [0, 1]; the LSTM's cell candidate and the GRU's new state in [-1, 1]
 TANH_GATES = ("cell", "new")
+# each gate as a reader names it (the keys are the model's gate names, kept in links)
+GATE_LABELS = {
+    "input": N_("input gate"),
+    "forget": N_("forget gate"),
+    "cell": N_("cell gate"),
+    "output": N_("output gate"),
+    "reset": N_("reset gate"),
+    "update": N_("update gate"),
+    "new": N_("new gate"),
+}
+
+
+def gate_label(gate: str) -> str:
+    """'forget' -> 'forget gate' in the reader's language."""
+    return _(GATE_LABELS[gate]) if gate in GATE_LABELS else _("{gate} gate").format(gate=gate)
+
+
+def listed(items: list[str] | tuple[str, ...]) -> str:
+    """Items in a sentence: 'a, b, c' in English, 'a、b、c' in Chinese."""
+    return ("、" if language() == "zh" else ", ").join(items)
 
 
 class EditError(ValueError):
@@ -34,25 +56,43 @@ def check_edit(model: RecurrentStack, edit: Edit) -> None:
     if not 0 <= edit.layer < len(model.layers) or not isinstance(
         model.layers[edit.layer], Recurrent
     ):
-        raise EditError(f"layer {edit.layer} is not a recurrent layer of this model")
+        raise EditError(
+            _("layer {layer} is not a recurrent layer of this model").format(layer=edit.layer)
+        )
     layer = model.layers[edit.layer]
     units = layer.units
     if edit.units is not None:
         if not edit.units:
-            raise EditError("choose at least one unit")
+            raise EditError(_("choose at least one unit"))
         outside = [u for u in edit.units if not 0 <= u < units]
         if outside:
-            raise EditError(f"layer {edit.layer} has units 0 to {units - 1}, not {outside[0]}")
+            raise EditError(
+                _("layer {layer} has units 0 to {last}, not {unit}").format(
+                    layer=edit.layer, last=units - 1, unit=outside[0]
+                )
+            )
     if edit.gate is not None:
         gates = GATE_NAMES[layer.spec.type]
         if edit.gate not in gates:
-            have = ", ".join(gates) if gates else "none"
-            where = f"layer {edit.layer} ({layer.spec.type})"
-            raise EditError(f"{where} has no {edit.gate} gate (its gates: {have})")
+            parts = {"layer": edit.layer, "kind": layer.spec.type, "gate": gate_label(edit.gate)}
+            if not gates:
+                raise EditError(
+                    _("layer {layer} ({kind}) has no {gate} (its gates: none)").format(**parts)
+                )
+            # English names the gates as the model does; Chinese as a reader does
+            have = listed(list(gates) if language() == "en" else [gate_label(g) for g in gates])
+            raise EditError(
+                _("layer {layer} ({kind}) has no {gate} (its gates: {have})").format(
+                    have=have, **parts
+                )
+            )
         low = -1.0 if edit.gate in TANH_GATES else 0.0
         if not low <= edit.value <= 1.0:
-            value = f"{edit.value:g}"
-            raise EditError(f"the {edit.gate} gate takes values from {low:g} to 1, not {value}")
+            raise EditError(
+                _("the {gate} takes values from {low} to 1, not {value}").format(
+                    gate=gate_label(edit.gate), low=f"{low:g}", value=f"{edit.value:g}"
+                )
+            )
 
 
 # --- edits in a link --------------------------------------------------------------------
@@ -88,12 +128,12 @@ def edits_from_text(text: str) -> tuple[Edit, ...]:
         return ()
     parts = text.split("~")
     if len(text) > MAX_TEXT or len(parts) > MAX_EDITS:
-        raise EditError(f"a link holds at most {MAX_EDITS} what-if changes")
+        raise EditError(_("a link holds at most {n} what-if changes").format(n=MAX_EDITS))
     edits = []
     for part in parts:
         match = _EDIT.fullmatch(part)
         if match is None:
-            raise EditError("the link's what-if changes are damaged")
+            raise EditError(_("the link's what-if changes are damaged"))
         units = match["units"]
         edits.append(
             Edit(
@@ -122,11 +162,17 @@ def evaluate(
         check_edit(model, edit)
     weight = next(model.parameters())
     x, y = task.batch(VAL_BATCH, VAL_SEED_OFFSET + seed, split="val")
-    x, y = x.to(weight.device), y.to(weight.device)
+    x, y = (v.to(weight.device, weight.dtype if v.is_floating_point() else v.dtype) for v in (x, y))
     was_training = model.training
     model.eval()
     try:
-        pred = trace(model, x, edits).pred
+        if not edits:  # the model as it is: its own fused forward, as Trainer.evaluate
+            pred = model(x)
+        else:  # step by step, a few sequences at a time: the trace keeps every state
+            units = sum(layer.units for layer in model.layers if isinstance(layer, Recurrent))
+            chunk = max(1, EVALUATE_ELEMENTS // max(1, x.shape[1] * units * 6))
+            parts = [trace(model, x[i : i + chunk], edits).pred for i in range(0, len(x), chunk)]
+            pred = torch.cat(parts)
     finally:
         model.train(was_training)
     return Outcome(float(task.loss(pred, y)), float(task.metric(pred, y)))
@@ -141,13 +187,26 @@ class WhatIf:
     probe: ProbeResult  # with the edits in place
 
 
-def what_if(model: RecurrentStack, task: Task, edits: tuple[Edit, ...], seed: int = 0) -> WhatIf:
+def baseline(model: RecurrentStack, task: Task, seed: int = 0) -> tuple[Outcome, ProbeResult]:
+    """The model as it is: its validation loss and metric, and its probe (what every
+    what-if of these weights is compared with, so worth keeping once)."""
+    return evaluate(model, task, (), seed), probe(model, task, seed=seed)
+
+
+def what_if(
+    model: RecurrentStack,
+    task: Task,
+    edits: tuple[Edit, ...],
+    seed: int = 0,
+    base: tuple[Outcome, ProbeResult] | None = None,
+) -> WhatIf:
     """The model with and without `edits`: the validation loss and metric, and a
-    probe, of both."""
+    probe, of both (`base`: the baseline, when it is at hand)."""
+    before, plain = base if base is not None else baseline(model, task, seed)
     return WhatIf(
         edits=edits,
-        before=evaluate(model, task, (), seed),
+        before=before,
         after=evaluate(model, task, edits, seed),
-        plain=probe(model, task, seed=seed),
+        plain=plain,
         probe=probe(model, task, seed=seed, edits=edits),
     )

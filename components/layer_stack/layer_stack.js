@@ -38,31 +38,86 @@ function stepWidth(width, steps, snaps) {
   return narrower.length ? narrower[narrower.length - 1] : width;
 }
 
-function unitWord(layer) {
-  return layer.type === "linear" ? "features" : "units";
+// The component's words come from Python, in the reader's language (`data.text`);
+// the English ones here only stand in until the first data arrives.
+const ENGLISH = {
+  palette: "Layer palette",
+  add_heading: "Add a layer",
+  add_note: "drag it into the stack, or click to add it below the selected layer",
+  types: "Layer types",
+  main: "Layer stack, input at the top",
+  keys: "Keys on a card:",
+  key_select: "select",
+  key_move: "move",
+  key_width: "width",
+  key_remove: "remove",
+  trash: "drop here to remove",
+  empty: "The stack is empty: drag a layer here.",
+  chip_title: "{title}: {hint}. Drag into the stack, or press to add it below the selected layer.",
+  chip_label: "Add {title} below the selected layer",
+  residual: "Residual: this layer's input is added to its output",
+  units: "units",
+  features: "features",
+  keeps_width: "keeps width {width}",
+  up: "Move layer {i} up (Alt+↑)",
+  down: "Move layer {i} down (Alt+↓)",
+  remove: "Remove layer {i} (Delete)",
+  handle: "Drag to change the width",
+  end_label: "{title}: {detail}, shape {shape}",
+  card_label: "Layer {i}: {title}{flags}, output {shape}",
+  card_label_width: "Layer {i}: {title}, {width} {unit}{flags}, output {shape}",
+  list_sep: ", ",
+  selected: "selected",
+  problem: ". Problem: {error}",
+};
+
+// A sentence with its {name} parts filled in.
+function say(data, name, parts = {}) {
+  const template = (data.text && data.text[name]) || ENGLISH[name];
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in parts ? String(parts[key]) : whole));
+}
+
+function unitWord(data, layer) {
+  return say(data, layer.type === "linear" ? "features" : "units");
+}
+
+// The fixed words of the HTML (layer_stack.html), in the reader's language.
+function renderWords(root, data) {
+  root.querySelector(".ls-palette").setAttribute("aria-label", say(data, "palette"));
+  root.querySelector(".ls-heading-text").textContent = say(data, "add_heading");
+  root.querySelector(".ls-note").textContent = say(data, "add_note");
+  root.querySelector(".ls-chips").setAttribute("aria-label", say(data, "types"));
+  root.querySelector(".ls-main").setAttribute("aria-label", say(data, "main"));
+  root.querySelector(".ls-keys-text").textContent = say(data, "keys");
+  for (const name of ["select", "move", "width", "remove"]) {
+    root.querySelector(`.ls-key-${name}`).textContent = say(data, `key_${name}`);
+  }
+  root.querySelector(".ls-trash-text").textContent = say(data, "trash");
 }
 
 // --- drawing ---------------------------------------------------------------------
-function renderEnd(node, end, arrow) {
+function renderEnd(data, node, end, arrow) {
   node.replaceChildren();
   node.append(el("span", "ls-end-title", end.title), el("span", "ls-end-detail", end.detail));
   node.append(el("span", "ls-shape", end.shape));
-  node.setAttribute("aria-label", `${end.title}: ${end.detail}, shape ${end.shape}`);
+  node.setAttribute("aria-label", say(data, "end_label", end));
   if (arrow) node.append(el("span", "ls-end-arrow", arrow));
 }
 
 function renderPalette(root, st) {
   const chips = root.querySelector(".ls-chips");
-  if (chips.dataset.built === "1") return;
-  chips.dataset.built = "1";
+  const language = JSON.stringify(st.data.text || {});
+  if (chips.dataset.built === language) return;
+  chips.dataset.built = language;
+  chips.replaceChildren();
   for (const item of st.data.palette || []) {
     const chip = el("button", `ls-chip-new type-${item.type}`);
     chip.type = "button";
     chip.draggable = true;
     chip.dataset.type = item.type;
     chip.setAttribute("data-testid", `palette-${item.type}`);
-    chip.title = `${item.title}: ${item.hint}. Drag into the stack, or press to add it below the selected layer.`;
-    chip.setAttribute("aria-label", `Add ${item.title} below the selected layer`);
+    chip.title = say(st.data, "chip_title", item);
+    chip.setAttribute("aria-label", say(st.data, "chip_label", item));
     chip.append(el("span", "ls-swatch"), el("span", "ls-chip-title", item.title));
     chips.append(chip);
   }
@@ -75,7 +130,7 @@ function renderCards(root, st) {
   const maxWidth = data.max_width || 1024;
   list.replaceChildren();
   if (!layers.length) {
-    const empty = el("li", "ls-empty", "The stack is empty: drag a layer here.");
+    const empty = el("li", "ls-empty", say(data, "empty"));
     list.append(empty);
   }
   layers.forEach((layer, i) => {
@@ -86,7 +141,7 @@ function renderCards(root, st) {
     const gutter = el("div", "ls-gutter");
     if (layer.residual) {
       const bracket = el("div", "ls-bracket");
-      bracket.title = "Residual: this layer's input is added to its output";
+      bracket.title = say(data, "residual");
       bracket.append(el("span", "ls-plus", "+"));
       gutter.append(bracket);
     }
@@ -114,16 +169,16 @@ function renderCards(root, st) {
     if (layer.width !== null && layer.width !== undefined) {
       widthBox.append(el("span", "ls-width-num", layer.width));
       const bi = layer.flags.includes("bi") ? " ×2" : "";
-      widthBox.append(el("span", "ls-width-unit", `${unitWord(layer)}${bi}`));
+      widthBox.append(el("span", "ls-width-unit", `${unitWord(data, layer)}${bi}`));
     } else {
       widthBox.classList.add("passthrough");
-      widthBox.append(el("span", "ls-width-unit", `keeps width ${layer.in_width}`));
+      widthBox.append(el("span", "ls-width-unit", say(data, "keeps_width", { width: layer.in_width })));
     }
     top.append(widthBox, el("span", "ls-spacer"));
     const buttons = [
-      ["up", "↑", `Move layer ${i} up (Alt+↑)`, i === 0],
-      ["down", "↓", `Move layer ${i} down (Alt+↓)`, i === layers.length - 1],
-      ["remove", "×", `Remove layer ${i} (Delete)`, false],
+      ["up", "↑", say(data, "up", { i }), i === 0],
+      ["down", "↓", say(data, "down", { i }), i === layers.length - 1],
+      ["remove", "×", say(data, "remove", { i }), false],
     ];
     for (const [action, label, title, disabled] of buttons) {
       const b = el("button", `ls-btn ls-${action}`, label);
@@ -139,10 +194,11 @@ function renderCards(root, st) {
     card.append(top);
 
     const bottom = el("div", "ls-card-bottom");
-    for (const flag of layer.flags) {
+    layer.flags.forEach((flag, k) => {
       const kind = flag.split(" ")[0];
-      bottom.append(el("span", `ls-flag flag-${kind}`, flag));
-    }
+      const shownFlag = (layer.flag_labels || [])[k] ?? flag;
+      bottom.append(el("span", `ls-flag flag-${kind}`, shownFlag));
+    });
     bottom.append(el("span", "ls-spacer"));
     bottom.append(el("span", "ls-shape", layer.shape));
     card.append(bottom);
@@ -154,18 +210,20 @@ function renderCards(root, st) {
     }
     if (layer.width !== null && layer.width !== undefined) {
       const handle = el("div", "ls-handle");
-      handle.title = "Drag to change the width";
+      handle.title = say(data, "handle");
       handle.setAttribute("data-testid", "ls-handle");
       handle.append(el("span", "ls-grip"));
       card.append(handle);
       card.append(el("div", "ls-bubble"));
     }
-    const flags = layer.flags.length ? `, ${layer.flags.join(", ")}` : "";
-    const w = layer.width !== null && layer.width !== undefined ? `, ${layer.width} ${unitWord(layer)}` : "";
+    const hasWidth = layer.width !== null && layer.width !== undefined;
+    const sep = say(data, "list_sep");
+    const flags = (layer.flag_labels || layer.flags).map((f) => sep + f).join("");
+    const parts = { i, title: layer.title, width: layer.width, unit: unitWord(data, layer), shape: layer.shape, flags };
+    const described = say(data, hasWidth ? "card_label_width" : "card_label", parts);
     card.setAttribute(
       "aria-label",
-      `Layer ${i}: ${layer.title}${w}${flags}, output ${layer.shape}${selected ? ", selected" : ""}` +
-        (layer.error ? `. Problem: ${layer.error}` : ""),
+      described + (selected ? sep + say(data, "selected") : "") + (layer.error ? say(data, "problem", { error: layer.error }) : ""),
     );
     track.append(card);
     row.append(track);
@@ -175,9 +233,10 @@ function renderCards(root, st) {
 
 function render(root, st) {
   const data = st.data;
+  renderWords(root, data);
   renderPalette(root, st);
-  renderEnd(root.querySelector(".ls-input"), data.input || { title: "Input", detail: "", shape: "" }, "");
-  renderEnd(root.querySelector(".ls-head"), data.head || { title: "Head", detail: "", shape: "" }, "");
+  renderEnd(data, root.querySelector(".ls-input"), data.input || { title: "Input", detail: "", shape: "" }, "");
+  renderEnd(data, root.querySelector(".ls-head"), data.head || { title: "Head", detail: "", shape: "" }, "");
   const active = root.getRootNode().activeElement;
   const hadFocus = active && root.contains(active) && active.classList.contains("ls-card");
   renderCards(root, st);
@@ -385,7 +444,7 @@ function wire(root, st) {
     const track = card.parentElement.getBoundingClientRect();
     st.resize = { index: i, card, track, start: layer.width, width: layer.width, layer };
     card.classList.add("resizing");
-    showBubble(card, layer, layer.width);
+    showBubble(st.data, card, layer, layer.width);
   });
   list.addEventListener("pointermove", (e) => {
     const r = st.resize;
@@ -396,7 +455,7 @@ function wire(root, st) {
     r.card.style.width = `${(fraction(width, st.data.max_width || 1024) * 100).toFixed(2)}%`;
     const num = r.card.querySelector(".ls-width-num");
     if (num) num.textContent = String(width);
-    showBubble(r.card, r.layer, width);
+    showBubble(st.data, r.card, r.layer, width);
   });
   const endResize = () => {
     const r = st.resize;
@@ -413,9 +472,9 @@ function wire(root, st) {
   list.addEventListener("pointercancel", endResize);
 }
 
-function showBubble(card, layer, width) {
+function showBubble(data, card, layer, width) {
   const bubble = card.querySelector(".ls-bubble");
-  if (bubble) bubble.textContent = `${width} ${unitWord(layer)}`;
+  if (bubble) bubble.textContent = `${width} ${unitWord(data, layer)}`;
 }
 
 export default function (component) {

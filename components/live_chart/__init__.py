@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from designer.figures.curves import Chart
+from designer.i18n import _
 
 HERE = Path(__file__).parent
 
@@ -27,6 +28,21 @@ _component = st.components.v2.component(
 )
 
 
+def words() -> dict[str, str]:
+    """The read-out's sentences in the reader's language (the chart's own texts, its
+    title and series names, come translated already): the step under the pointer,
+    each value there, and the description screen readers hear."""
+    return {
+        "step": _("step {step}"),
+        "value": _("{name} {value} at step {step}"),
+        "described": _("{title}: {values}"),
+        "empty": _("{title}: no data yet"),
+        # between the values the description lists
+        "separator": _(", "),
+        "hover": _("{name}: {value}"),
+    }
+
+
 def live_chart(chart: Chart, key: str) -> None:
     """Draw `chart`; with the same `key` on the next poll it redraws in place."""
-    _component(key=key, data=chart, height="content")
+    _component(key=key, data={**chart, "words": words()}, height="content")

@@ -2,7 +2,10 @@
 // `data` is a designer.figures.curves.Chart:
 //   {title, x_title, y_title, log, height,
 //    series: [{name, x, y, color, mode, width, dash, symbol, size}],
-//    hlines: [{y, color, dash, label}]}
+//    hlines: [{y, color, dash, label}],
+//    words: {step, value, described, empty, separator, hover}}
+// `words` are the read-out's sentences in the reader's language, from Python (the
+// English ones below when absent), with {name}-style places for the numbers.
 // A y value may be null (a gap). x values are training steps, in increasing order.
 // The function runs again on every data change: it keeps one state per root element
 // and redraws. Labels are drawn on the canvas or set with textContent, never as HTML.
@@ -14,6 +17,21 @@ const LEGEND_LINE = 18; // each further line of legend
 const RIGHT = 14;
 const BOTTOM = 40; // tick labels and the x title below it
 const GRID = "rgba(128, 128, 128, 0.18)";
+const WORDS = {
+  step: "step {step}",
+  value: "{name} {value} at step {step}",
+  described: "{title}: {values}",
+  empty: "{title}: no data yet",
+  separator: ", ",
+  hover: "{name}: {value}",
+};
+
+function say(data, which, parts) {
+  const template = (data.words && data.words[which]) || WORDS[which];
+  return template.replace(/\{(\w+)\}/g, (whole, name) =>
+    name in parts ? String(parts[name]) : whole,
+  );
+}
 
 export default function ({ data, parentElement }) {
   const root = parentElement.querySelector(".live-chart");
@@ -131,8 +149,16 @@ function nearest(s, x) {
 function describe(data) {
   const parts = data.series
     .filter((s) => s.x.length && s.y[s.y.length - 1] !== null)
-    .map((s) => `${s.name} ${format(s.y[s.y.length - 1])} at step ${s.x[s.x.length - 1]}`);
-  return `${data.title}${parts.length ? ": " + parts.join(", ") : ": no data yet"}`;
+    .map((s) =>
+      say(data, "value", {
+        name: s.name,
+        value: format(s.y[s.y.length - 1]),
+        step: s.x[s.x.length - 1],
+      }),
+    );
+  if (!parts.length) return say(data, "empty", { title: data.title });
+  const separator = (data.words && data.words.separator) || WORDS.separator;
+  return say(data, "described", { title: data.title, values: parts.join(separator) });
 }
 
 // --- drawing -----------------------------------------------------------------------
@@ -373,14 +399,14 @@ function drawHover(state, ctx, box, r, px, py) {
   }
   tip.replaceChildren();
   const head = document.createElement("div");
-  head.textContent = `step ${Math.round(step).toLocaleString("en-US")}`;
+  head.textContent = say(data, "step", { step: Math.round(step).toLocaleString("en-US") });
   tip.append(head);
   for (const h of hits) {
     const row = document.createElement("div");
     const swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.style.background = h.s.color;
-    row.append(swatch, `${h.s.name}: ${format(h.y)}`);
+    row.append(swatch, say(data, "hover", { name: h.s.name, value: format(h.y) }));
     tip.append(row);
   }
   tip.hidden = false;

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from designer.compare import RunDigest, label
 from designer.figures.curves import Chart, chart, downsample, series
 from designer.figures.style import GREY, PALE_GREY, SERIES_COLORS, laid_out
+from designer.i18n import _
 
 RUN_COLORS = SERIES_COLORS[:4]  # A, B, C, D
 LAYER_DASHES = ("solid", "dash", "dot", "dashdot")
@@ -53,7 +54,7 @@ def _baselines(runs: Sequence[RunDigest], metric: bool = False) -> list[dict]:
             "y": value,
             "color": GREY,
             "dash": "dash",
-            "label": f"baseline, {task}" if named else "baseline",
+            "label": _("baseline, {task}").format(task=task) if named else _("baseline"),
         }
         for task, value in seen.items()
     ]
@@ -66,11 +67,12 @@ def loss_overlay(runs: Sequence[RunDigest], against: str = "step", log: bool = T
     for i, run in enumerate(runs):
         x, x_eval = _x(run, against)
         sx, sy = downsample(x, run.history.loss)
-        lines.append(series(f"{label(i, run)} train", sx, sy, run_color(i), width=1.1))
+        name = label(i, run)
+        lines.append(series(_("{run} train").format(run=name), sx, sy, run_color(i), width=1.1))
         if run.history.evals:
             lines.append(
                 series(
-                    f"{label(i, run)} validation",
+                    _("{run} validation").format(run=name),
                     x_eval,
                     [e["val_loss"] for e in run.history.evals],
                     run_color(i),
@@ -79,11 +81,11 @@ def loss_overlay(runs: Sequence[RunDigest], against: str = "step", log: bool = T
                     size=5,
                 )
             )
-    return chart("Loss", "loss", lines, log, 360, _baselines(runs), x_title=_x_title(against))
+    return chart(_("Loss"), _("loss"), lines, log, 360, _baselines(runs), x_title=_x_title(against))
 
 
 def metric_overlay(runs: Sequence[RunDigest], against: str = "step") -> Chart:
-    metrics = sorted({run.metric_name for run in runs})
+    metrics = sorted({_(run.metric_name) for run in runs})
     lines = [
         series(
             label(i, run),
@@ -96,7 +98,7 @@ def metric_overlay(runs: Sequence[RunDigest], against: str = "step") -> Chart:
         )
         for i, run in enumerate(runs)
     ]
-    title = f"Validation {' / '.join(metrics)}"
+    title = _("Validation {metric}").format(metric=" / ".join(metrics))
     hlines = _baselines(runs, metric=True)
     return chart(title, " / ".join(metrics), lines, False, 280, hlines, _x_title(against))
 
@@ -105,16 +107,16 @@ def grad_norm_overlay(runs: Sequence[RunDigest], against: str = "step", log: boo
     """The gradient norm before clipping (bucket maxima, so spikes stay visible)."""
     lines = []
     for i, run in enumerate(runs):
-        x, _ = _x(run, against)
+        x = _x(run, against)[0]
         sx, sy = downsample(x, run.history.grad_norm, reduce="max")
         lines.append(series(label(i, run), sx, sy, run_color(i), width=1.3))
     return chart(
-        "Gradient norm (before clipping)", "‖∇‖", lines, log, 280, x_title=_x_title(against)
+        _("Gradient norm (before clipping)"), "‖∇‖", lines, log, 280, x_title=_x_title(against)
     )
 
 
 def _x_title(against: str) -> str:
-    return "seconds of training" if against == "seconds" else "step"
+    return _("seconds of training") if against == "seconds" else _("step")
 
 
 def _recurrent_depth(runs: Sequence[RunDigest]) -> int:
@@ -126,7 +128,10 @@ def profile_figure(runs: Sequence[RunDigest], height: int = 320) -> go.Figure:
     step t lies, per recurrent layer (bottom first), log scale: a gradient that
     vanishes falls as a straight line; one that is carried stays flat."""
     depth = max(1, _recurrent_depth(runs))
-    titles = [f"recurrent layer {k + 1}" + (" (bottom)" if k == 0 else "") for k in range(depth)]
+    titles = [
+        (_("recurrent layer {k} (bottom)") if k == 0 else _("recurrent layer {k}")).format(k=k + 1)
+        for k in range(depth)
+    ]
     fig = make_subplots(rows=1, cols=depth, subplot_titles=titles, shared_yaxes=True)
     for i, run in enumerate(runs):
         for k, layer in enumerate(run.profile):
@@ -141,21 +146,29 @@ def profile_figure(runs: Sequence[RunDigest], height: int = 320) -> go.Figure:
                     legendgroup=str(i),
                     showlegend=k == 0,
                     line={"color": run_color(i), "width": 2},
-                    hovertemplate=(
-                        f"{_name(i, run)}<br>layer {layer['index'] + 1} ({layer['type']})"
-                        "<br>%{x} steps back: %{y:.3g}<extra></extra>"
-                    ),
+                    hovertemplate=_(
+                        "{run}<br>layer {layer} ({type})<br>{x} steps back: {y}"
+                    ).format(
+                        run=_name(i, run),
+                        layer=layer["index"] + 1,
+                        type=layer["type"],
+                        x="%{x}",
+                        y="%{y:.3g}",
+                    )
+                    + "<extra></extra>",
                 ),
                 row=1,
                 col=k + 1,
             )
     fig.update_yaxes(type="log", exponentformat="power", showgrid=True, gridcolor=PALE_GREY)
     fig.update_yaxes(title_text="‖dL/dh_t‖", row=1, col=1)
-    fig.update_xaxes(title_text="steps back from the last step", showgrid=True, gridcolor=PALE_GREY)
+    fig.update_xaxes(
+        title_text=_("steps back from the last step"), showgrid=True, gridcolor=PALE_GREY
+    )
     fig.update_annotations(font_size=12)  # the subplot titles
     return laid_out(
         fig,
-        "How far back the gradient reaches (last probe of each run)",
+        _("How far back the gradient reaches (last probe of each run)"),
         height + 40,
         top=40,
         bottom=100,
@@ -178,7 +191,7 @@ def radius_figure(runs: Sequence[RunDigest], height: int = 300) -> go.Figure:
                     x=[s for s, _ in points],
                     y=[r for _, r in points],
                     mode="lines+markers",
-                    name=f"{_name(i, run)}, layer {k + 1}",
+                    name=_("{run}, layer {k}").format(run=_name(i, run), k=k + 1),
                     line={"color": run_color(i), "dash": LAYER_DASHES[k % len(LAYER_DASHES)]},
                     marker={"size": 5},
                 )
@@ -186,12 +199,12 @@ def radius_figure(runs: Sequence[RunDigest], height: int = 300) -> go.Figure:
     fig.add_hline(y=1.0, line={"dash": "dash", "color": GREY, "width": 1})
     return laid_out(
         fig,
-        "Spectral radius of the recurrent weights over training",
+        _("Spectral radius of the recurrent weights over training"),
         height + 60,
         top=40,
         bottom=100,
-        xaxis_title="step",
-        yaxis_title="max |eigenvalue| of W_hh",
+        xaxis_title=_("step"),
+        yaxis_title=_("max |eigenvalue| of W_hh"),
         plot_bgcolor="white",
         legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0, "xanchor": "left"},
     )

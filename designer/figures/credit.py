@@ -11,13 +11,14 @@ from plotly.subplots import make_subplots
 
 from designer.credit import Credit, LayerPaths
 from designer.figures.style import BLUE, GREEN, GREY, ORANGE, SERIES_COLORS, laid_out
+from designer.i18n import N_, _
 
 FLOOR = 1e-30  # log10 of exact zeros (above the diagonal of a causal layer) stays finite
 PATH_STYLE = {
     # path: (legend, colour)
-    "time": ("through time (its own next step)", BLUE),
-    "up": ("up through the layer above", ORANGE),
-    "skip": ("around the layer above (residual)", GREEN),
+    "time": (N_("through time (its own next step)"), BLUE),
+    "up": (N_("up through the layer above"), ORANGE),
+    "skip": (N_("around the layer above (residual)"), GREEN),
 }
 
 
@@ -40,7 +41,9 @@ def credit_figure(credit: Credit) -> go.Figure:
     fig = make_subplots(
         rows=grid,
         cols=cols,
-        subplot_titles=[f"layer {layer.index} {layer.type}" for layer in layers],
+        subplot_titles=[
+            _("layer {index} {kind}").format(index=layer.index, kind=layer.type) for layer in layers
+        ],
         horizontal_spacing=0.06,
         vertical_spacing=0.12 if grid > 1 else 0.0,
     )
@@ -64,16 +67,16 @@ def credit_figure(credit: Credit) -> go.Figure:
                 showscale=i == 0,
                 colorbar={"title": {"text": "‖dL_t/dh_k‖"}, "thickness": 12, **ticks},
                 customdata=values[i],
-                hovertemplate=(
+                hovertemplate=_(
                     "loss step t %{y}, state step k %{x}<br>‖dL_t/dh_k‖ = %{customdata:.3g}"
-                    "<extra></extra>"
-                ),
+                )
+                + "<extra></extra>",
             ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
-    fig.update_xaxes(title_text="state step k")
-    fig.update_yaxes(title_text="loss step t", col=1)
+    fig.update_xaxes(title_text=_("state step k"))
+    fig.update_yaxes(title_text=_("loss step t"), col=1)
     per_row = 170 if len(rows) == 1 else min(420, 120 + 5 * len(rows))
     height = per_row * grid + 60
     return laid_out(fig, None, height, top=40, bottom=40, plot_bgcolor="white")
@@ -92,16 +95,16 @@ def credit_reach_figure(credit: Credit, height: int = 300) -> go.Figure:
                 x=list(range(len(row))),
                 y=[v if v > 0 else None for v in row],
                 mode="lines",
-                name=f"layer {layer.index} {layer.type}",
+                name=_("layer {index} {kind}").format(index=layer.index, kind=layer.type),
                 line={"width": 2, "color": SERIES_COLORS[i % len(SERIES_COLORS)]},
             )
         )
     return laid_out(
         fig,
-        f"What the loss at step {t} asks of each state",
+        _("What the loss at step {t} asks of each state").format(t=t),
         height,
         bottom=40,
-        xaxis_title="state step k",
+        xaxis_title=_("state step k"),
         yaxis={"type": "log", "exponentformat": "power", "title": f"‖dL_{t}/dh_k‖"},
         plot_bgcolor="white",
         hovermode="x unified",
@@ -115,17 +118,21 @@ def paths_figure(paths: list[LayerPaths]) -> go.Figure:
     n = len(paths)
     titles = []
     for layer in paths:
-        name = f"layer {layer.index} {layer.type}"
-        titles += [f"{name}: share of dL/dh_k by path", f"{name}: size of each path (log)"]
+        parts = {"index": layer.index, "kind": layer.type}
+        titles += [
+            _("layer {index} {kind}: share of dL/dh_k by path").format(**parts),
+            _("layer {index} {kind}: size of each path (log)").format(**parts),
+        ]
     fig = make_subplots(
         rows=n, cols=2, subplot_titles=titles, horizontal_spacing=0.08, vertical_spacing=0.1
     )
     for i, layer in enumerate(paths):
         shares, norms = layer.shares(), layer.norms()
         steps = list(range(len(norms["total"])))
-        for name, (legend, colour) in PATH_STYLE.items():
+        for name, (words, colour) in PATH_STYLE.items():
             if name == "skip" and not layer.residual_above:
                 continue
+            legend = _(words)
             fig.add_trace(
                 go.Bar(
                     x=steps,
@@ -158,19 +165,19 @@ def paths_figure(paths: list[LayerPaths]) -> go.Figure:
                 x=steps,
                 y=[v if v > 0 else None for v in norms["total"]],
                 mode="lines",
-                name="total ‖dL/dh_k‖",
+                name=_("total ‖dL/dh_k‖"),
                 legendgroup="total",
                 showlegend=i == 0,
                 line={"color": GREY, "width": 1.5, "dash": "dash"},
-                hovertemplate="total<br>k %{x}: %{y:.3g}<extra></extra>",
+                hovertemplate=_("total") + "<br>k %{x}: %{y:.3g}<extra></extra>",
             ),
             row=i + 1,
             col=2,
         )
         fig.update_yaxes(tickformat=".0%", row=i + 1, col=1)
         fig.update_yaxes(type="log", exponentformat="power", row=i + 1, col=2)
-    fig.update_xaxes(title_text="state step k", row=n, col=1)
-    fig.update_xaxes(title_text="state step k", row=n, col=2)
+    fig.update_xaxes(title_text=_("state step k"), row=n, col=1)
+    fig.update_xaxes(title_text=_("state step k"), row=n, col=2)
     return laid_out(
         fig,
         None,

@@ -25,6 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from designer.figures.style import BLUE, GREEN, GREY, ORANGE, PALE_GREY, PURPLE, RED, laid_out
+from designer.i18n import _, ngettext
 
 MAX_POINTS = 600
 TRAIN_COLOR = BLUE
@@ -36,6 +37,12 @@ CHANGE_COLOR = GREEN
 MAX_CHANGE_LABELS = 3  # changes named one by one in the legend; earlier ones share a line
 
 Chart = dict[str, Any]
+
+
+def term(word: str) -> str:
+    """A task's metric name or loss unit ('accuracy', 'bits per char') in the reader's
+    language (an empty one stays empty: gettext's empty message is its catalog header)."""
+    return _(word) if word else word
 
 
 class TrainingHistory(Protocol):
@@ -117,12 +124,13 @@ def chart(
     log: bool = False,
     height: int = 260,
     hlines: list[dict[str, Any]] | None = None,
-    x_title: str = "step",
+    x_title: str | None = None,
 ) -> Chart:
-    """A chart over training steps or seconds (the x axis starts at 0)."""
+    """A chart over training steps or seconds (the x axis starts at 0); the x axis
+    is titled "step" unless `x_title` says otherwise."""
     return {
         "title": title,
-        "x_title": x_title,
+        "x_title": _("step") if x_title is None else x_title,
         "y_title": y_title,
         "log": log,
         "height": height,
@@ -145,11 +153,11 @@ def loss_chart(
     named by what changed ("lr 0.01 → 0.003"); `started_with`, the run's first
     (lr, clip_norm), gives the first change's "before"."""
     x, y = downsample(history.step, history.loss)
-    lines = [series("train loss", x, y, TRAIN_COLOR)]
+    lines = [series(_("train loss"), x, y, TRAIN_COLOR)]
     if history.evals:
         lines.append(
             series(
-                "validation loss",
+                _("validation loss"),
                 [e["step"] for e in history.evals],
                 [e["val_loss"] for e in history.evals],
                 VAL_COLOR,
@@ -159,15 +167,18 @@ def loss_chart(
         )
     hlines = []
     if baseline is not None:
-        hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
+        hlines.append(
+            {"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": _("baseline")}
+        )
     changes = getattr(history, "changes", ())
     if changes:
         lines += change_lines(changes, lines, hlines, log, started_with)
-    return chart("Loss", f"loss ({unit})" if unit else "loss", lines, log, height, hlines)
+    y_title = _("loss ({unit})").format(unit=term(unit)) if unit else _("loss")
+    return chart(_("Loss"), y_title, lines, log, height, hlines)
 
 
 def _setting(value: float | None) -> str:
-    return "off" if value is None else f"{value:g}"
+    return _("off") if value is None else f"{value:g}"
 
 
 def change_label(
@@ -178,13 +189,17 @@ def change_label(
     ("lr 0.003, clip off"). None when it changed nothing."""
     after = (change["lr"], change["clip_norm"])
     if before is None:
-        return f"lr {_setting(after[0])}, clip {_setting(after[1])}"
-    parts = [
-        f"{name} {_setting(old)} → {_setting(new)}"
-        for name, old, new in zip(("lr", "clip"), before, after, strict=True)
-        if old != new
-    ]
-    return ", ".join(parts) or None
+        return _("lr {lr}, clip {clip}").format(lr=_setting(after[0]), clip=_setting(after[1]))
+    lr = {"lr_old": _setting(before[0]), "lr_new": _setting(after[0])}
+    clip = {"clip_old": _setting(before[1]), "clip_new": _setting(after[1])}
+    lr_changed, clip_changed = before[0] != after[0], before[1] != after[1]
+    if lr_changed and clip_changed:
+        return _("lr {lr_old} → {lr_new}, clip {clip_old} → {clip_new}").format(**lr, **clip)
+    if lr_changed:
+        return _("lr {lr_old} → {lr_new}").format(**lr)
+    if clip_changed:
+        return _("clip {clip_old} → {clip_new}").format(**clip)
+    return None
 
 
 def change_lines(
@@ -217,13 +232,20 @@ def change_lines(
         label = change_label(change, before)
         before = (change["lr"], change["clip_norm"])
         if label is not None:
-            marks.append((change["step"], f"step {change['step']:,}: {label}"))
+            marks.append(
+                (
+                    change["step"],
+                    _("step {step}: {change}").format(step=f"{change['step']:,}", change=label),
+                )
+            )
     earlier, named = marks[:-MAX_CHANGE_LABELS], marks[-MAX_CHANGE_LABELS:]
     out = []
     if earlier:
-        x = [s for s, _ in earlier for _ in range(4)]
+        x = [s for s, _label in earlier for _copy in range(4)]
         y = [None, low, high, None] * len(earlier)
-        name = f"{len(earlier)} earlier change{'s' if len(earlier) > 1 else ''} of settings"
+        name = ngettext(
+            "{n} earlier change of settings", "{n} earlier changes of settings", len(earlier)
+        ).format(n=len(earlier))
         out.append(series(name, x, y, CHANGE_COLOR, width=1.2, dash="dot"))
     for x, name in named:
         out.append(
@@ -238,16 +260,19 @@ def metric_chart(
     """The validation metric, with the reference predictor's (the task's baseline)."""
     hlines = []
     if baseline is not None:
-        hlines.append({"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": "baseline"})
+        hlines.append(
+            {"y": baseline, "color": BASELINE_COLOR, "dash": "dash", "label": _("baseline")}
+        )
     line = series(
-        f"validation {metric}",
+        _("validation {metric}").format(metric=term(metric)),
         [e["step"] for e in history.evals],
         [e["val_metric"] for e in history.evals],
         VAL_COLOR,
         mode="lines+markers",
         width=2,
     )
-    return chart(f"Validation {metric}", metric, [line], False, height, hlines)
+    title = _("Validation {metric}").format(metric=term(metric))
+    return chart(title, term(metric), [line], False, height, hlines)
 
 
 def grad_norm_chart(
@@ -256,7 +281,7 @@ def grad_norm_chart(
     """The gradient norm before clipping (bucket maxima), the clipping threshold,
     and a mark at every step where clipping acted."""
     x, y = downsample(history.step, history.grad_norm, reduce="max")
-    lines = [series("gradient norm", x, y, GRAD_COLOR, width=1.3)]
+    lines = [series(_("gradient norm"), x, y, GRAD_COLOR, width=1.3)]
     clipped = [
         (s, g)
         for s, g, c in zip(history.step, history.grad_norm, history.clipped, strict=True)
@@ -266,7 +291,7 @@ def grad_norm_chart(
         cx, cy = downsample([s for s, _ in clipped], [g for _, g in clipped], reduce="max")
         lines.append(
             series(
-                f"clipped ({len(clipped):,} steps)",
+                _("clipped ({n} steps)").format(n=f"{len(clipped):,}"),
                 cx,
                 cy,
                 CLIP_COLOR,
@@ -278,9 +303,9 @@ def grad_norm_chart(
     hlines = []
     if clip_norm is not None:
         hlines.append(
-            {"y": clip_norm, "color": CLIP_COLOR, "dash": "dot", "label": "clip threshold"}
+            {"y": clip_norm, "color": CLIP_COLOR, "dash": "dot", "label": _("clip threshold")}
         )
-    return chart("Gradient norm (before clipping)", "‖∇‖", lines, log, height, hlines)
+    return chart(_("Gradient norm (before clipping)"), "‖∇‖", lines, log, height, hlines)
 
 
 def figure(spec: Chart) -> go.Figure:

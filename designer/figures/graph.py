@@ -26,6 +26,7 @@ from designer.figures.style import (
     laid_out,
 )
 from designer.graph import node_id
+from designer.i18n import N_, _
 from designer.probes import ProbeResult
 
 TYPE_COLORS = {
@@ -40,16 +41,26 @@ TYPE_COLORS = {
     "output": "#34495e",
     "loss": RED,
 }
+# the legend names of node kinds that are words (layer types such as lstm stay as they are)
+TYPE_NAMES = {
+    "input": N_("input"),
+    "linear": N_("linear"),
+    "layernorm": N_("layernorm"),
+    "dropout": N_("dropout"),
+    "attention": N_("attention"),
+    "output": N_("output"),
+    "loss": N_("loss"),
+}
 EDGE_STYLES = {
-    # kind: (legend name, colour, dash, width, arrow symbol)
-    "input": ("input", "#95a5a6", "solid", 1.2, "triangle-up"),
-    "depth": ("up through depth", "#95a5a6", "solid", 1.2, "triangle-up"),
-    "recurrent": ("recurrent: t-1 → t", BLUE, "solid", 2.0, "triangle-right"),
-    "backward": ("backward direction: t+1 → t", ORANGE, "solid", 2.0, "triangle-left"),
-    "residual": ("residual skip", "#27ae60", "dash", 1.4, "triangle-up"),
-    "attention": ("attention (into the chosen step)", DARK_RED, "dot", 1.0, None),
-    "loss": ("loss", RED, "solid", 1.6, "triangle-up"),
-    "gap": ("steps not drawn", LIGHT_GREY, "dot", 1.5, None),
+    # kind: (legend name, translated where drawn; colour, dash, width, arrow symbol)
+    "input": (N_("input"), "#95a5a6", "solid", 1.2, "triangle-up"),
+    "depth": (N_("up through depth"), "#95a5a6", "solid", 1.2, "triangle-up"),
+    "recurrent": (N_("recurrent: t-1 → t"), BLUE, "solid", 2.0, "triangle-right"),
+    "backward": (N_("backward direction: t+1 → t"), ORANGE, "solid", 2.0, "triangle-left"),
+    "residual": (N_("residual skip"), "#27ae60", "dash", 1.4, "triangle-up"),
+    "attention": (N_("attention (into the chosen step)"), DARK_RED, "dot", 1.0, None),
+    "loss": (N_("loss"), RED, "solid", 1.6, "triangle-up"),
+    "gap": (N_("steps not drawn"), LIGHT_GREY, "dot", 1.5, None),
 }
 WEBGL_NODES = 1500  # beyond this many nodes, draw with WebGL
 ColorBy = Literal["type", "hidden", "gradient"]
@@ -68,12 +79,12 @@ def lanes(G: nx.MultiDiGraph) -> Lanes:
         if d["layer"] is not None
     }
     bidirectional = {layer for layer, direction in kinds if direction == "backward"}
-    labels = {("x", None): "input x"}
+    labels = {("x", None): _("input x")}
     for layer, direction in sorted(kinds, key=lambda k: (k[0], k[1] == "backward")):
         arrow = {"forward": " →", "backward": " ←"}[direction] if layer in bidirectional else ""
         labels[(layer, direction)] = f"{layer} {kinds[(layer, direction)]}{arrow}"
-    labels[("y", None)] = "output y"
-    labels[("loss", None)] = "loss"
+    labels[("y", None)] = _("output y")
+    labels[("loss", None)] = _("loss")
     return {key: (float(i), label) for i, (key, label) in enumerate(labels.items())}
 
 
@@ -192,7 +203,7 @@ def edge_traces(
         if not webgl:
             line["dash"] = dash
         yield Scatter(
-            x=ex, y=ey, mode="lines", line=line, name=name, legendgroup=kind, hoverinfo="skip"
+            x=ex, y=ey, mode="lines", line=line, name=_(name), legendgroup=kind, hoverinfo="skip"
         )
         if symbol and arrows[kind][0]:
             yield Scatter(
@@ -210,20 +221,20 @@ def edge_traces(
 def hover_text(node: tuple, data: dict[str, Any], values: Values) -> str:
     """A node's hover text: what it is, its step, width and parameters, and the probe's
     ||h_t|| and ||dL/dh_t|| where `values` has them."""
-    where = "input" if data["kind"] == "input" else data["kind"]
-    head = (
-        f"<b>{data['label']}</b>"
-        if data["layer"] is None
-        else (
-            f"<b>layer {data['layer']}: {where}</b>"
-            + (f" ({data['direction']})" if data["direction"] else "")
-        )
-    )
+    if data["layer"] is None:
+        head = f"<b>{data['label']}</b>"
+    elif data["direction"] == "forward":
+        head = _("<b>layer {layer}: {kind}</b> (forward)")
+    elif data["direction"] == "backward":
+        head = _("<b>layer {layer}: {kind}</b> (backward)")
+    else:
+        head = _("<b>layer {layer}: {kind}</b>")
+    head = head.format(layer=data["layer"], kind=_(TYPE_NAMES.get(data["kind"], data["kind"])))
     lines = [
         head,
-        f"time step t = {data['t']}",
-        f"vector width {data['shape']}",
-        f"layer parameters {data['params']:,}",
+        _("time step t = {t}").format(t=data["t"]),
+        _("vector width {width}").format(width=data["shape"]),
+        _("layer parameters {n}").format(n=f"{data['params']:,}"),
     ]
     probed = values.get(node, {})
     if "hidden" in probed:
@@ -273,7 +284,7 @@ def _node_traces(
                 group,
                 pos,
                 values,
-                kind,
+                _(TYPE_NAMES.get(kind, kind)),
                 {"size": size, "color": colour, "line": {"width": 1, "color": "white"}},
                 legendgroup=f"node-{kind}",
             )
@@ -290,7 +301,7 @@ def _node_traces(
         without,
         pos,
         values,
-        "no probe value",
+        _("no probe value"),
         {"size": size * 0.7, "color": "#dfe4ea", "line": {"width": 1, "color": "#a4b0be"}},
     )
     yield _node_trace(
@@ -341,7 +352,7 @@ def framed(
         fig.add_annotation(
             x=x,
             y=(len(lane) - 1) / 2,
-            text=f"… {hidden} steps …",
+            text=_("… {n} steps …").format(n=hidden),
             showarrow=False,
             textangle=-90,
             font={"color": GREY},
@@ -365,7 +376,7 @@ def framed(
         plot_bgcolor="white",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
         xaxis={
-            "title": "time step t →",
+            "title": _("time step t →"),
             "tickvals": [x for _, x in ticks],
             "ticktext": [str(t) for t, _ in ticks],
             "showgrid": False,

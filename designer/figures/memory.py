@@ -11,14 +11,15 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from designer.figures.style import GREY, SERIES_COLORS, laid_out
+from designer.i18n import N_, _
 from designer.memory import MemoryCurve
 
 SCORE_TITLE = {
-    "features": "R² of x(t−k) read from h_t",
-    "tokens": "accuracy of x(t−k) read from h_t",
+    "features": N_("R² of x(t−k) read from h_t"),
+    "tokens": N_("accuracy of x(t−k) read from h_t"),
 }
-TOTAL_TITLE = {"features": "memory capacity Σₖ R²ₖ", "tokens": "steps held above chance"}
-DELAY_TITLE = "delay k (steps back)"
+TOTAL_TITLE = {"features": N_("memory capacity Σₖ R²ₖ"), "tokens": N_("steps held above chance")}
+DELAY_TITLE = N_("delay k (steps back)")
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"}
 
 
@@ -37,7 +38,7 @@ def _chance_line(fig: go.Figure, curves: list[MemoryCurve], **where: int) -> Non
         fig.add_hline(
             y=curves[0].chance,
             line={"dash": "dash", "color": GREY, "width": 1},
-            annotation_text="chance",
+            annotation_text=_("chance"),
             annotation_position="bottom right",
             **where,
         )
@@ -48,14 +49,17 @@ def memory_figure(curves: list[MemoryCurve], height: int = 320) -> go.Figure:
     legend); for token inputs the chance level as a dashed line."""
     fig = go.Figure()
     for i, curve in enumerate(curves):
-        total = "MC" if curve.kind == "features" else "above chance"
+        if curve.kind == "features":
+            name = _("layer {layer} (MC {total})")
+        else:
+            name = _("layer {layer} (above chance {total})")
         fig.add_trace(
             go.Scatter(
                 x=curve.delays,
                 y=_shown(curve.scores),
                 mode="lines+markers",
                 marker={"size": 4},
-                name=f"layer {_layer_name(curve)} ({total} {curve.total:.1f})",
+                name=name.format(layer=_layer_name(curve), total=f"{curve.total:.1f}"),
                 line={"color": SERIES_COLORS[i % len(SERIES_COLORS)]},
                 hovertemplate="k %{x}<br>%{y:.3f}<extra></extra>",
             )
@@ -64,12 +68,12 @@ def memory_figure(curves: list[MemoryCurve], height: int = 320) -> go.Figure:
     kind = curves[0].kind if curves else "features"
     return laid_out(
         fig,
-        "Memory: how well each layer's state still holds the input k steps back",
+        _("Memory: how well each layer's state still holds the input k steps back"),
         height,
         top=70,
         bottom=40,
-        xaxis_title=DELAY_TITLE,
-        yaxis={"title": SCORE_TITLE[kind], "range": [0, 1.02]},
+        xaxis_title=_(DELAY_TITLE),
+        yaxis={"title": _(SCORE_TITLE[kind]), "range": [0, 1.02]},
         legend=LEGEND,
         plot_bgcolor="white",
     )
@@ -84,7 +88,7 @@ def sweep_figure(sweep: list[tuple[float, MemoryCurve]], height: int = 340) -> g
         cols=2,
         column_widths=[0.6, 0.4],
         horizontal_spacing=0.12,
-        subplot_titles=["memory curve at each radius", "memory against the radius"],
+        subplot_titles=[_("memory curve at each radius"), _("memory against the radius")],
     )
     fig.update_annotations(font_size=12)  # the subplot titles, smaller than the figure's
     colors = sample_colorscale("Viridis", [i / max(len(sweep) - 1, 1) for i in range(len(sweep))])
@@ -120,13 +124,15 @@ def sweep_figure(sweep: list[tuple[float, MemoryCurve]], height: int = 340) -> g
     _chance_line(fig, curves, row=1, col=1)
     kind = curves[0].kind if curves else "features"
     layer = _layer_name(curves[0]) if curves else ""
-    fig.update_xaxes(title_text=DELAY_TITLE, row=1, col=1)
-    fig.update_yaxes(title_text=SCORE_TITLE[kind], range=[0, 1.02], row=1, col=1)
-    fig.update_xaxes(title_text="spectral radius ρ of W_hh", row=1, col=2)
-    fig.update_yaxes(title_text=TOTAL_TITLE[kind], rangemode="tozero", row=1, col=2)
+    fig.update_xaxes(title_text=_(DELAY_TITLE), row=1, col=1)
+    fig.update_yaxes(title_text=_(SCORE_TITLE[kind]), range=[0, 1.02], row=1, col=1)
+    fig.update_xaxes(title_text=_("spectral radius ρ of W_hh"), row=1, col=2)
+    fig.update_yaxes(title_text=_(TOTAL_TITLE[kind]), rangemode="tozero", row=1, col=2)
     return laid_out(
         fig,
-        f"Layer {layer}: memory against the spectral radius of its recurrent weights",
+        _("Layer {layer}: memory against the spectral radius of its recurrent weights").format(
+            layer=layer
+        ),
         height,
         top=80,
         bottom=40,

@@ -18,7 +18,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from designer.figures.style import GREY, SERIES_COLORS, laid_out
+from designer.i18n import _
 from designer.probes import ProbeSummary
+from designer.whatif import gate_label
 
 MAX_UNITS = 128
 MAX_STEPS = 300
@@ -59,18 +61,21 @@ def state_heatmap(
             zmin=0 if bounded01 else None,
             zmax=1 if bounded01 else None,
             colorbar={"thickness": 10},
-            hovertemplate="t %{x}<br>unit %{y}<br>%{z:.3f}<extra></extra>",
+            hovertemplate=_("t %{x}<br>unit %{y}<br>%{z:.3f}") + "<extra></extra>",
         )
     )
-    title = (
-        f"{gate} gate" if gate else {"hidden": "hidden state h_t", "cell": "cell state c_t"}[what]
-    )
+    if gate:
+        title = _("Layer {layer}: {gate}").format(layer=_layer_name(layer), gate=gate_label(gate))
+    elif what == "cell":
+        title = _("Layer {layer}: cell state c_t").format(layer=_layer_name(layer))
+    else:
+        title = _("Layer {layer}: hidden state h_t").format(layer=_layer_name(layer))
     return laid_out(
         fig,
-        f"Layer {_layer_name(layer)}: {title}",
+        title,
         height=min(420, 120 + 4 * len(rows)),
-        xaxis_title="time step t",
-        yaxis={"title": "unit", "showticklabels": len(rows) <= 40},
+        xaxis_title=_("time step t"),
+        yaxis={"title": _("unit"), "showticklabels": len(rows) <= 40},
     )
 
 
@@ -78,7 +83,7 @@ def gradient_heatmap(summary: ProbeSummary) -> go.Figure:
     """Layers x time, colour = log10 of the mean ||dL/dh_t||; the bottom row is the
     input's ||dL/dx_t||. Vanishing gradients show as colour fading away from the loss."""
     rows = [summary.input_grad_norm] + [layer["grad_norm"] for layer in summary.layers]
-    names = ["input x"] + [_layer_name(layer) for layer in summary.layers]
+    names = [_("input x")] + [_layer_name(layer) for layer in summary.layers]
     z = np.log10(np.maximum(np.array(rows, dtype=float), 1e-30))
     T = z.shape[1]
     st = _stride(T, MAX_STEPS)
@@ -100,19 +105,21 @@ def gradient_heatmap(summary: ProbeSummary) -> go.Figure:
             hovertemplate="%{y}, t %{x}<br>‖dL/dh_t‖ = %{customdata:.3g}<extra></extra>",
         )
     )
-    when = f"(probe at step {summary.step})" if summary.step is not None else "(untrained)"
-    return laid_out(
-        fig,
-        f"Gradient reaching each layer and step {when}",
-        height=140 + 34 * len(names),
-        xaxis_title="time step t",
-    )
+    if summary.step is not None:
+        title = _("Gradient reaching each layer and step (probe at step {step})").format(
+            step=summary.step
+        )
+    else:
+        title = _("Gradient reaching each layer and step (untrained)")
+    return laid_out(fig, title, height=140 + 34 * len(names), xaxis_title=_("time step t"))
 
 
 def _layer_of(parameter: str) -> str:
     """'layers.2.cell.weight_hh_l0' -> 'layer 2'; 'head.weight' -> 'head'."""
     parts = parameter.split(".")
-    return f"layer {parts[1]}" if parts[0] == "layers" else parts[0]
+    if parts[0] == "layers":
+        return _("layer {index}").format(index=parts[1])
+    return _("head") if parts[0] == "head" else parts[0]
 
 
 def param_grad_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
@@ -137,10 +144,10 @@ def param_grad_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figur
         )
     return laid_out(
         fig,
-        "Parameter gradient norm per layer",
+        _("Parameter gradient norm per layer"),
         height,
         bottom=40,
-        xaxis_title="step",
+        xaxis_title=_("step"),
         yaxis={"type": "log", "title": "‖dL/dW‖"},
         plot_bgcolor="white",
     )
@@ -170,11 +177,11 @@ def spectral_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
     fig.add_hline(y=1.0, line={"dash": "dash", "color": GREY, "width": 1})
     return laid_out(
         fig,
-        "Spectral radius of the recurrent weights",
+        _("Spectral radius of the recurrent weights"),
         height,
         bottom=40,
-        xaxis_title="step",
-        yaxis_title="max |eigenvalue| of W_hh",
+        xaxis_title=_("step"),
+        yaxis_title=_("max |eigenvalue| of W_hh"),
         plot_bgcolor="white",
     )
 
@@ -186,14 +193,16 @@ def pca_figure(summary: ProbeSummary, sample: int) -> go.Figure:
     cols = min(4, max(1, len(layers)))
     rows = math.ceil(len(layers) / cols) if layers else 1
     fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=[f"layer {_layer_name(layer)}" for layer in layers]
+        rows=rows,
+        cols=cols,
+        subplot_titles=[_("layer {layer}").format(layer=_layer_name(layer)) for layer in layers],
     )
     for i, layer in enumerate(layers):
         h = layer["hidden"][:, :, sample].float()  # (D, T, H)
         path = h.permute(1, 0, 2).reshape(h.shape[1], -1).numpy()  # (T, D*H)
         centred = path - path.mean(axis=0)
         if centred.shape[0] > 1 and np.abs(centred).max() > 0:
-            _, _, vt = np.linalg.svd(centred, full_matrices=False)
+            _u, _s, vt = np.linalg.svd(centred, full_matrices=False)
             xy = centred @ vt[:2].T
         else:
             xy = np.zeros((path.shape[0], 2))
@@ -221,7 +230,7 @@ def pca_figure(summary: ProbeSummary, sample: int) -> go.Figure:
         )
     return laid_out(
         fig,
-        "Hidden-state trajectories (PCA, one sample)",
+        _("Hidden-state trajectories (PCA, one sample)"),
         height=260 * rows + 40,
         top=60,
         bottom=20,
@@ -239,7 +248,7 @@ def gradient_lines(summary: ProbeSummary, height: int = 320) -> go.Figure:
                 x=list(range(T)),
                 y=[max(v, 1e-30) for v in layer["grad_norm"]],
                 mode="lines",
-                name=f"layer {_layer_name(layer)}",
+                name=_("layer {layer}").format(layer=_layer_name(layer)),
                 line={"color": LAYER_COLORS[i % len(LAYER_COLORS)], "width": 2},
             )
         )
@@ -249,7 +258,7 @@ def gradient_lines(summary: ProbeSummary, height: int = 320) -> go.Figure:
                     x=list(range(T)),
                     y=[max(v, 1e-30) for v in layer["cell_grad_norm"]],
                     mode="lines",
-                    name=f"layer {_layer_name(layer)} cell c_t",
+                    name=_("layer {layer} cell c_t").format(layer=_layer_name(layer)),
                     line={
                         "color": LAYER_COLORS[i % len(LAYER_COLORS)],
                         "width": 1.5,
@@ -262,16 +271,16 @@ def gradient_lines(summary: ProbeSummary, height: int = 320) -> go.Figure:
             x=list(range(T)),
             y=[max(v, 1e-30) for v in summary.input_grad_norm],
             mode="lines",
-            name="input x_t",
+            name=_("input x_t"),
             line={"color": GREY, "width": 1.5, "dash": "dash"},
         )
     )
     return laid_out(
         fig,
-        "‖dL/dh_t‖ through time (log scale)",
+        _("‖dL/dh_t‖ through time (log scale)"),
         height,
         bottom=40,
-        xaxis_title="time step t",
+        xaxis_title=_("time step t"),
         yaxis={"type": "log", "exponentformat": "power"},
         plot_bgcolor="white",
         hovermode="x unified",

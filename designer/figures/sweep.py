@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 
 from designer.figures.graph import (
     TYPE_COLORS,
+    TYPE_NAMES,
     Values,
     edge_path,
     edge_traces,
@@ -35,6 +36,7 @@ from designer.figures.graph import (
     probe_values,
 )
 from designer.graph import forward_order, node_id
+from designer.i18n import _
 from designer.probes import ProbeResult
 
 MAX_FRAMES = 250  # groups are merged into frames beyond this (both passes and the start)
@@ -252,7 +254,7 @@ def _gradient_traces(G: nx.MultiDiGraph, pos: dict, values: Values, size: int) -
         go.Scatter(
             x=[pos[n][0] for n in others],
             y=[pos[n][1] for n in others],
-            name="no probe value",
+            name=_("no probe value"),
             customdata=[node_id(n) for n in others],
             marker={
                 "size": size,
@@ -294,16 +296,21 @@ def _caption(
     """What the frame shows, e.g. 'backward: layer 2 (lstm), t = 17, ‖dL/dh_t‖ = 3.1e-4';
     the groups of one layer that share a frame are listed after one heading."""
     if frame.direction is None:
-        return "▶ Play: the forward pass, then the backward pass"
+        return _("▶ Play: the forward pass, then the backward pass")
     parts: list[tuple[str, str]] = []
     for g in frame.groups:
         head, detail = _describe(G, order[g], values, frame.direction == "backward")
         if parts and parts[-1][0] == head and detail:
-            parts[-1] = (head, f"{parts[-1][1]}; {detail}")
+            parts[-1] = (head, f"{parts[-1][1]}{_('; ')}{detail}")
         else:
             parts.append((head, detail))
-    text = " · ".join(f"{head}, {detail}" if detail else head for head, detail in parts)
-    return f"{frame.direction}: {text}"
+    text = " · ".join(
+        _("{head}, {detail}").format(head=head, detail=detail) if detail else head
+        for head, detail in parts
+    )
+    if frame.direction == "forward":
+        return _("forward: {text}").format(text=text)
+    return _("backward: {text}").format(text=text)
 
 
 def _describe(
@@ -316,16 +323,21 @@ def _describe(
     if kind == "input":
         known = [v for v in grads if v is not None]
         if backward and known:
-            return "inputs x_t", f"‖dL/dx_t‖ from {_sci(min(known))} to {_sci(max(known))}"
-        return "inputs x_t", ""
+            low, high = _sci(min(known)), _sci(max(known))
+            return _("inputs x_t"), _("‖dL/dx_t‖ from {low} to {high}").format(low=low, high=high)
+        return _("inputs x_t"), ""
     if kind == "output":
-        return "outputs y_t" if len(group) > 1 else f"output y at t = {data['t']}", ""
+        if len(group) > 1:
+            return _("outputs y_t"), ""
+        return _("output y at t = {t}").format(t=data["t"]), ""
     if kind == "loss":
-        where = "the loss" if len(group) == 1 else "the losses"
-        return (f"{where}: the gradient starts here" if backward else where), ""
-    head = f"layer {data['layer']} ({kind})"
+        if len(group) == 1:
+            return (_("the loss: the gradient starts here") if backward else _("the loss")), ""
+        return (_("the losses: the gradient starts here") if backward else _("the losses")), ""
+    name = _(TYPE_NAMES.get(kind, kind))
+    head = _("layer {layer} ({kind})").format(layer=data["layer"], kind=name)
     if data["direction"] is None:
-        return head, "every step at once"
+        return head, _("every step at once")
     details = []
     for n, grad in zip(group, grads, strict=True):
         arrow = (
@@ -335,7 +347,7 @@ def _describe(
         if backward and grad is not None:
             detail += f", ‖dL/dh_t‖ = {_sci(grad)}"
         details.append(detail)
-    return head, "; ".join(details)
+    return head, _("; ").join(details)
 
 
 def _sci(value: float) -> str:
@@ -370,8 +382,8 @@ def _buttons() -> dict[str, Any]:
         "pad": {"t": 45, "r": 10},
         "showactive": False,
         "buttons": [
-            {"label": "▶ Play", "method": "animate", "args": _animate(None, FRAME_MS)},
-            {"label": "❚❚ Pause", "method": "animate", "args": _animate([None], 0)},
+            {"label": _("▶ Play"), "method": "animate", "args": _animate(None, FRAME_MS)},
+            {"label": _("❚❚ Pause"), "method": "animate", "args": _animate([None], 0)},
         ],
     }
 
@@ -384,10 +396,14 @@ def _slider(frames: list[SweepFrame]) -> dict[str, Any]:
     steps = []
     for frame in frames:
         if frame.direction is None:
-            label = "start"
+            label = _("start")
         else:
             counts[frame.direction] += 1
-            label = f"{frame.direction} {counts[frame.direction]} of {total}"
+            label = (
+                _("forward {k} of {total}")
+                if frame.direction == "forward"
+                else _("backward {k} of {total}")
+            ).format(k=counts[frame.direction], total=total)
         steps.append({"label": label, "method": "animate", "args": _animate([frame.name], 0)})
     return {
         "active": 0,

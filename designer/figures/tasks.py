@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import torch
 
 from designer.figures.style import BLUE, GREY, PALE_GREY, SERIES_COLORS, laid_out
+from designer.i18n import _
 from designer.tasks import IGNORE, Task
 
 # --- a sample of the task -------------------------------------------------------------
@@ -79,7 +80,7 @@ def _sample_frame(fig: go.Figure, title: str) -> go.Figure:
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         plot_bgcolor="rgba(0,0,0,0)",
     )
-    fig.update_xaxes(title_text="time step t", title_standoff=4, title_font=dict(size=12))
+    fig.update_xaxes(title_text=_("time step t"), title_standoff=4, title_font=dict(size=12))
     return fig
 
 
@@ -107,7 +108,7 @@ def token_grid(
             showscale=False,
             xgap=2,
             ygap=2,
-            hovertemplate="step %{x}: %{text}<extra>%{y}</extra>",
+            hovertemplate=_("step %{x}: %{text}") + "<extra>%{y}</extra>",
         )
     )
 
@@ -115,11 +116,11 @@ def token_grid(
 def _token_figure(task: Task, x: list[int], y: list[int] | int) -> go.Figure:
     steps = min(len(x), MAX_TOKEN_STEPS)
     rows = [token_labels(task, x[:steps])]
-    names = ["input"]
+    names = [_("input")]
     values = [[0.0 if i == 0 else 1.0 for i in x[:steps]]]
     if isinstance(y, list):
         rows.append(target_labels(task, y[:steps]))
-        names.append("target")
+        names.append(_("target"))
         values.append([0.0 if c == IGNORE else 2.0 for c in y[:steps]])
     fig = token_grid(
         values, rows, names, [[0, "#f0f2f6"], [0.5, "#d6e4f5"], [1, "#fde2c4"]], font_size=13
@@ -132,18 +133,32 @@ def sample_figure(task: Task, seed: int = 0) -> go.Figure:
     """One sample of the task, drawn with `seed`, as a small figure."""
     x, y = task.batch(1, seed)
     x0, y0 = x[0], y[0]
-    more = f" (first {MAX_TOKEN_STEPS} of {task.seq_len} steps)"
-    cut = more if task.token_input and task.seq_len > MAX_TOKEN_STEPS else ""
+    cut = task.token_input and task.seq_len > MAX_TOKEN_STEPS
+    shown = {"shown": MAX_TOKEN_STEPS, "steps": task.seq_len}
 
     if task.token_input:
         ids = [int(i) for i in x0]
         if task.per_step:
             fig = _token_figure(task, ids, [int(c) for c in y0])
-            title = "One sample: the input tokens and the answer at each scored step" + cut
+            title = (
+                _(
+                    "One sample: the input tokens and the answer at each scored step "
+                    "(first {shown} of {steps} steps)"
+                ).format(**shown)
+                if cut
+                else _("One sample: the input tokens and the answer at each scored step")
+            )
         else:
-            label = {0: "negative", 1: "positive"}.get(int(y0), str(int(y0)))
+            label = {0: _("negative"), 1: _("positive")}.get(int(y0), str(int(y0)))
             fig = _token_figure(task, ids, int(y0))
-            title = f"One sample, answer after the last word: {label}" + cut
+            title = (
+                _(
+                    "One sample, answer after the last word: {answer} "
+                    "(first {shown} of {steps} steps)"
+                ).format(answer=label, **shown)
+                if cut
+                else _("One sample, answer after the last word: {answer}").format(answer=label)
+            )
         return _sample_frame(fig, title)
 
     t = list(range(task.seq_len))
@@ -152,51 +167,58 @@ def sample_figure(task: Task, seed: int = 0) -> go.Figure:
         values, marker = x0[:, 0].tolist(), x0[:, 1].tolist()
         marked = [i for i, m in enumerate(marker) if m > 0.5]
         fig.add_trace(
-            go.Scatter(x=t, y=values, mode="lines+markers", name="value", line_color=INPUT_COLOR)
+            go.Scatter(x=t, y=values, mode="lines+markers", name=_("value"), line_color=INPUT_COLOR)
         )
         fig.add_trace(
             go.Scatter(
                 x=marked,
                 y=[values[i] for i in marked],
                 mode="markers",
-                name="marked",
+                name=_("marked"),
                 marker=dict(size=14, color=MARK_COLOR, symbol="star"),
             )
         )
         terms = " + ".join(f"{values[i]:.2f}" for i in marked)
-        title = f"One sample: target = {terms} = {float(y0[0]):.2f}"
+        title = _("One sample: target = {terms} = {total}").format(
+            terms=terms, total=f"{float(y0[0]):.2f}"
+        )
         fig.update_yaxes(range=[-0.05, 1.1])
     elif task.name == "parity":
         bits = x0[:, 0].tolist()
         ones = int(sum(bits))
-        fig.add_trace(go.Bar(x=t, y=bits, name="bit", marker_color=INPUT_COLOR))
-        answer = "odd (class 1)" if int(y0) == 1 else "even (class 0)"
-        title = f"One sample: {ones} ones, so the answer is {answer}"
+        fig.add_trace(go.Bar(x=t, y=bits, name=_("bit"), marker_color=INPUT_COLOR))
+        title = (
+            _("One sample: {ones} ones, so the answer is odd (class 1)")
+            if int(y0) == 1
+            else _("One sample: {ones} ones, so the answer is even (class 0)")
+        ).format(ones=ones)
         fig.update_yaxes(range=[0, 1.2], tickvals=[0, 1])
     elif task.per_step and task.kind == "regression":
         names = list(getattr(task, "channel_names", None) or getattr(task, "columns", ()) or [])
         if x0.shape[-1] == 1:
             fig.add_trace(
-                go.Scatter(x=t, y=x0[:, 0].tolist(), name="input x_t", line_color=INPUT_COLOR)
+                go.Scatter(x=t, y=x0[:, 0].tolist(), name=_("input x_t"), line_color=INPUT_COLOR)
             )
             fig.add_trace(
                 go.Scatter(
                     x=t,
                     y=y0[:, 0].tolist(),
-                    name="target x_(t+1)",
+                    name=_("target x_(t+1)"),
                     line=dict(color=TARGET_COLOR, dash="dot"),
                 )
             )
-            title = "One sample: forecast the next value at every step"
+            title = _("One sample: forecast the next value at every step")
         else:
             for k in range(x0.shape[-1]):
-                name = names[k] if k < len(names) else f"channel {k}"
+                name = names[k] if k < len(names) else _("channel {k}").format(k=k)
                 fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=name, mode="lines"))
-            title = f"One sample: {x0.shape[-1]} channels, each forecast one step ahead"
+            title = _("One sample: {n} channels, each forecast one step ahead").format(
+                n=x0.shape[-1]
+            )
     else:  # any other continuous task: its input features
         for k in range(x0.shape[-1]):
-            fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=f"feature {k}"))
-        title = "One sample of the input"
+            fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=_("feature {k}").format(k=k)))
+        title = _("One sample of the input")
     return _sample_frame(fig, title)
 
 
@@ -226,7 +248,10 @@ def _series(task: Task, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
     fig = go.Figure()
     t = list(range(y.shape[1]))
     for k in range(min(y.shape[2], 3)):
-        name = names[k] if k < len(names) else ("value" if y.shape[2] == 1 else f"channel {k}")
+        if k < len(names):
+            name = names[k]
+        else:
+            name = _("value") if y.shape[2] == 1 else _("channel {k}").format(k=k)
         true_colour, pred_colour = (
             (TRUE_COLOR, PRED_COLOR) if y.shape[2] == 1 else (CHANNEL_COLORS[k],) * 2
         )
@@ -234,7 +259,7 @@ def _series(task: Task, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
             go.Scatter(
                 x=t,
                 y=y[0, :, k].tolist(),
-                name=f"true {name}",
+                name=_("true {name}").format(name=name),
                 line={"color": true_colour, "width": 2},
                 legendgroup=str(k),
             )
@@ -243,14 +268,20 @@ def _series(task: Task, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
             go.Scatter(
                 x=t,
                 y=pred[0, :, k].tolist(),
-                name=f"predicted {name}",
+                name=_("predicted {name}").format(name=name),
                 line={"color": pred_colour, "dash": "dot", "width": 2},
                 legendgroup=str(k),
             )
         )
-    fig.update_xaxes(title_text="time step t")
-    more = f" (first 3 of {y.shape[2]} channels)" if y.shape[2] > 3 else ""
-    return _answer_frame(fig, "Next-step forecast on a validation sequence" + more)
+    fig.update_xaxes(title_text=_("time step t"))
+    title = (
+        _("Next-step forecast on a validation sequence (first 3 of {n} channels)").format(
+            n=y.shape[2]
+        )
+        if y.shape[2] > 3
+        else _("Next-step forecast on a validation sequence")
+    )
+    return _answer_frame(fig, title)
 
 
 def _scatter(y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
@@ -263,21 +294,21 @@ def _scatter(y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
                 x=[low, high],
                 y=[low, high],
                 mode="lines",
-                name="perfect",
+                name=_("perfect"),
                 line={"color": TRUE_COLOR, "dash": "dash"},
             ),
             go.Scatter(
                 x=true,
                 y=guess,
                 mode="markers",
-                name="validation samples",
+                name=_("validation samples"),
                 marker={"color": PRED_COLOR, "size": 7, "opacity": 0.7},
             ),
         ]
     )
-    fig.update_xaxes(title_text="target")
-    fig.update_yaxes(title_text="prediction")
-    return _answer_frame(fig, "Predictions against targets (validation samples)", 320)
+    fig.update_xaxes(title_text=_("target"))
+    fig.update_yaxes(title_text=_("prediction"))
+    return _answer_frame(fig, _("Predictions against targets (validation samples)"), 320)
 
 
 def _tokens(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
@@ -301,16 +332,18 @@ def _tokens(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) ->
                 task, [g if c != IGNORE else IGNORE for c, g in zip(truth, guess, strict=True)]
             )
         )
-        rows.append(f"sample {b} predicted")
+        rows.append(_("sample {b} predicted").format(b=b))
         z.append([UNSCORED] * steps)
         text.append(token_labels(task, x[b, :steps].tolist()))
-        rows.append(f"sample {b} input")
+        rows.append(_("sample {b} input").format(b=b))
     fig = token_grid(z, text, rows, [[0, "#f5b7b1"], [0.5, "#f0f2f6"], [1, "#abebc6"]])
-    fig.update_xaxes(title_text="time step t")
-    cut = f" (first {steps} of {x.shape[1]} steps)" if x.shape[1] > steps else ""
-    return _answer_frame(
-        fig, "Predictions step by step: green right, red wrong" + cut, 120 + 34 * len(rows)
-    )
+    fig.update_xaxes(title_text=_("time step t"))
+    title = (
+        _("Predictions step by step: green right, red wrong (first {shown} of {steps} steps)")
+        if x.shape[1] > steps
+        else _("Predictions step by step: green right, red wrong")
+    ).format(shown=steps, steps=x.shape[1])
+    return _answer_frame(fig, title, 120 + 34 * len(rows))
 
 
 def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
@@ -327,7 +360,10 @@ def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -
         truth.append(int(y[b]))
         guess.append(int(probs[b].argmax()))
         confidence.append(f"{float(probs[b].max()):.0%}")
-    names = {"sentiment": ("negative", "positive"), "parity": ("even", "odd")}.get(task.name)
+    names = {
+        "sentiment": (_("negative"), _("positive")),
+        "parity": (_("even"), _("odd")),
+    }.get(task.name)
 
     def label(c: int) -> str:
         return names[c] if names else str(c)
@@ -337,7 +373,7 @@ def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -
         go.Table(
             columnwidth=[6, 1.3, 1.3, 1, 0.5],
             header={
-                "values": ["input", "answer", "model", "sure", ""],
+                "values": [_("input"), _("answer"), _("model"), _("sure"), ""],
                 "align": "left",
                 "fill_color": PALE_GREY,
             },
@@ -354,7 +390,7 @@ def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -
             },
         )
     )
-    return _answer_frame(fig, "Answers on validation samples", 90 + 28 * samples)
+    return _answer_frame(fig, _("Answers on validation samples"), 90 + 28 * samples)
 
 
 def model_view(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from designer.i18n import N_, _
 from designer.probes import ProbeSummary
 from designer.spec import Experiment
 from designer.trainer import RunRecord
@@ -22,6 +23,12 @@ from designer.trainer import RunRecord
 # (units x time); one run's unrolled graph coloured by gradient; text sampled from a
 # language model; the final numbers.
 VIEWS = ("curves", "gradients", "gradient-map", "states", "graph", "sample", "table")
+
+
+# A lesson's texts (its title, summary, source, question and choices, runs' titles,
+# steps, why and try-next) are defined at import time, marked with N_() where they are
+# written, in English; whoever shows them translates them with _() (the app's Lessons
+# page, the command line). A verdict is made when it is shown, in the reader's language.
 
 
 @dataclass(frozen=True)
@@ -165,18 +172,20 @@ class Lesson:
                 result.state == "diverged" and run.label not in self.may_diverge
             )
             if ended_badly:
-                why = f": {result.error}" if result.error else ""
-                return Verdict(False, f"Run {run.label} ({run.title}) {result.state}{why}.")
+                return Verdict(False, ended_words(run, result))
         verdict = self.check(results)
         if not verdict.passed:  # every check words what happened; this says so first
-            verdict.text = f"The lesson's result did not appear this time. {verdict.text}"
+            verdict.text = _("The lesson's result did not appear this time. {text}").format(
+                text=verdict.text
+            )
         return verdict
 
     def run(self, label: str) -> LessonRun:
         return next(run for run in self.runs if run.label == label)
 
     def describe(self) -> dict[str, Any]:
-        """The lesson as JSON data (`python -m designer lessons --json`)."""
+        """The lesson as JSON data (`python -m designer lessons --json`), in English in
+        every language."""
         return {
             "name": self.name,
             "number": self.number,
@@ -189,18 +198,57 @@ class Lesson:
 
 
 # --- helpers the checks share ------------------------------------------------------------
+# How a run that did not end as the lesson expects ended, one whole sentence per way.
+_ENDED = {
+    "failed": (N_("Run {label} ({title}) failed."), N_("Run {label} ({title}) failed: {error}.")),
+    "stopped": (
+        N_("Run {label} ({title}) stopped."),
+        N_("Run {label} ({title}) stopped: {error}."),
+    ),
+    "diverged": (
+        N_("Run {label} ({title}) diverged."),
+        N_("Run {label} ({title}) diverged: {error}."),
+    ),
+}
+
+
+def ended_words(run: LessonRun, result: RunResult) -> str:
+    """'Run A (tanh RNN, 64 units) failed: ...', in the reader's language."""
+    error = str(result.error) if result.error else ""
+    plain, with_error = _ENDED.get(result.state, (None, None))
+    if plain is None:  # a state no lesson expects to see: named as it is
+        why = f": {error}" if error else ""
+        return f"Run {run.label} ({_(run.title)}) {result.state}{why}."
+    message = with_error if error else plain
+    return _(message).format(label=run.label, title=_(run.title), error=error)
+
+
 def short(value: float | None) -> str:
     """0.16, 0.0009, 1.4e-07: enough digits to read, in a sentence."""
     if value is None or not math.isfinite(value):
-        return "not a number" if value is not None else "none"
+        return _("not a number") if value is not None else _("none")
     if value == 0 or 1e-4 <= abs(value) < 1e4:
         return f"{value:.2g}" if abs(value) < 1 else f"{value:.3g}"
     return f"{value:.1e}"
 
 
+# 'validation mse 0.0009, against 0.16 for the baseline', one whole phrase per metric
+# (the metric's name reads differently in each language).
+_LOSS_WORDS = {
+    "mse": N_("validation mse {value}, against {baseline} for the baseline"),
+    "accuracy": N_("validation accuracy {value}, against {baseline} for the baseline"),
+    "bits per char": N_("validation bits per char {value}, against {baseline} for the baseline"),
+}
+
+
 def loss_words(result: RunResult) -> str:
     """'validation mse 0.0009, against 0.16 for the baseline', in the task's terms."""
     if result.state == "diverged":
-        return f"diverged at step {result.steps + 1}"
+        return _("diverged at step {step}").format(step=result.steps + 1)
     value, baseline = short(result.val_metric), short(result.baseline_metric)
-    return f"validation {result.metric_name} {value}, against {baseline} for the baseline"
+    message = _LOSS_WORDS.get(result.metric_name)
+    if message is None:
+        return _("validation {metric} {value}, against {baseline} for the baseline").format(
+            metric=result.metric_name, value=value, baseline=baseline
+        )
+    return _(message).format(value=value, baseline=baseline)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from designer.i18n import using
 from designer.lessons.base import Lesson, RunResult, Verdict
 from designer.runner import ProcessRunner, Runner
 from designer.runstore import ENDED
@@ -26,11 +27,17 @@ class Outcome:
     seconds: float
 
     def to_dict(self) -> dict:
+        """The outcome as JSON data (--json), in English in every language: the verdict
+        is worded again in English (a check is a pure function of the results)."""
+        with using("en"):
+            return self._data(str(self.lesson.judge(self.results).text))
+
+    def _data(self, text: str) -> dict:
         return {
             "lesson": self.lesson.name,
             "seed": self.seed,
             "passed": self.verdict.passed,
-            "text": self.verdict.text,
+            "text": text,
             "numbers": self.verdict.numbers,
             "seconds": round(self.seconds, 1),
             "runs": [
@@ -38,7 +45,7 @@ class Outcome:
                     "label": r.label,
                     "title": r.title,
                     "state": r.state,
-                    "error": r.error,
+                    "error": None if r.error is None else str(r.error),
                     "steps": r.steps,
                     "seconds": round(r.seconds, 1),
                     "val_loss": r.val_loss,

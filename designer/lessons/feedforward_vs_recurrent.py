@@ -1,5 +1,6 @@
 """Lesson 9: the multi-layer network of the course, and what recurrence adds."""
 
+from designer.i18n import N_, _
 from designer.lessons.base import (
     Lesson,
     LessonRun,
@@ -13,7 +14,7 @@ from designer.lessons.why_gates import LSTM, TASK, TRAIN
 
 MLP = LessonRun(
     "A",
-    "2 dense layers of 64, sigmoid (no recurrence)",
+    N_("2 dense layers of 64, sigmoid (no recurrence)"),
     {
         "task": TASK,
         "model": {
@@ -30,51 +31,67 @@ MLP = LessonRun(
 def check(runs: dict[str, RunResult]) -> Verdict:
     mlp, lstm = runs["A"], runs["B"]
     passed = mlp.ratio_to_baseline() > 0.8 and lstm.ratio_to_baseline() < 0.1
-    text = (
-        f"The multi-layer network: {loss_words(mlp)}; it sees only the last step. "
-        f"The LSTM: {loss_words(lstm)}."
-    )
+    text = _(
+        "The multi-layer network: {mlp}; it sees only the last step. The LSTM: {lstm}."
+    ).format(mlp=loss_words(mlp), lstm=loss_words(lstm))
     return Verdict(passed, text, {"mlp_val_mse": mlp.val_metric, "lstm_val_mse": lstm.val_metric})
 
 
 LESSON = Lesson(
     name="feedforward-vs-recurrent",
     number=9,
-    title="The multi-layer network, and what recurrence adds",
-    source="Rumelhart, Hinton & Williams (1986), Learning representations by "
-    "back-propagating errors",
-    summary="A multi-layer network of sigmoid units, trained by backpropagation, maps one "
-    "input to one output. Applied to a sequence, it sees each step alone.",
+    title=N_("The multi-layer network, and what recurrence adds"),
+    source=N_(
+        "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors"
+    ),
+    summary=N_(
+        "A multi-layer network of sigmoid units, trained by backpropagation, maps one "
+        "input to one output. Applied to a sequence, it sees each step alone."
+    ),
     prediction=Prediction(
-        question="A two-layer network of sigmoid units (the classic multi-layer network) "
-        "against a one-layer LSTM, on the adding problem. Which learns it?",
-        choices=("the multi-layer network: it has more layers", "the LSTM", "both"),
+        question=N_(
+            "A two-layer network of sigmoid units (the classic multi-layer network) "
+            "against a one-layer LSTM, on the adding problem. Which learns it?"
+        ),
+        choices=(
+            N_("the multi-layer network: it has more layers"),
+            N_("the LSTM"),
+            N_("both"),
+        ),
         answer=1,
-        why="The dense layers are applied at every step with the same weights, but nothing "
-        "passes from one step to the next: the answer, given at the last step, is computed "
-        "from the last input alone. The sum of two numbers seen earlier is not in it, so "
-        "the best it can do is the mean: the baseline. Recurrence is what lets a network "
-        "carry information along the sequence.",
+        why=N_(
+            "The dense layers are applied at every step with the same weights, but nothing "
+            "passes from one step to the next: the answer, given at the last step, is "
+            "computed from the last input alone. The sum of two numbers seen earlier is not "
+            "in it, so the best it can do is the mean: the baseline. Recurrence is what lets "
+            "a network carry information along the sequence."
+        ),
     ),
     runs=(MLP, LSTM),
     steps=(
         Step(
-            "Where the network looks",
-            "The multi-layer network unrolled: every step's column is computed on its own, "
-            "and only the last one reaches the loss.",
+            N_("Where the network looks"),
+            N_(
+                "The multi-layer network unrolled: every step's column is computed on its "
+                "own, and only the last one reaches the loss."
+            ),
             "graph",
             run="A",
         ),
         Step(
-            "The loss",
-            "The multi-layer network sits on the baseline from the first steps on; the "
-            "LSTM leaves it.",
+            N_("The loss"),
+            N_(
+                "The multi-layer network sits on the baseline from the first steps on; the "
+                "LSTM leaves it."
+            ),
             "curves",
         ),
-        Step("The numbers", "Final validation error and the baseline.", "table"),
+        Step(N_("The numbers"), N_("Final validation error and the baseline."), "table"),
     ),
     check=check,
-    try_next="Give the multi-layer network 4 layers, or 256 units: nothing changes, because "
-    "what it lacks is not capacity but a path from earlier steps. Then add one RNN layer "
-    "below the dense ones.",
+    try_next=N_(
+        "Give the multi-layer network 4 layers, or 256 units: nothing changes, because "
+        "what it lacks is not capacity but a path from earlier steps. Then add one RNN "
+        "layer below the dense ones."
+    ),
 )

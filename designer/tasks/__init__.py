@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Protocol
 
+from designer.i18n import Text
 from designer.tasks.adding import AddingTask
 from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.brackets import BracketsTask
@@ -55,20 +56,43 @@ __all__ = [
 ]
 
 
-def check_task_params(name: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+def check_task_params(name: str, params: dict[str, Any]) -> list[tuple[str, Text]]:
     """Every problem with a task section, as (field, sentence) pairs."""
     if name not in TASKS:
         hint = difflib.get_close_matches(name, TASKS, n=1)
-        extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return [("name", f"unknown task {shown(name)}{extra}; the tasks are {', '.join(TASKS)}")]
+        tasks = ", ".join(TASKS)
+        if hint:
+            message = Text(
+                "unknown task {name} (did you mean '{hint}'?); the tasks are {tasks}",
+                name=shown(name),
+                hint=hint[0],
+                tasks=tasks,
+            )
+        else:
+            message = Text(
+                "unknown task {name}; the tasks are {tasks}", name=shown(name), tasks=tasks
+            )
+        return [("name", message)]
     declared = {p.name: p for p in TASKS[name].PARAMS}
     problems = []
     for key, value in params.items():
         if key not in declared:
             hint = difflib.get_close_matches(key, declared, n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            known = ", ".join(declared) or "none"
-            problems.append((key, f"unknown parameter of task '{name}'{extra}; it takes {known}"))
+            known = ", ".join(declared)
+            if hint:
+                message = Text(
+                    "unknown parameter of task '{name}' (did you mean '{hint}'?); it takes {known}",
+                    name=name,
+                    hint=hint[0],
+                    known=known,
+                )
+            elif known:
+                message = Text(
+                    "unknown parameter of task '{name}'; it takes {known}", name=name, known=known
+                )
+            else:
+                message = Text("unknown parameter of task '{name}'; it takes none", name=name)
+            problems.append((key, message))
             continue
         message = declared[key].check(value)
         if message:

@@ -7,14 +7,15 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 
 @dataclass
 class AddingTask(Task):
     name = "adding"
-    title = "Adding problem"
-    description = (
+    title = N_("Adding problem")
+    description = N_(
         "Every step carries two numbers: a random value between 0 and 1, and a marker that "
         "is 1 at exactly two steps (one in the first half of the sequence, one in the second "
         "half) and 0 everywhere else. After reading the whole sequence the network must "
@@ -22,11 +23,11 @@ class AddingTask(Task):
         "a mean squared error of about 1/6, so any loss clearly below 0.167 means the network "
         "has learned to remember a value over many steps."
     )
-    lesson = (
+    lesson = N_(
         "The first marked value must be carried across half the sequence while everything "
         "else is ignored: plain RNNs lose it as the sequence grows, LSTMs and GRUs keep it."
     )
-    PARAMS = (Param("seq_len", 50, "time steps per sequence", "int", 2, MAX_SEQ_LEN),)
+    PARAMS = (Param("seq_len", 50, N_("time steps per sequence"), "int", 2, MAX_SEQ_LEN),)
     kind = "regression"
     per_step = False
     metric_name = "mse"

@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Literal
 import torch
 import torch.nn.functional as F
 
+from designer.i18n import Text, _
+
 IGNORE = -100  # target value of a padded step: cross_entropy skips it
 
 MAX_SEQ_LEN = 1000
@@ -41,52 +43,63 @@ class Param:
     choices: tuple[Any, ...] | None = None
     max_items: int | None = None  # "floats" and "strs": the longest list allowed
 
-    def check(self, value: Any) -> str | None:
+    def check(self, value: Any) -> Text | None:
         """Return a plain sentence saying what is wrong with `value`, or None."""
+        got = shown(value)
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
-                return f"must be a whole number, got {shown(value)}"
+                return Text("must be a whole number, got {got}", got=got)
         elif self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return f"must be a number, got {shown(value)}"
+                return Text("must be a number, got {got}", got=got)
             if isinstance(value, float) and not math.isfinite(value):
-                return f"must be a finite number, got {shown(value)}"
+                return Text("must be a finite number, got {got}", got=got)
         elif self.kind == "bool":
             if not isinstance(value, bool):
-                return f"must be true or false, got {shown(value)}"
+                return Text("must be true or false, got {got}", got=got)
         elif self.kind == "str":
             if not isinstance(value, str):
-                return f"must be text, got {shown(value)}"
+                return Text("must be text, got {got}", got=got)
         elif self.kind == "floats":
             if not isinstance(value, list) or not value:
-                return f"must be a non-empty list of numbers, got {shown(value)}"
+                return Text("must be a non-empty list of numbers, got {got}", got=got)
             if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
-                return f"must be a list of numbers, got {shown(value)}"
+                return Text("must be a list of numbers, got {got}", got=got)
             if any(isinstance(v, float) and not math.isfinite(v) for v in value):
-                return f"must be a list of finite numbers, got {shown(value)}"
+                return Text("must be a list of finite numbers, got {got}", got=got)
         elif self.kind == "strs":
             if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
-                return f"must be a list of names, got {shown(value)}"
+                return Text("must be a list of names, got {got}", got=got)
             seen: set[str] = set()
             for v in value:
                 if v in seen:
-                    return f"names {shown(v)} twice"
+                    return Text("names {name} twice", name=shown(v))
                 seen.add(v)
         if self.kind in ("floats", "strs") and self.max_items and len(value) > self.max_items:
-            return f"must have at most {self.max_items} items, got {len(value)}"
+            return Text(
+                "must have at most {limit} items, got {n}", limit=self.max_items, n=len(value)
+            )
         if self.choices is not None and value not in self.choices:
-            return f"must be one of {', '.join(map(str, self.choices))}, got {shown(value)}"
+            return Text(
+                "must be one of {choices}, got {got}",
+                choices=", ".join(map(str, self.choices)),
+                got=got,
+            )
         values = value if self.kind == "floats" else [value]
         if self.kind in ("int", "float", "floats"):
             for v in values:
                 if self.min is not None and v < self.min:
-                    return f"must be at least {self.min:g}, got {shown(v)}"
+                    return Text(
+                        "must be at least {limit}, got {got}", limit=f"{self.min:g}", got=shown(v)
+                    )
                 if self.max is not None and v > self.max:
-                    return f"must be at most {self.max:g}, got {shown(v)}"
+                    return Text(
+                        "must be at most {limit}, got {got}", limit=f"{self.max:g}", got=shown(v)
+                    )
         return None
 
 
-def shown(value: Any, limit: int = 60) -> str:
+def shown(value: Any, limit: int = 60) -> str | Text:
     """`value` quoted for a message: its repr, cut to about `limit` characters.
 
     A visitor's document may hold a megabyte of text where a number belongs, or an
@@ -94,12 +107,20 @@ def shown(value: Any, limit: int = 60) -> str:
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # over 4,300 digits; nesting too deep to print
-        return "a value too large to show"
+        return Text("a value too large to show")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TaskDataError(ValueError):
-    """A task's data cannot be used (e.g. a bad CSV); the message names the problem."""
+    """A task's data cannot be used (e.g. a bad CSV); the message names the problem.
+    It may be a Text, rendered in the reader's language by str(error)."""
+
+    def __init__(self, message: str | Text):
+        self.text = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.text)
 
 
 @dataclass
@@ -206,9 +227,9 @@ class Task:
         """Everything a page or `python -m designer tasks` shows about the task."""
         return {
             "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "lesson": self.lesson,
+            "title": _(self.title),
+            "description": _(self.description),
+            "lesson": _(self.lesson),
             "kind": self.kind,
             "per_step": self.per_step,
             "metric": self.metric_name,
@@ -219,7 +240,7 @@ class Task:
                 {
                     "name": p.name,
                     "default": p.default,
-                    "help": p.help,
+                    "help": _(p.help),
                     "kind": p.kind,
                     "min": p.min,
                     "max": p.max,

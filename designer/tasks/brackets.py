@@ -7,6 +7,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task
 
 PAD, OPEN, CLOSE = 0, 1, 2  # token ids
@@ -37,8 +38,8 @@ def bracket_tags(x: torch.Tensor) -> torch.Tensor:
 @dataclass
 class BracketsTask(Task):
     name = "brackets"
-    title = "Matched brackets (look-ahead)"
-    description = (
+    title = N_("Matched brackets (look-ahead)")
+    description = N_(
         "The input is a string of round brackets such as '(()))(('. For every bracket the "
         "network answers: is it matched? A ')' is matched if an earlier '(' is still open; "
         "an '(' is matched only if some LATER ')' closes it, which cannot be known yet when "
@@ -46,16 +47,18 @@ class BracketsTask(Task):
         "end, and padded steps do not count) and a random mix of opening and closing "
         "brackets, so about two thirds of the brackets are matched."
     )
-    lesson = (
+    lesson = N_(
         "A unidirectional layer can only guess for '(' from the past; a bidirectional layer "
         "also reads the string backwards and gets every bracket right."
     )
     PARAMS = (
-        Param("seq_len", 30, "longest string; lengths vary from half of it", "int", 2, MAX_SEQ_LEN),
+        Param(
+            "seq_len", 30, N_("longest string; lengths vary from half of it"), "int", 2, MAX_SEQ_LEN
+        ),
     )
     kind = "classification"
     per_step = True
-    metric_name = "accuracy"
+    metric_name = N_("accuracy")
     higher_is_better = True
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_, Text
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
 
 CORPUS_PATH = Path(__file__).parent / "data" / "corpus.txt"
@@ -29,8 +30,8 @@ def load_corpus() -> tuple[str, tuple[str, ...], torch.Tensor]:
 @dataclass
 class CharLMTask(Task):
     name = "charlm"
-    title = "Character language model"
-    description = (
+    title = N_("Character language model")
+    description = N_(
         "The network reads a short story about a year in a lighthouse one character at a "
         "time and, at every step, predicts the next character. The score is bits per "
         "character: how many yes/no questions the network still needs, on average, to pin "
@@ -39,16 +40,16 @@ class CharLMTask(Task):
         "and patterns, so a trained model soon writes text that looks like it. The last "
         "10% of the story is kept apart for validation."
     )
-    lesson = (
+    lesson = N_(
         "Spelling needs a few characters of memory, grammar and repeated lines need many: "
         "stacking layers lets the upper ones work with the words the lower ones have found."
     )
-    PARAMS = (Param("seq_len", 64, "characters per training window", "int", 2, MAX_SEQ_LEN),)
+    PARAMS = (Param("seq_len", 64, N_("characters per training window"), "int", 2, MAX_SEQ_LEN),)
     kind = "classification"
     per_step = True
     forecasts = True
-    metric_name = "bits per char"
-    loss_unit = "bits per char"  # the loss is the metric: cross-entropy in bits
+    metric_name = N_("bits per char")
+    loss_unit = N_("bits per char")  # the loss is the metric: cross-entropy in bits
     higher_is_better = False
 
     def __post_init__(self) -> None:
@@ -58,8 +59,13 @@ class CharLMTask(Task):
         shortest = min(len(part) for part in self.splits.values())
         if shortest < self.seq_len + 1:
             raise TaskDataError(
-                f"the corpus's validation part has {shortest} characters; "
-                f"seq_len {self.seq_len} needs at least {self.seq_len + 1}"
+                Text(
+                    "the corpus's validation part has {n} characters; "
+                    "seq_len {seq_len} needs at least {need}",
+                    n=shortest,
+                    seq_len=self.seq_len,
+                    need=self.seq_len + 1,
+                )
             )
         self.vocab_size = len(self.chars) + 1  # ids 1..V, 0 = padding
         self.input_size = self.vocab_size

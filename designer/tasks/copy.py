@@ -7,6 +7,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import IGNORE, Param, Task
 
 PAD, BLANK, GO = 0, 1, 2  # token ids; the alphabet's symbols follow from id 3
@@ -15,27 +16,27 @@ PAD, BLANK, GO = 0, 1, 2  # token ids; the alphabet's symbols follow from id 3
 @dataclass
 class CopyTask(Task):
     name = "copy"
-    title = "Copy after a delay"
-    description = (
+    title = N_("Copy after a delay")
+    description = N_(
         "The network first reads `symbols` random symbols, then `lag` blank steps, then a "
         "go marker followed by more blanks. From the go marker on it must write the symbols "
         "back in the order it saw them, one per step: the answer is only scored at these "
         "last `symbols` steps. The sequence length is therefore 2 x symbols + lag (at most "
         "1000). Guessing gives 1/alphabet accuracy."
     )
-    lesson = (
+    lesson = N_(
         "The symbols must survive `lag` steps of nothing: a clean test of how long a memory "
         "lasts, and of how much a recurrent state can hold at once."
     )
     PARAMS = (
-        Param("symbols", 5, "how many symbols to remember", "int", 1, 50),
-        Param("alphabet", 8, "number of distinct symbols", "int", 2, 30),
+        Param("symbols", 5, N_("how many symbols to remember"), "int", 1, 50),
+        Param("alphabet", 8, N_("number of distinct symbols"), "int", 2, 30),
         # 2 x 50 + 900 = 1000 = MAX_SEQ_LEN, so no parameter choice gives a longer sequence.
-        Param("lag", 10, "blank steps between the symbols and the go marker", "int", 0, 900),
+        Param("lag", 10, N_("blank steps between the symbols and the go marker"), "int", 0, 900),
     )
     kind = "classification"
     per_step = True
-    metric_name = "accuracy"
+    metric_name = N_("accuracy")
     higher_is_better = True
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from designer.i18n import N_, Text
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.datafiles import readable_path, upload_path
 
@@ -58,77 +59,104 @@ def read_table(path: str = "", data: str = "", upload: str = "") -> Table:
     task works out of the box)."""
     given = [name for name, value in (("path", path), ("data", data), ("upload", upload)) if value]
     if len(given) > 1:
-        raise TaskDataError(
-            f"give only one of 'path' (a CSV file), 'data' (the CSV text) and 'upload' "
-            f"(an uploaded file), not {' and '.join(given)}"
-        )
+        if len(given) == 3:
+            message = Text(
+                "give only one of 'path' (a CSV file), 'data' (the CSV text) and 'upload' "
+                "(an uploaded file), not path and data and upload"
+            )
+        else:
+            message = Text(
+                "give only one of 'path' (a CSV file), 'data' (the CSV text) and 'upload' "
+                "(an uploaded file), not {first} and {second}",
+                first=given[0],
+                second=given[1],
+            )
+        raise TaskDataError(message)
     if data:
         try:
             size = len(data.encode())
         except UnicodeEncodeError:  # a lone surrogate, which JSON's "\ud800" can carry
-            raise TaskDataError("the CSV data holds characters that are not valid text") from None
+            raise TaskDataError(
+                Text("the CSV data holds characters that are not valid text")
+            ) from None
         if size > MAX_BYTES:
-            raise TaskDataError(f"the CSV data is too large: {_size(size)}")
-        return _parse(data, "the CSV data")
+            raise TaskDataError(
+                Text("{source} is too large: {size}", source=Text("the CSV data"), size=_size(size))
+            )
+        return _parse(data, Text("the CSV data"))
     file, source = source_file(path, upload)
     return _read_file(file, source)
 
 
-def source_file(path: str = "", upload: str = "") -> tuple[Path, str]:
+def source_file(path: str = "", upload: str = "") -> tuple[Path, Text]:
     """The file a csv task reads (the uploaded one, the named one where the task may
     read it, or the shipped example) and how messages name it."""
     if upload:
-        return upload_path(upload), "the uploaded CSV file"
+        return upload_path(upload), Text("the uploaded CSV file")
     path = path or "example"
     file = readable_path(path)
     if not file.is_file():
-        raise TaskDataError(f"CSV file not found: {path}")
-    return file, f"the CSV file {path}"
+        raise TaskDataError(Text("CSV file not found: {path}", path=path))
+    return file, Text("the CSV file {path}", path=path)
 
 
 def source_text(path: str = "", upload: str = "") -> str:
     """The text of that file, size-checked before it is read."""
     file, source = source_file(path, upload)
     if file.stat().st_size > MAX_BYTES:
-        raise TaskDataError(f"{source} is too large: {_size(file.stat().st_size)}")
+        raise TaskDataError(
+            Text("{source} is too large: {size}", source=source, size=_size(file.stat().st_size))
+        )
     return file.read_text(encoding="utf-8-sig")
 
 
-def _size(n_bytes: int) -> str:
-    return f"{n_bytes / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB"
+def _size(n_bytes: int) -> Text:
+    return Text(
+        "{size} MB; the limit is {limit} MB",
+        size=f"{n_bytes / 2**20:.1f}",
+        limit=MAX_BYTES // 2**20,
+    )
 
 
-def _read_file(file: Path, source: str) -> Table:
+def _read_file(file: Path, source: Text) -> Table:
     """Size-checked before it is read; `source` names it in messages as the user did."""
     stat = file.stat()
     if stat.st_size > MAX_BYTES:
-        raise TaskDataError(f"{source} is too large: {_size(stat.st_size)}")
+        raise TaskDataError(
+            Text("{source} is too large: {size}", source=source, size=_size(stat.st_size))
+        )
     return _read_cached(str(file.resolve()), stat.st_mtime_ns, stat.st_size, source)
 
 
 @functools.lru_cache(maxsize=8)
-def _read_cached(path: str, mtime_ns: int, size: int, source: str) -> Table:
+def _read_cached(path: str, mtime_ns: int, size: int, source: Text) -> Table:
     """Cached on (path, modification time, size): an edited file is read again."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TaskDataError(f"{source} is not UTF-8 text ({e.reason})") from None
+        raise TaskDataError(
+            Text("{source} is not UTF-8 text ({reason})", source=source, reason=e.reason)
+        ) from None
     return _parse(text, source)
 
 
 def parse_upload(content: bytes) -> Table:
     """An uploaded file's table, size-checked before it is decoded or parsed."""
     if len(content) > MAX_BYTES:
-        raise TaskDataError(f"the file is too large: {_size(len(content))}")
+        raise TaskDataError(
+            Text("{source} is too large: {size}", source=Text("the file"), size=_size(len(content)))
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TaskDataError(f"the file is not UTF-8 text ({e.reason})") from None
-    return _parse(text, "the file")
+        raise TaskDataError(
+            Text("{source} is not UTF-8 text ({reason})", source=Text("the file"), reason=e.reason)
+        ) from None
+    return _parse(text, Text("the file"))
 
 
 @functools.lru_cache(maxsize=8)
-def _parse(text: str, source: str) -> Table:
+def _parse(text: str, source: Text) -> Table:
     """Parse CSV text with a header row into a float table; every problem raises
     TaskDataError naming the column and the line (the header is line 1)."""
     # One kind of line end (old Mac files end lines with a bare CR), and the delimiter
@@ -142,24 +170,34 @@ def _parse(text: str, source: str) -> Table:
     try:
         return _read_rows(csv.reader(io.StringIO(text), dialect), source)
     except csv.Error as err:
-        raise TaskDataError(f"{source} cannot be read as CSV ({err})") from None
+        raise TaskDataError(
+            Text("{source} cannot be read as CSV ({reason})", source=source, reason=str(err))
+        ) from None
 
 
-def _read_rows(reader: Any, source: str) -> Table:
+def _read_rows(reader: Any, source: Text) -> Table:
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
     if header is None:
-        raise TaskDataError(f"{source} is empty")
+        raise TaskDataError(Text("{source} is empty", source=source))
     columns = tuple(cell.strip() for cell in header)
     if all(_is_number(name) for name in columns):
         raise TaskDataError(
-            f"{source} needs a header row naming the columns; its first row holds "
-            f"numbers ({', '.join(columns[:5])})"
+            Text(
+                "{source} needs a header row naming the columns; its first row holds "
+                "numbers ({numbers})",
+                source=source,
+                numbers=", ".join(columns[:5]),
+            )
         )
     for i, name in enumerate(columns):
         if not name:
-            raise TaskDataError(f"column {i + 1} of {source} has no name in the header row")
+            raise TaskDataError(
+                Text("column {n} of {source} has no name in the header row", n=i + 1, source=source)
+            )
         if columns.index(name) != i:
-            raise TaskDataError(f"the header of {source} names column '{name}' twice")
+            raise TaskDataError(
+                Text("the header of {source} names column '{name}' twice", source=source, name=name)
+            )
 
     rows: list[list[float]] = []
     for row in reader:
@@ -168,11 +206,22 @@ def _read_rows(reader: Any, source: str) -> Table:
             continue  # blank line
         if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
             raise TaskDataError(
-                f"line {line} of {source} has {len(row)} values but the header names "
-                f"{len(columns)} columns"
+                Text(
+                    "line {line} of {source} has {n} values but the header names {columns} columns",
+                    line=line,
+                    source=source,
+                    n=len(row),
+                    columns=len(columns),
+                )
             )
         if (len(rows) + 1) * len(columns) > MAX_CELLS:
-            raise TaskDataError(f"{source} is too large: more than {MAX_CELLS:,} cells (the limit)")
+            raise TaskDataError(
+                Text(
+                    "{source} is too large: more than {limit} cells (the limit)",
+                    source=source,
+                    limit=f"{MAX_CELLS:,}",
+                )
+            )
         values = []
         for name, cell in zip(columns, row + [""] * (len(columns) - len(row)), strict=False):
             cell = cell.strip()
@@ -180,14 +229,31 @@ def _read_rows(reader: Any, source: str) -> Table:
                 value = float(cell) if cell else math.nan
             except ValueError:
                 raise TaskDataError(
-                    f"column {shown(name)} has a non-numeric value on line {line} of "
-                    f"{source}: {shown(cell)}"
+                    Text(
+                        "column {name} has a non-numeric value on line {line} of {source}: {got}",
+                        name=shown(name),
+                        line=line,
+                        source=source,
+                        got=shown(cell),
+                    )
                 ) from None
             if not math.isfinite(value):
-                what = f" ({shown(cell)})" if cell else ""
-                raise TaskDataError(
-                    f"column {shown(name)} has a missing value{what} on line {line} of {source}"
-                )
+                if cell:
+                    message = Text(
+                        "column {name} has a missing value ({got}) on line {line} of {source}",
+                        name=shown(name),
+                        got=shown(cell),
+                        line=line,
+                        source=source,
+                    )
+                else:
+                    message = Text(
+                        "column {name} has a missing value on line {line} of {source}",
+                        name=shown(name),
+                        line=line,
+                        source=source,
+                    )
+                raise TaskDataError(message)
             values.append(value)
         rows.append(values)
     return Table(columns, np.array(rows, dtype=np.float64).reshape(len(rows), len(columns)))
@@ -204,8 +270,8 @@ def _is_number(text: str) -> bool:
 @dataclass
 class CSVTask(Task):
     name = "csv"
-    title = "Your own CSV data"
-    description = (
+    title = N_("Your own CSV data")
+    description = N_(
         "Forecast your own data: a CSV file of numeric columns with a header row, one row "
         "per time step (for example one row per day). At every step the network sees all "
         "columns and predicts the chosen target columns at the next step. Values are "
@@ -215,17 +281,19 @@ class CSVTask(Task):
         "persistence: the next value equals the current one. Without a file of your own "
         "it trains on the shipped example, 400 days of made-up weather."
     )
-    lesson = (
+    lesson = N_(
         "Real series mix slow trends, cycles and noise: compare a model's loss with "
         "persistence to see whether its memory has found anything to use."
     )
     PARAMS = (
-        Param("path", "", "path of a CSV file (empty or 'example': the shipped example)", "str"),
-        Param("data", "", "the CSV text itself (instead of a path)", "str"),
-        Param("upload", "", "SHA-256 of a CSV file uploaded to the server", "str"),
-        Param("upload_name", "", "the uploaded file's name, to show", "str"),
-        Param("targets", [], "columns to forecast (empty: all of them)", "strs"),
-        Param("seq_len", 50, "rows per training window", "int", 2, MAX_SEQ_LEN),
+        Param(
+            "path", "", N_("path of a CSV file (empty or 'example': the shipped example)"), "str"
+        ),
+        Param("data", "", N_("the CSV text itself (instead of a path)"), "str"),
+        Param("upload", "", N_("SHA-256 of a CSV file uploaded to the server"), "str"),
+        Param("upload_name", "", N_("the uploaded file's name, to show"), "str"),
+        Param("targets", [], N_("columns to forecast (empty: all of them)"), "strs"),
+        Param("seq_len", 50, N_("rows per training window"), "int", 2, MAX_SEQ_LEN),
     )
     kind = "regression"
     per_step = True
@@ -240,15 +308,25 @@ class CSVTask(Task):
         for name in self.target_columns:
             if name not in table.columns:
                 raise TaskDataError(
-                    f"unknown target column '{name}'; the columns are {', '.join(table.columns)}"
+                    Text(
+                        "unknown target column '{name}'; the columns are {columns}",
+                        name=name,
+                        columns=", ".join(table.columns),
+                    )
                 )
         n, need = len(table.values), rows_needed(self.seq_len)
         self.rows = n
         if n < need:
             raise TaskDataError(
-                f"the CSV has {n} data rows; seq_len {self.seq_len} needs at least {need} "
-                f"(a window of {self.seq_len + 1} rows in both the first 80% for training "
-                f"and the last 20% for validation)"
+                Text(
+                    "the CSV has {n} data rows; seq_len {seq_len} needs at least {need} "
+                    "(a window of {window} rows in both the first 80% for training "
+                    "and the last 20% for validation)",
+                    n=n,
+                    seq_len=self.seq_len,
+                    need=need,
+                    window=self.seq_len + 1,
+                )
             )
         cut = train_rows(n)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -257,8 +335,11 @@ class CSVTask(Task):
         for name, mean, std in zip(self.columns, self.mean, self.std, strict=True):
             if not (math.isfinite(mean) and math.isfinite(std)):
                 raise TaskDataError(
-                    f"column {shown(name)} holds values too large to standardise "
-                    "(near the largest number a computer holds)"
+                    Text(
+                        "column {name} holds values too large to standardise "
+                        "(near the largest number a computer holds)",
+                        name=shown(name),
+                    )
                 )
         self.std[self.std < 1e-12] = 1.0  # a constant column stays constant
         values = torch.from_numpy((table.values - self.mean) / self.std).float()  # (n,C)

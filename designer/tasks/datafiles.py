@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from designer.i18n import Text
 from designer.tasks.base import TaskDataError
 
 EXAMPLE_CSV = Path(__file__).parent / "data" / "example.csv"
@@ -62,14 +63,20 @@ def readable_path(path: str) -> Path:
     root = data_dir()
     if root is None:
         raise TaskDataError(
-            f"this server reads no files by path ('{path}'): upload the CSV file instead, "
-            "or use the path 'example'"
+            Text(
+                "this server reads no files by path ('{path}'): upload the CSV file instead, "
+                "or use the path 'example'",
+                path=path,
+            )
         )
     resolved = (root / path).resolve()  # an absolute `path` replaces the root here
     if not resolved.is_relative_to(root):
         raise TaskDataError(
-            f"'{path}' is outside this server's data folder; give a path inside it, "
-            "upload the CSV file, or use the path 'example'"
+            Text(
+                "'{path}' is outside this server's data folder; give a path inside it, "
+                "upload the CSV file, or use the path 'example'",
+                path=path,
+            )
         )
     return resolved
 
@@ -87,12 +94,18 @@ def upload_path(digest: str) -> Path:
     """The stored upload with this SHA-256; TaskDataError if it is not (or no longer)
     on this server."""
     if not DIGEST.fullmatch(digest):
-        raise TaskDataError("'upload' must be the SHA-256 of an uploaded file (64 hex digits)")
+        raise TaskDataError(
+            Text("'upload' must be the SHA-256 of an uploaded file (64 hex digits)")
+        )
     path = uploads_dir() / f"{digest}.csv"
     if not path.is_file():
         raise TaskDataError(
-            f"the uploaded file {digest[:12]}… is not on this server (uploads are kept "
-            f"{KEEP_DAYS:g} days); upload it again"
+            Text(
+                "the uploaded file {digest}… is not on this server (uploads are kept "
+                "{days} days); upload it again",
+                digest=digest[:12],
+                days=f"{KEEP_DAYS:g}",
+            )
         )
     return path
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 CHANNELS = ("wind", "temperature", "humidity", "pressure", "cloud", "rain")
@@ -19,8 +20,8 @@ GUST = 4  # the wind is white noise averaged over this many steps
 @dataclass
 class MultivariateTask(Task):
     name = "multivariate"
-    title = "Weather station (several channels)"
-    description = (
+    title = N_("Weather station (several channels)")
+    description = N_(
         "A made-up weather station records up to six channels in standardised units: wind, "
         "temperature, humidity, pressure, cloud and rain. The wind is gusty and hard to "
         "predict. Every other channel echoes the channel before it `lag` steps later (when "
@@ -30,15 +31,15 @@ class MultivariateTask(Task):
         "forecasts all of them one step ahead. The baseline is persistence: tomorrow "
         "equals today."
     )
-    lesson = (
+    lesson = N_(
         "The answer is already in the data, `lag` steps back in another channel: a network "
         "that remembers that far beats persistence easily; one that cannot, barely does."
     )
     PARAMS = (
-        Param("seq_len", 60, "time steps per sequence", "int", 2, MAX_SEQ_LEN),
-        Param("channels", 4, "number of channels (wind, temperature, ...)", "int", 2, 6),
-        Param("lag", 5, "delay in steps between a channel and the next", "int", 1, 50),
-        Param("noise", 0.1, "standard deviation of the measurement noise", "float", 0.0, 1.0),
+        Param("seq_len", 60, N_("time steps per sequence"), "int", 2, MAX_SEQ_LEN),
+        Param("channels", 4, N_("number of channels (wind, temperature, ...)"), "int", 2, 6),
+        Param("lag", 5, N_("delay in steps between a channel and the next"), "int", 1, 50),
+        Param("noise", 0.1, N_("standard deviation of the measurement noise"), "float", 0.0, 1.0),
     )
     kind = "regression"
     per_step = True

@@ -7,29 +7,30 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 
 @dataclass
 class ParityTask(Task):
     name = "parity"
-    title = "Parity"
-    description = (
+    title = N_("Parity")
+    description = N_(
         "The input is a string of random bits, one per step. After the last bit the network "
         "says whether the string holds an even (class 0) or odd (class 1) number of ones. "
         "The rule is simple, a running on/off switch, but every single bit matters: "
         "flipping any one of them flips the answer, so there is no partial credit for "
         "remembering most of the string. Chance is 50% accuracy."
     )
-    lesson = (
+    lesson = N_(
         "A tiny recurrent net can compute parity exactly by keeping one bit of state, yet "
         "gradient descent finds it hard on long strings: errors only reach early steps "
         "through the whole chain of later ones."
     )
-    PARAMS = (Param("seq_len", 20, "number of bits", "int", 1, MAX_SEQ_LEN),)
+    PARAMS = (Param("seq_len", 20, N_("number of bits"), "int", 1, MAX_SEQ_LEN),)
     kind = "classification"
     per_step = False
-    metric_name = "accuracy"
+    metric_name = N_("accuracy")
     higher_is_better = True
 
     def __post_init__(self) -> None:

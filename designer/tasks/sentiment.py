@@ -7,6 +7,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import Param, Task
 
 DETERMINERS = ("the", "this")
@@ -44,8 +45,8 @@ POSITIVE_IDS = _ids(POSITIVE)
 @dataclass
 class SentimentTask(Task):
     name = "sentiment"
-    title = "Sentiment with negation and 'but'"
-    description = (
+    title = N_("Sentiment with negation and 'but'")
+    description = N_(
         "Short made-up reviews such as 'the plot was not very clever but it is really fun'. "
         "Each clause has a positive or negative word; 'not' flips it, and 'very', 'really' "
         "or 'so' make it count double. With 'but' the clause after it decides the label "
@@ -54,15 +55,15 @@ class SentimentTask(Task):
         "front, so the last step is always the last word, where the network says negative "
         "(0) or positive (1)."
     )
-    lesson = (
+    lesson = N_(
         "The same words in another order mean the opposite, so counting words (a "
         "bag of words) fails: the network must remember which clause came last and what "
         "modified each word."
     )
-    PARAMS = (Param("seq_len", 12, "longest sentence, in words", "int", 4, 40),)
+    PARAMS = (Param("seq_len", 12, N_("longest sentence, in words"), "int", 4, 40),)
     kind = "classification"
     per_step = False
-    metric_name = "accuracy"
+    metric_name = N_("accuracy")
     higher_is_better = True
 
     vocabulary = list(VOCABULARY)  # index = token id; 0 is padding

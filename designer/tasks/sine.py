@@ -8,6 +8,7 @@ from typing import Literal
 
 import torch
 
+from designer.i18n import N_
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 MAX_WAVES = 16  # a batch holds (batch, waves, seq_len) values: keep it bounded
@@ -16,8 +17,8 @@ MAX_WAVES = 16  # a batch holds (batch, waves, seq_len) values: keep it bounded
 @dataclass
 class SineTask(Task):
     name = "sine"
-    title = "Sine wave forecasting"
-    description = (
+    title = N_("Sine wave forecasting")
+    description = N_(
         "Each sequence is a sum of sine waves with the given frequencies (in cycles per "
         "step), a random phase and a random amplitude, plus a little noise. At every step "
         "the network sees the current value and predicts the next one. Because phase and "
@@ -26,17 +27,17 @@ class SineTask(Task):
         "sequence goes on. The dashed baseline is persistence, which simply repeats the "
         "current value."
     )
-    lesson = (
+    lesson = N_(
         "Memory lets the network infer a hidden state (the phase and amplitude of each wave) "
         "that no single step shows; more frequencies need more capacity to untangle."
     )
     PARAMS = (
-        Param("seq_len", 50, "time steps per sequence", "int", 2, MAX_SEQ_LEN),
-        Param("noise", 0.05, "standard deviation of the added noise", "float", 0.0, 1.0),
+        Param("seq_len", 50, N_("time steps per sequence"), "int", 2, MAX_SEQ_LEN),
+        Param("noise", 0.05, N_("standard deviation of the added noise"), "float", 0.0, 1.0),
         Param(
             "frequencies",
             [0.05, 0.11],
-            "cycles per step of each wave",
+            N_("cycles per step of each wave"),
             "floats",
             0.001,
             0.5,

@@ -44,7 +44,7 @@ def test_the_credit_view_draws_every_layer_s_matrix(inspect):
     at = show(inspect, "credit")
     assert "loss step t" in specs(at) and "layer 1 gru" in specs(at)
     assert any("untrained model" in c.value for c in at.caption)
-    assert any("12 backward passes" in c.value for c in at.caption)
+    assert any("the loss of each of 12 steps" in c.value for c in at.caption)
 
 
 def test_a_last_step_task_s_credit_is_one_row_and_says_so(app_on_page):

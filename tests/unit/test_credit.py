@@ -145,7 +145,7 @@ def test_a_last_step_task_has_one_row_equal_to_the_probe():
     assert result.rows == [8] and not result.per_step
     for entry, layer in zip(result.layers, probed.layers, strict=True):
         assert entry.matrix[8] == pytest.approx(layer.grad_norm, rel=1e-5)
-        assert all(v == 0.0 for row in entry.matrix[:8] for v in row)
+        assert all(row is None for row in entry.matrix[:8])  # no loss before the last step
 
 
 def test_long_sequences_get_evenly_spaced_rows_ending_at_the_last():
@@ -164,6 +164,39 @@ def test_long_sequences_get_evenly_spaced_rows_ending_at_the_last():
     assert result.rows == credit_rows(12, True, 4)
     matrix = result.layers[0].matrix
     assert [t for t in range(12) if matrix[t] is not None] == result.rows
+
+
+def test_only_scored_steps_get_rows_and_a_pass_is_sized_by_all_it_keeps():
+    """The copy task scores its last steps only: the rows are those. Attention's T x T
+    weights count in the size of a pass."""
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "copy", "symbols": 5, "lag": 20},
+            "model": {"layers": [{"type": "gru", "hidden_size": 4}]},
+        }
+    )
+    task = get_task(exp.task)
+    result = credit_matrix(build_model(exp, task), task, batch_size=2, max_rows=5)
+    _, y = task.batch(2, PROBE_SEED, split="val")
+    scored = credit.scored_steps(y, per_step=True)
+    T = task.seq_len
+    assert scored and scored[0] > 0 and result.rows[-1] == T - 1
+    assert set(result.rows) <= set(scored) and len(result.rows) == min(5, len(scored))
+    matrix = result.layers[0].matrix
+    assert all(matrix[t] is None for t in range(T) if t not in result.rows)
+    plain = Experiment.from_dict(
+        {"task": {"name": "sine", "seq_len": 400}, "model": {"layers": [{"type": "rnn"}]}}
+    )
+    attending = Experiment.from_dict(
+        {
+            "task": {"name": "sine", "seq_len": 400},
+            "model": {"layers": [{"type": "rnn"}] + [{"type": "attention"}] * 3},
+        }
+    )
+    sine = get_task(plain.task)
+    many = credit.rows_per_pass(build_model(plain, sine), 8, 400)
+    few = credit.rows_per_pass(build_model(attending, sine), 8, 400)
+    assert few == 1 < many
 
 
 def test_the_three_paths_add_up_to_the_total_gradient():
@@ -291,3 +324,29 @@ def test_an_edit_that_does_not_fit_is_refused_with_a_sentence(edit, words):
         check_edit(model, edit)
     with pytest.raises(EditError):
         evaluate(model, task, (edit,))
+
+
+def test_two_holds_of_one_gate_on_different_units_both_take_effect():
+    model, task = whatif_model([{"type": "lstm", "hidden_size": 4}])
+    edits = (
+        Edit(layer=0, units=(0, 1), gate="forget", value=1.0),
+        Edit(layer=0, units=(2, 3), gate="forget", value=0.0),
+    )
+    forget = probe(model, task, batch_size=2, edits=edits).layers[0].gates["forget"][0]
+    assert torch.all(forget[:, :, :2] == 1.0) and torch.all(forget[:, :, 2:] == 0.0)
+
+
+def test_what_if_runs_a_float64_model_in_chunks_as_the_whole_batch_would():
+    model, task = whatif_model([{"type": "gru", "hidden_size": 5}], task="sine", seq_len=12)
+    model = model.double()
+    whole = evaluate(model, task, (Edit(layer=0, units=(1,)),))
+    from designer import whatif
+
+    saved = whatif.EVALUATE_ELEMENTS
+    whatif.EVALUATE_ELEMENTS = 1  # one sequence at a time
+    try:
+        chunked = evaluate(model, task, (Edit(layer=0, units=(1,)),))
+    finally:
+        whatif.EVALUATE_ELEMENTS = saved
+    assert chunked.loss == pytest.approx(whole.loss, rel=1e-12)
+    assert evaluate(model, task).loss != whole.loss
