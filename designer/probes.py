@@ -25,6 +25,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from designer.i18n import N_, _, language
 from designer.model import GATE_NAMES, Recurrent, RecurrentStack
 from designer.tasks import Task
 
@@ -55,6 +56,28 @@ def probe_batch(
     return x, y
 
 
+# --- gates and lists in words --------------------------------------------------------
+GATE_LABELS = {
+    "input": N_("input gate"),
+    "forget": N_("forget gate"),
+    "cell": N_("cell gate"),
+    "output": N_("output gate"),
+    "reset": N_("reset gate"),
+    "update": N_("update gate"),
+    "new": N_("new gate"),
+}
+
+
+def gate_label(gate: str) -> str:
+    """'forget' -> 'forget gate' in the reader's language."""
+    return _(GATE_LABELS[gate]) if gate in GATE_LABELS else _("{gate} gate").format(gate=gate)
+
+
+def listed(items: list[str] | tuple[str, ...]) -> str:
+    """Items in a sentence: 'a, b, c' in English, 'a、b、c' in Chinese."""
+    return ("、" if language() == "zh" else ", ").join(items)
+
+
 # --- what-if edits ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Edit:
@@ -71,9 +94,6 @@ class Edit:
 
     def describe(self) -> str:
         """The edit in words, in the reader's language."""
-        from designer.i18n import _
-        from designer.whatif import gate_label, listed  # designer.whatif imports this module
-
         value = f"{self.value:g}"
         if self.units is None:
             if self.gate is None:

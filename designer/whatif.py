@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import torch
 
-from designer.i18n import N_, _, language
+from designer.i18n import _, language
 from designer.model import GATE_NAMES, Recurrent, RecurrentStack
-from designer.probes import Edit, ProbeResult, probe, trace
+from designer.probes import Edit, ProbeResult, gate_label, listed, probe, trace
 from designer.tasks import Task
 from designer.trainer import VAL_BATCH, VAL_SEED_OFFSET
 
@@ -24,28 +24,9 @@ EVALUATE_ELEMENTS = 8_000_000  # kept state values (h, c, gates) per chunk of an
 MAX_EDITS = 16  # at once: more is no longer a question one can read the answer to
 # sigmoid gates live in [0, 1]; the LSTM's cell candidate and the GRU's new state in [-1, 1]
 TANH_GATES = ("cell", "new")
+
+
 # each gate as a reader names it (the keys are the model's gate names, kept in links)
-GATE_LABELS = {
-    "input": N_("input gate"),
-    "forget": N_("forget gate"),
-    "cell": N_("cell gate"),
-    "output": N_("output gate"),
-    "reset": N_("reset gate"),
-    "update": N_("update gate"),
-    "new": N_("new gate"),
-}
-
-
-def gate_label(gate: str) -> str:
-    """'forget' -> 'forget gate' in the reader's language."""
-    return _(GATE_LABELS[gate]) if gate in GATE_LABELS else _("{gate} gate").format(gate=gate)
-
-
-def listed(items: list[str] | tuple[str, ...]) -> str:
-    """Items in a sentence: 'a, b, c' in English, 'a、b、c' in Chinese."""
-    return ("、" if language() == "zh" else ", ").join(items)
-
-
 class EditError(ValueError):
     """An edit that does not fit the model, as a sentence for the page."""
 

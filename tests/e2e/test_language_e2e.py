@@ -49,7 +49,10 @@ def test_every_page_speaks_chinese_and_switches_back(page, app_url):
         assert not left, f"{name}: English left on the Chinese page: {left[:10]}"
         assert page.evaluate("() => document.fonts.check('16px \"Noto Sans CJK SC\"', '中文')")
         page.screenshot(path=str(out / f"{name}.png"))
-        if name == "design":
+        if name == "design":  # for the README: once every widget and the stack have drawn
+            page.locator('[data-testid="ls-card"]').first.wait_for(state="visible")
+            page.locator('[data-testid="stSkeleton"]').first.wait_for(state="detached")
+            page.wait_for_timeout(1000)
             page.screenshot(path=str(ROOT / "docs" / "screenshot_zh.png"))
         # the switch: English, and the link says so; then Chinese again
         page.get_by_text("English", exact=True).click()
