@@ -15,11 +15,14 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 @pytest.fixture
 def app_on_page():
-    """app_on_page(exp, page): the app with `exp` in its link, switched to `page`."""
+    """app_on_page(exp, page, lang=None): the app with `exp` (and `lang`) in its link,
+    switched to `page`."""
     apps = []
 
-    def open_page(exp: Experiment, page: str) -> AppTest:
+    def open_page(exp: Experiment, page: str, lang: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        if lang:
+            at.query_params["lang"] = lang
         at.query_params["x"] = exp.to_url()
         at.run()
         at.switch_page(page).run()

@@ -5,7 +5,6 @@ English sentence is left in what the page shows (names, code and units aside).""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -16,7 +15,6 @@ from designer.i18n import using
 from designer.trainer import History
 from tests.helpers import english_sentences, link_of, live_charts, visible_texts, wait_for
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 TRAIN = "app_pages/train.py"
 SHORT = Experiment.from_dict(
     {
@@ -42,24 +40,9 @@ def reading_chinese():
 
 
 @pytest.fixture
-def chinese_page():
-    apps = []
-
-    def open_page(exp: Experiment) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params["lang"] = "zh"
-        at.query_params["x"] = exp.to_url()
-        at.run()
-        at.switch_page(TRAIN).run()
-        assert not at.exception, at.exception
-        apps.append(at)
-        return at
-
-    yield open_page
-    for at in apps:  # never leave a training process behind
-        link = link_of(at)
-        for run in link.shown() if link is not None else []:
-            run.stop(wait=5)
+def chinese_page(app_on_page):
+    """The Train page of an experiment, in Chinese."""
+    return lambda exp: app_on_page(exp, TRAIN, lang="zh")
 
 
 def popovers(at: AppTest) -> list[str]:
