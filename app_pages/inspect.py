@@ -1,9 +1,10 @@
 """Inspect: what each layer holds, where the gradient at each step comes from and by
-which path, how far back each layer remembers, and what-if."""
+which path, which input steps the output uses, how far back each layer remembers, and what-if."""
 
 import streamlit as st
 
 from components.credit_view import show_credit, show_paths
+from components.influence_view import show_influence
 from components.memory_view import show_memory
 from components.probe_source import current_weights
 from components.probe_views import show_probe
@@ -14,11 +15,18 @@ from designer.i18n import N_, _
 VIEWS = {
     "probe": N_("States and gradients"),
     "credit": N_("Credit by step"),
+    "inputs": N_("Which inputs"),
     "paths": N_("Time and depth"),
     "memory": N_("Memory"),
     "whatif": N_("What-if"),
 }
-DEEPER = {"credit": show_credit, "paths": show_paths, "memory": show_memory, "whatif": show_what_if}
+DEEPER = {
+    "credit": show_credit,
+    "inputs": show_influence,
+    "paths": show_paths,
+    "memory": show_memory,
+    "whatif": show_what_if,
+}
 
 exp = get_experiment()
 show_url_warning()  # a damaged link, or runs no longer kept, opened on this page

@@ -104,10 +104,13 @@ def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
 
 
 def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
-    """The credit matrix and the gradient paths (designer.credit) against one training
-    step of the large model, on a task scored at every step (the sine wave, T=100),
-    so that the matrix has its full number of rows."""
+    """The credit matrix and the gradient paths (designer.credit), the input influence
+    (designer.influence) and one cell's walk-through (designer.cell) against one
+    training step of the large model, on a task scored at every step (the sine wave,
+    T=100), so that the matrix and the influence have their full number of rows."""
+    from designer.cell import cell_step
     from designer.credit import credit_matrix, gradient_paths
+    from designer.influence import input_influence
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -116,7 +119,7 @@ def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
         trainer = Trainer(exp, probes=False)
         trainer.train_step()  # warm up
         repeats = 1 if quick else 3
-        steps, credits, paths = [], [], []
+        steps, credits, paths, influences, cells = [], [], [], [], []
         rows = 0
         for _ in range(repeats):  # interleaved
             steps.append(_time_block(trainer.train_step, 1))
@@ -126,19 +129,28 @@ def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
             start = time.perf_counter()
             gradient_paths(trainer.model, trainer.task)
             paths.append(time.perf_counter() - start)
+            influences.append(input_influence(trainer.model, trainer.task).seconds)
+            start = time.perf_counter()
+            cell_step(trainer.model, trainer.task, layer=0, step=50)
+            cells.append(time.perf_counter() - start)
         step_s = statistics.median(steps)
         credit_s, paths_s = statistics.median(credits), statistics.median(paths)
+        influence_s, cell_s = statistics.median(influences), statistics.median(cells)
         yield {
             "bench": "credit_cost",
             "config": f"4x128 LSTM, sine T=100, batch 64, probe batch 8, {rows} loss steps",
             "credit_ms": round(credit_s * 1000, 1),
             "paths_ms": round(paths_s * 1000, 1),
+            "influence_ms": round(influence_s * 1000, 1),
+            "cell_ms": round(cell_s * 1000, 1),
             "step_ms": round(step_s * 1000, 2),
             "ratio": round(credit_s / step_s, 2),
             "summary": (
                 f"credit matrix (4x128 LSTM, T=100, {rows} of 100 loss steps): "
                 f"{credit_s:.2f} s = {credit_s / step_s:.1f} training steps of "
-                f"{step_s * 1000:.0f} ms; gradient paths {paths_s * 1000:.0f} ms"
+                f"{step_s * 1000:.0f} ms; gradient paths {paths_s * 1000:.0f} ms; input "
+                f"influence (4 samples, 50 output steps) {influence_s * 1000:.0f} ms; one "
+                f"cell's walk-through {cell_s * 1000:.0f} ms"
             ),
         }
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.credit_view import show_credit, show_paths
+from components.influence_view import show_influence
 from components.memory_view import show_memory
 from components.probe_source import Weights, run_weights
 from components.state import escape_markdown
@@ -15,8 +16,13 @@ from designer.compare import LETTERS
 from designer.i18n import N_, _
 from designer.runstore import Link
 
-VIEWS = {"paths": N_("Time and depth"), "credit": N_("Credit by step"), "memory": N_("Memory")}
-SHOW = {"paths": show_paths, "credit": show_credit, "memory": show_memory}
+VIEWS = {
+    "paths": N_("Time and depth"),
+    "credit": N_("Credit by step"),
+    "inputs": N_("Which inputs"),
+    "memory": N_("Memory"),
+}
+SHOW = {"paths": show_paths, "credit": show_credit, "inputs": show_influence, "memory": show_memory}
 KEPT = "compare_inside_weights"  # run id -> Weights of a kept run, read once per session
 
 
@@ -52,8 +58,9 @@ def show_inside(link: Link, ids: list[str], names: dict[str, str]) -> None:
             _(
                 "Pick a view to see it for each run side by side, from the weights of its "
                 "latest evaluation: how the gradient travels (through time, up, around a "
-                "residual connection), what each loss step asks of each earlier state, or how "
-                "far back each layer remembers its input. The Inspect page explains each one."
+                "residual connection), what each loss step asks of each earlier state, which "
+                "input steps the output uses, or how far back each layer remembers its input. "
+                "The Inspect page explains each one."
             )
         )
         return

@@ -12,6 +12,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from components.influence_view import show_influence
+from components.probe_source import run_weights
 from components.run_view import RUN_COLOR_NAMES, draw_charts, model_now, state_text
 from components.state import escape_markdown
 from designer.compare import RunDigest, digest, metrics_rows
@@ -55,6 +57,9 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
         else:
             st.dataframe(pd.DataFrame(metrics_rows(digests)), hide_index=True)
         return
+    if step.view == "inputs":
+        _inputs(lesson, step, runners)
+        return
     runner = runners[step.run or lesson.runs[0].label]
     if step.view == "sample":
         model_now(runner)
@@ -83,6 +88,27 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
         figure = graph_figure(G, record.last_probe, "gradient")
         st.plotly_chart(figure, key="lesson_graph", width="stretch")
         st.caption(_("Each node coloured by ||dL/dh_t|| (log), from the trained network's probe."))
+
+
+def _inputs(lesson: Lesson, step: Step, runners: dict[str, Runner]) -> None:
+    """Which input steps a run's output uses, for the step's run or another of the
+    lesson's (the contrast between them is the point)."""
+    labels = [run.label for run in lesson.runs]
+    first = step.run or labels[0]
+    chosen = st.segmented_control(
+        _("Run"),
+        labels,
+        default=first,
+        format_func=lambda label: f"{label}: {_shown(runners[label].name)}",
+        key="lesson_inputs_run",
+        label_visibility="collapsed",
+    )
+    runner = runners[chosen or first]
+    if runner.alive or not runner.record.history.evals:
+        st.info(_(WAITING))
+        return
+    weights = run_weights(runner)
+    show_influence(weights.exp, weights, key="lesson_", brief=True)
 
 
 def _status(letter: str, runner: Runner, run: RunDigest, color: str) -> str:

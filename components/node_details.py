@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.cell_walk import show_cell_walk
 from designer.equations import equations
 from designer.i18n import N_, _
 from designer.probes import LayerProbe, ProbeResult
@@ -146,6 +147,17 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
             _(GATE_NAMES[name]): layer.gates[name][d, t, sample].tolist() for name in layer.gates
         }
         st.plotly_chart(_vector_heatmap(gates, _("Gates at this step")), width="stretch")
+    walk = st.toggle(
+        _("Step through this cell, forward and back"),
+        key="cell_walk",
+        help=_(
+            "Each operation of the cell at this step with the model's numbers, then how the "
+            "gradient at h_t becomes the gradient at the step before and at the layer below."
+        ),
+    )
+    if walk:
+        show_cell_walk(exp, index, t, d, int(sample))
+        return
     means = {
         GATE_SYMBOLS[name]: float(values[d, t, sample].mean())
         for name, values in layer.gates.items()

@@ -36,6 +36,8 @@ PARAM_LABELS = {
     "path": N_("path"),
     "targets": N_("targets"),
     "frequencies": N_("frequencies"),
+    "series": N_("series"),
+    "text": N_("text"),
 }
 
 
@@ -111,7 +113,7 @@ def _param_widget(task: Task, param: Param) -> None:
     )
     label = param_label(param.name)
     if param.choices:
-        st.selectbox(label, list(param.choices), **kwargs)
+        st.selectbox(label, list(param.choices), format_func=param.label, **kwargs)
     elif param.kind == "int":
         low, high = (None if b is None else int(b) for b in (param.min, param.max))
         st.number_input(label, min_value=low, max_value=high, step=1, **kwargs)
@@ -184,7 +186,9 @@ def task_picker(exp: Experiment) -> Task:
         ),
     )
     st.caption(_(task.description))
-    if task.name == "csv":
+    if note := task.data_note():
+        st.markdown(note)
+    if task.uploads:
         _data_source(task)
     params = _shown_params(task)
     columns = st.columns(min(len(params), 3) or 1)

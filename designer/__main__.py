@@ -5,7 +5,8 @@
     python -m designer train SPEC.json [--task NAME] [--steps N] [--seed S] [--save CKPT] [--json]
     python -m designer train [SPEC.json] --resume CKPT [--steps N] [--save CKPT] [--json]
     python -m designer probe SPEC.json [--checkpoint CKPT] [--seed S] [--json]
-                       [--credit] [--paths] [--memory]
+                       [--credit] [--paths] [--memory] [--inputs]
+    python -m designer cell [SPEC.json] --checkpoint CKPT --layer L --step T [--sample I] [--json]
     python -m designer graph SPEC.json [--seq-len T] --out FILE(.html|.json)
     python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
     python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT] [--last]
@@ -268,10 +269,13 @@ def _resumed(args: argparse.Namespace) -> Any:
         ) from None
 
 
-def cmd_probe(args: argparse.Namespace) -> int:
+def _model_to_look_inside(args: argparse.Namespace) -> tuple[Experiment, Any, Any]:
+    """(experiment, task, model) for probe and cell: a checkpoint's trained model
+    (SPEC, if given too, may change the task's settings but not the model), or
+    SPEC's untrained one."""
     from designer import checkpoints
-    from designer.probes import probe
 
+    model = None
     if args.checkpoint:
         try:
             saved = checkpoints.load(args.checkpoint)
@@ -289,7 +293,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
             exp = spec
     elif args.spec:
         exp = read_experiment(args.spec)
-        model = None
     else:
         raise UsageError(Text("give SPEC.json, --checkpoint CKPT, or both"))
     task = get_task(exp.task)
@@ -297,6 +300,13 @@ def cmd_probe(args: argparse.Namespace) -> int:
         from designer.model import build_model
 
         model = build_model(exp, task)
+    return exp, task, model
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from designer.probes import probe
+
+    exp, task, model = _model_to_look_inside(args)
     seed = exp.train.seed if args.seed is None else args.seed
     result = probe(model, task, seed=seed)
     data = result.to_dict()
@@ -315,6 +325,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         for entry, layer in zip(layers, paths, strict=True):
             described = layer.to_dict()
             entry["paths"] = {k: described[k] for k in ("above", "norms", "shares", "overall")}
+    influence = None
+    if args.inputs:
+        from designer.influence import input_influence
+
+        influence = input_influence(model, task, seed=seed)
     memory = None
     if args.memory:
         from designer.memory import memory_capacity
@@ -328,6 +343,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if credit is not None:
             record["credit_rows"] = credit.rows
             record["credit_seconds"] = credit.seconds
+        if influence is not None:
+            described = influence.to_dict()
+            for key in ("input_influence", "output_steps", "x"):
+                record[key] = described[key]
+            record["influence_seconds"] = influence.seconds
         emit(record)
         return 0
     print(
@@ -361,6 +381,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         _print_credit(credit)
     if paths is not None:
         _print_paths(paths)
+    if influence is not None:
+        _print_influence(influence)
     for curve in memory or []:
         parts = {
             "index": curve.layer_index,
@@ -379,6 +401,65 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "capacity {total}"
             )
         print(line.format(**parts))
+    return 0
+
+
+def _print_influence(influence: Any) -> None:
+    """Per shown sample, the input steps the last output step draws on most."""
+    from designer.probes import listed
+
+    t = influence.output_steps[-1]
+    print(
+        _(
+            "influence ||dy_t/dx_k|| of each input step on {n} output steps ({seconds} s); "
+            "--json prints it all"
+        ).format(n=len(influence.output_steps), seconds=f"{influence.seconds:.2f}")
+    )
+    for sample in range(len(influence.influence)):
+        row = influence.row(sample, t)
+        total = sum(row) or 1.0
+        top = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:3]
+        steps = listed([f"{k} ({row[k] / total:.0%})" for k in top])
+        print(
+            _("sample {sample}, output at step {t}: most influential input steps {steps}").format(
+                sample=sample, t=t, steps=steps
+            )
+        )
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    from designer.cell import CellError, cell_step
+
+    exp, task, model = _model_to_look_inside(args)
+    seed = exp.train.seed if args.seed is None else args.seed
+    try:
+        step = cell_step(
+            model,
+            task,
+            args.layer,
+            args.step,
+            sample=args.sample,
+            direction=1 if args.direction == "backward" else 0,
+            seed=seed,
+        )
+    except CellError as err:
+        raise UsageError(err.text) from None
+    if args.json:
+        emit(step.to_dict())
+        return 0
+    for phase, operations in ((_("forward"), step.forward), (_("backward"), step.backward)):
+        print(f"--- {phase}")
+        for operation in operations:
+            line = _(operation.words)
+            if operation.norm is not None:
+                line += f": ||{operation.norm[0]}|| = {operation.norm[1]:.4g}"
+            print(line)
+    print(
+        _(
+            "one step back multiplies the gradient's size by {gain} "
+            "(the factor's largest stretch: {factor})"
+        ).format(gain=f"{step.gain:.3g}", factor=f"{step.factor_norm:.3g}")
+    )
     return 0
 
 
@@ -721,8 +802,27 @@ def make_parser() -> argparse.ArgumentParser:
             "of the random input k steps back"
         ),
     )
+    p.add_argument(
+        "--inputs",
+        action="store_true",
+        help=_(
+            "add input_influence: ||dy_t/dx_k|| of each input step k on the output at step t, "
+            "for the first samples of the probe batch"
+        ),
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("cell", help=_("one cell at one time step: its arithmetic, both ways"))
+    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --checkpoint)"))
+    p.add_argument("--checkpoint", metavar="CKPT", help=_("a checkpoint saved by train --save"))
+    p.add_argument("--layer", type=int, required=True, help=_("the layer's index in the stack"))
+    p.add_argument("--step", type=int, required=True, help=_("the time step t"))
+    p.add_argument("--sample", type=int, default=0, help=_("which sample of the probe batch"))
+    p.add_argument("--direction", choices=("forward", "backward"), default="forward")
+    p.add_argument("--seed", type=int, help=_("which probe batch (default: the experiment's seed)"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cell)
 
     p = sub.add_parser("graph", help=_("the network unrolled over time"))
     p.add_argument("spec")

@@ -18,7 +18,6 @@ import json
 import pprint
 import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import designer.tasks.base as base_module
@@ -27,8 +26,8 @@ from designer.i18n import Text, _
 from designer.model import leaky_rnn
 from designer.spec import Experiment, TrainSpec
 from designer.summary import GATES, output_width
-from designer.tasks import Task, get_task
-from designer.tasks.csv import source_text
+from designer.tasks import TASKS, Task, get_task
+from designer.tasks.charlm import corpus_text
 from designer.trainer import fit_readout, readout_batches, readout_inputs
 from designer.variants import layer_name, task_words
 
@@ -662,6 +661,14 @@ class Text(str):
 
     def __new__(cls, message: str, **parts: object) -> str:
         return super().__new__(cls, message.format(**parts))
+
+
+class TextError(ValueError):
+    """An error whose message is a sentence for a person."""
+
+    def __init__(self, message: str):
+        self.text = message
+        super().__init__(message)
 '''
 
 
@@ -724,16 +731,6 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1, name) if name[:1].isupper() else (2, name)
 
 
-def _task_params(exp: Experiment, task: Task) -> dict[str, Any]:
-    """The task's parameters, defaults filled in; a CSV file's text travels inside
-    (the script reads no file of the server's)."""
-    params = dict(task.params)
-    if task.name == "csv" and not params.get("data"):
-        params["data"] = source_text(params.get("path", ""), params.get("upload", ""))
-        params.update(path="", upload="")
-    return params
-
-
 def _sections(exp: Experiment, task: Task) -> dict[str, str]:
     """The training script's parts: imports, model, task, settings, training."""
     model = module_code(exp, task)
@@ -741,22 +738,24 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
     model_imports, model_classes = model[docstring_end:].split("\n\n\n", 1)
     task_code, task_imports = _task_source(task)
     if task.name == "charlm":  # the corpus travels inside the script
-        corpus = (Path(base_module.__file__).parent / "data" / "corpus.txt").read_text()
-        task_code = task_code.replace('CORPUS_PATH.read_text(encoding="ascii")', "CORPUS")
+        corpus = corpus_text(task.params["text"])
         task_code = task_code.replace(
-            'CORPUS_PATH = Path(__file__).parent / "data" / "corpus.txt"\n', ""
+            '(DATA / TEXTS[name][0]).read_text(encoding="utf-8")', "CORPUS  # the chosen text"
         )
         task_code += f"\n\n\nCORPUS = {_literal(corpus)}\n"
-    if task.name == "csv":
+    if "csv.field_size_limit(MAX_BYTES)" in task_code:  # a task that reads CSV files
         task_code = task_code.replace(
             "csv.field_size_limit(MAX_BYTES)",
             STANDALONE_FILES + "\ncsv.field_size_limit(MAX_BYTES)",
         )
-    params = _task_params(exp, task)
-    task_code += f"\n\n\nTASK = {type(task).__name__}(params={_literal(params)})\n"
+    name, params = task.standalone()
+    task_code += f"\n\n\nTASK = {TASKS[name].__name__}(params={_literal(params)})\n"
     spec = exp.train
     document = exp.to_dict()
-    document["task"] = {"name": task.name, **params}
+    # the checkpoint names the task as the app knows it (a shipped series by its name,
+    # though the script builds it from the CSV text inside)
+    shipped = name != task.name
+    document["task"] = {"name": task.name, **(task.params if shipped else params)}
     name = f"{task.title}: {', '.join(layer_name(s) for s in exp.model.layers)}"
     settings = [
         f"NAME = {_value(name)}",

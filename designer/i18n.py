@@ -171,6 +171,19 @@ class Text:
         return (_text, (self.message, self.parts))
 
 
+class TextError(ValueError):
+    """An error whose message is a sentence for a person: a Text (rendered in the
+    reader's language when str() is called, which may be in another thread than the
+    one that raised it) or a plain string."""
+
+    def __init__(self, message: str | Text):
+        self.text = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
 def _text(message: str, parts: dict) -> Text:
     return Text(message, **parts)
 

@@ -32,19 +32,7 @@ MARK_COLOR = "#E45756"
 
 def token_labels(task: Task, ids: list[int]) -> list[str]:
     """One short label per token id of the task's input (padding shows as '·')."""
-    if task.name == "brackets":
-        return ["(" if i == 1 else ")" if i == 2 else "·" for i in ids]
-    if task.name == "copy":
-        names = {0: "·", 1: "_", 2: "go"}
-        return [names.get(i, chr(ord("A") + i - 3)) for i in ids]
-    if task.name == "sentiment":
-        from designer.tasks.sentiment import VOCABULARY
-
-        return [VOCABULARY[i] if i else "·" for i in ids]
-    if task.name == "charlm":
-        chars = task.chars  # id j+1 is chars[j]
-        return [_visible(chars[i - 1]) if i else "·" for i in ids]
-    return [str(i) for i in ids]
+    return task.token_labels(ids)
 
 
 def target_labels(task: Task, classes: list[int]) -> list[str]:
@@ -194,7 +182,7 @@ def sample_figure(task: Task, seed: int = 0) -> go.Figure:
         ).format(ones=ones)
         fig.update_yaxes(range=[0, 1.2], tickvals=[0, 1])
     elif task.per_step and task.kind == "regression":
-        names = list(getattr(task, "channel_names", None) or getattr(task, "columns", ()) or [])
+        names = task.input_names()
         if x0.shape[-1] == 1:
             fig.add_trace(
                 go.Scatter(x=t, y=x0[:, 0].tolist(), name=_("input x_t"), line_color=INPUT_COLOR)

@@ -21,8 +21,8 @@ from designer.trainer import RunRecord
 # What a step shows beside its text: the runs' curves overlaid; each run's gradient
 # profile through time; one run's gradient map (layers x time); one run's states
 # (units x time); one run's unrolled graph coloured by gradient; text sampled from a
-# language model; the final numbers.
-VIEWS = ("curves", "gradients", "gradient-map", "states", "graph", "sample", "table")
+# language model; which input steps one run's output uses; the final numbers.
+VIEWS = ("curves", "gradients", "gradient-map", "states", "graph", "sample", "inputs", "table")
 
 
 # A lesson's texts (its title, summary, source, question and choices, runs' titles,

@@ -160,6 +160,17 @@ LESSON = Lesson(
             run="B",
         ),
         Step(
+            N_("What the answer reads"),
+            N_(
+                "Each input step coloured by how much it can move the answer, ||dy/dx_k||. "
+                "The trained LSTM draws on the two marked steps (the stars) and hardly on the "
+                "rest. Switch the run to A: the RNN's answer leans on the last few steps, "
+                "whatever is marked."
+            ),
+            "inputs",
+            run="B",
+        ),
+        Step(
             N_("The numbers"),
             N_("Final validation error and the baseline, side by side."),
             "table",

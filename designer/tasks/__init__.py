@@ -11,7 +11,7 @@ from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError,
 from designer.tasks.brackets import BracketsTask
 from designer.tasks.charlm import CharLMTask
 from designer.tasks.copy import CopyTask
-from designer.tasks.csv import CSVTask
+from designer.tasks.csv import CSVTask, SeriesTask
 from designer.tasks.multivariate import MultivariateTask
 from designer.tasks.parity import ParityTask
 from designer.tasks.sentiment import SentimentTask
@@ -39,6 +39,7 @@ TASKS: dict[str, type[Task]] = {
         BracketsTask,
         SentimentTask,
         CharLMTask,
+        SeriesTask,
         CSVTask,
     )
 }

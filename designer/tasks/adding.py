@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from designer.i18n import N_
+from designer.i18n import N_, _
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 
@@ -52,3 +52,10 @@ class AddingTask(Task):
         x = torch.stack([values, marker], dim=-1)  # (B,T,2)
         y = (values[rows, first] + values[rows, second])[:, None]  # (B,1)
         return x, y
+
+    def input_names(self) -> list[str]:
+        return [_("value"), _("marker")]
+
+    def marked_steps(self, x: torch.Tensor) -> list[int]:
+        """The two steps whose values are added: where the marker (feature 1) is 1."""
+        return (x[:, 1] > 0.5).nonzero().flatten().tolist()

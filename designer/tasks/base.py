@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import torch
 import torch.nn.functional as F
 
-from designer.i18n import Text, _
+from designer.i18n import Text, TextError, _
 
 IGNORE = -100  # target value of a padded step: cross_entropy skips it
 
@@ -42,6 +42,13 @@ class Param:
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     max_items: int | None = None  # "floats" and "strs": the longest list allowed
+    labels: tuple[str, ...] | None = None  # the choices in words (message ids), for a picker
+
+    def label(self, value: Any) -> str:
+        """A choice in the reader's words (the value itself where none is given)."""
+        if self.labels and self.choices and value in self.choices:
+            return _(self.labels[self.choices.index(value)])
+        return str(value)
 
     def check(self, value: Any) -> Text | None:
         """Return a plain sentence saying what is wrong with `value`, or None."""
@@ -111,16 +118,8 @@ def shown(value: Any, limit: int = 60) -> str | Text:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class TaskDataError(ValueError):
-    """A task's data cannot be used (e.g. a bad CSV); the message names the problem.
-    It may be a Text, rendered in the reader's language by str(error)."""
-
-    def __init__(self, message: str | Text):
-        self.text = message
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return str(self.text)
+class TaskDataError(TextError):
+    """A task's data cannot be used (e.g. a bad CSV); the message names the problem."""
 
 
 @dataclass
@@ -143,6 +142,7 @@ class Task:
     higher_is_better: ClassVar[bool]
     # The loss's unit where it has a name worth showing (charlm: bits per char).
     loss_unit: ClassVar[str] = ""
+    uploads: ClassVar[bool] = False  # the visitor may upload the task's data (csv)
 
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -174,6 +174,32 @@ class Task:
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
+
+    # --- how its input reads -----------------------------------------------------
+    def token_labels(self, ids: list[int]) -> list[str]:
+        """One short label per token id of the input, as a student reads it (padding
+        shows as '·'): the figures of a sample, of the answers and of the input's
+        influence all write tokens this way."""
+        return ["·" if i == 0 else str(i) for i in ids]
+
+    def marked_steps(self, x: torch.Tensor) -> list[int]:
+        """The steps of one sample's input (T, F) that the answer depends on by the
+        task's own rule (the adding problem's two marked values); none by default."""
+        return []
+
+    def input_names(self) -> list[str]:
+        """The names of the input features, for a legend (empty: number them)."""
+        return []
+
+    def data_note(self) -> str | None:
+        """Where the task's data comes from and what its baselines score, in a line of
+        markdown in the reader's language; None for made-up data."""
+        return None
+
+    def standalone(self) -> tuple[str, dict[str, Any]]:
+        """(task name, parameters) that an exported script builds this task from, with
+        every file it needs inside the parameters (the script reads no file)."""
+        return self.name, dict(self.params)
 
     # --- loss, metric, baseline ------------------------------------------------
     def loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -79,6 +79,9 @@ class BracketsTask(Task):
         x = x.masked_fill(torch.arange(T) >= lengths, PAD)  # (B,T), padded at the end
         return x, bracket_tags(x)
 
+    def token_labels(self, ids: list[int]) -> list[str]:
+        return [CHARS.get(int(i), "·") for i in ids]
+
     @staticmethod
     def decode(ids: torch.Tensor | list[int]) -> str:
         """The bracket string of one row of token ids, padding dropped."""

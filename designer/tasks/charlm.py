@@ -1,26 +1,61 @@
-"""A character-level language model on a small text shipped with the project."""
+"""A character-level language model on a text shipped with the project: a short story
+written for it, or a public-domain book in English or Chinese (their sources and
+licences are in data/SOURCES.md)."""
 
 from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
 
-from designer.i18n import N_, Text
+from designer.i18n import N_, Text, _
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError
 
-CORPUS_PATH = Path(__file__).parent / "data" / "corpus.txt"
+DATA = Path(__file__).parent / "data"
+TEXTS = {  # name -> (file, what it is: a message id)
+    "lighthouse": (
+        "corpus.txt",
+        N_("a short story about a year in a lighthouse, written for this app (12 KB)"),
+    ),
+    "holmes": (
+        "holmes.txt",
+        N_(
+            "The Adventures of Sherlock Holmes by Arthur Conan Doyle, 1892 (Project Gutenberg "
+            "eBook 1661, public domain; 563,000 characters)"
+        ),
+    ),
+    "xiyouji": (
+        "xiyouji.txt",
+        N_(
+            "Journey to the West (西游记) by Wu Cheng'en, chapters 1 to 22 (Project Gutenberg "
+            "eBook 23962, public domain; 156,000 characters)"
+        ),
+    ),
+}
 TRAIN_FRACTION = 0.9
+MAX_CHARS = 1500  # distinct characters kept; the rarer ones (4% of the Chinese text) read as RARE
+RARE = "□"
 
 
-@functools.lru_cache(maxsize=1)
-def load_corpus() -> tuple[str, tuple[str, ...], torch.Tensor]:
-    """The corpus text, its sorted characters, and the text as token ids (1..V, 0 = pad)."""
-    text = CORPUS_PATH.read_text(encoding="ascii")
+def corpus_text(name: str = "lighthouse") -> str:
+    """The whole text of one of TEXTS."""
+    return (DATA / TEXTS[name][0]).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=len(TEXTS))
+def load_corpus(name: str = "lighthouse") -> tuple[str, tuple[str, ...], torch.Tensor]:
+    """The text, its sorted characters, and the text as token ids (1..V, 0 = pad). A
+    text of more than MAX_CHARS distinct characters keeps its most frequent ones."""
+    text = corpus_text(name)
+    counts = Counter(text)
+    if len(counts) > MAX_CHARS:
+        kept = {c for c, _ in counts.most_common(MAX_CHARS - 1)}
+        text = "".join(c if c in kept else RARE for c in text)
     chars = tuple(sorted(set(text)))
     index = {c: i + 1 for i, c in enumerate(chars)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
@@ -32,19 +67,35 @@ class CharLMTask(Task):
     name = "charlm"
     title = N_("Character language model")
     description = N_(
-        "The network reads a short story about a year in a lighthouse one character at a "
-        "time and, at every step, predicts the next character. The score is bits per "
-        "character: how many yes/no questions the network still needs, on average, to pin "
-        "down the next letter (about 4.2 for a model that only knows how common each letter "
-        "is, well under 2.5 for one that has learned words). The story repeats some lines "
-        "and patterns, so a trained model soon writes text that looks like it. The last "
-        "10% of the story is kept apart for validation."
+        "The network reads a text one character at a time (a short story about a lighthouse, "
+        "a Sherlock Holmes book, or the first chapters of Journey to the West in Chinese) "
+        "and, at every step, predicts the next character. The score is bits per character: "
+        "how many yes/no questions the network still needs, on average, to pin down the "
+        "next character (for the English texts about 4.2 for a model that only knows how "
+        "common each letter is, well under 2.5 for one that has learned words). The short "
+        "story repeats some lines, so a trained model soon writes text that looks like it; "
+        "the books are too long to be learned by heart. The last 10% of the text is kept "
+        "apart for validation."
     )
     lesson = N_(
         "Spelling needs a few characters of memory, grammar and repeated lines need many: "
         "stacking layers lets the upper ones work with the words the lower ones have found."
     )
-    PARAMS = (Param("seq_len", 64, N_("characters per training window"), "int", 2, MAX_SEQ_LEN),)
+    PARAMS = (
+        Param("seq_len", 64, N_("characters per training window"), "int", 2, MAX_SEQ_LEN),
+        Param(
+            "text",
+            "lighthouse",
+            N_("which text to learn"),
+            "str",
+            choices=tuple(TEXTS),
+            labels=(
+                N_("a lighthouse story (short)"),
+                N_("Sherlock Holmes (English book)"),
+                N_("Journey to the West (Chinese book)"),
+            ),
+        ),
+    )
     kind = "classification"
     per_step = True
     forecasts = True
@@ -53,7 +104,7 @@ class CharLMTask(Task):
     higher_is_better = False
 
     def __post_init__(self) -> None:
-        text, self.chars, ids = load_corpus()
+        text, self.chars, ids = load_corpus(self.params["text"])
         cut = int(len(ids) * TRAIN_FRACTION)
         self.splits = {"train": ids[:cut], "val": ids[cut:]}
         shortest = min(len(part) for part in self.splits.values())
@@ -87,6 +138,17 @@ class CharLMTask(Task):
     def metric(self, pred: torch.Tensor, y: torch.Tensor) -> float:
         """Bits per character: the loss, which is already the cross-entropy in base 2."""
         return float(self.loss(pred, y))
+
+    def data_note(self) -> str:
+        what = TEXTS[self.params["text"]][1]
+        return _("Text: {what}; {chars} distinct characters.").format(
+            what=_(what), chars=f"{len(self.chars):,}"
+        )
+
+    def token_labels(self, ids: list[int]) -> list[str]:
+        """Each character, with a space, a line end and a tab made visible."""
+        visible = {" ": "␣", "\n": "↵", "\t": "⇥"}
+        return [visible.get(self.chars[i - 1], self.chars[i - 1]) if i else "·" for i in ids]
 
     def encode(self, text: str) -> torch.Tensor:
         """Token ids (1..V) of `text`, shape (len,); characters not in the corpus are dropped."""

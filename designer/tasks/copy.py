@@ -48,6 +48,11 @@ class CopyTask(Task):
     def seq_len(self) -> int:
         return 2 * self.params["symbols"] + self.params["lag"]
 
+    def token_labels(self, ids: list[int]) -> list[str]:
+        """Padding '·', a blank '_', the go marker 'go', the symbols A, B, C, ..."""
+        names = {0: "·", BLANK: "_", GO: "go"}
+        return [names.get(i, chr(ord("A") + i - 3)) for i in ids]
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from designer.i18n import N_, Text
+from designer.i18n import N_, Text, _
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.datafiles import readable_path, upload_path
 
@@ -300,11 +300,17 @@ class CSVTask(Task):
     forecasts = True
     metric_name = "mse"
     higher_is_better = False
+    uploads = True  # the picker offers an uploader for the visitor's own file
 
     def __post_init__(self) -> None:
         table = read_table(self.params["path"], self.params["data"], self.params["upload"])
+        self.use_table(table, tuple(self.params["targets"]))
+
+    def use_table(self, table: Table, targets: tuple[str, ...]) -> None:
+        """Forecast `targets` (empty: every column) of `table`: check it, standardise it
+        on its first 80% and split it."""
         self.columns = table.columns
-        self.target_columns = tuple(self.params["targets"]) or table.columns
+        self.target_columns = targets or table.columns
         for name in self.target_columns:
             if name not in table.columns:
                 raise TaskDataError(
@@ -348,6 +354,9 @@ class CSVTask(Task):
         self.input_size = len(self.columns)
         self.output_size = len(self.target_columns)
 
+    def input_names(self) -> list[str]:
+        return list(self.columns)
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -359,3 +368,130 @@ class CSVTask(Task):
     def baseline_prediction(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Persistence: each target column is predicted to keep its current value."""
         return x[..., self.target_index]
+
+    def standalone(self) -> tuple[str, dict[str, Any]]:
+        """The file's text travels inside an exported script (it reads no file)."""
+        params = dict(self.params)
+        if not params.get("data"):
+            params["data"] = source_text(params.get("path", ""), params.get("upload", ""))
+            params.update(path="", upload="")
+        return "csv", params
+
+
+# --- real series shipped with the project ---------------------------------------------
+@dataclass(frozen=True)
+class Series:
+    """A real public-domain series in designer/tasks/data (its source and licence are
+    in data/SOURCES.md): what it is, which column is forecast, its season."""
+
+    file: str
+    target: str
+    period: int  # rows per season: the seasonal baseline looks this far back
+    title: str  # message ids, translated where shown
+    season: str
+    source: str
+
+
+SERIES = {
+    "sunspots": Series(
+        "sunspots.csv",
+        "sunspots",
+        11,
+        N_("yearly mean sunspot numbers, 1700 to 2008 (309 years)"),
+        N_("the same year of the last 11-year solar cycle"),
+        N_("NOAA National Geophysical Data Center, public domain"),
+    ),
+    "co2": Series(
+        "co2.csv",
+        "co2_ppm",
+        12,
+        N_("monthly CO₂ at Mauna Loa in ppm, March 1958 to December 2001 (526 months)"),
+        N_("the same month a year before"),
+        N_("C. D. Keeling and T. P. Whorf, Scripps; CDIAC, US Department of Energy; public domain"),
+    ),
+    "temperature": Series(
+        "temperature.csv",
+        "temp_max_c",
+        365,
+        N_("daily highest and lowest temperature in Seattle in °C, 2012 to 2015 (1,461 days)"),
+        N_("the same day a year before"),
+        N_("NOAA, public domain"),
+    ),
+}
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class SeriesTask(CSVTask):
+    name = "series"
+    title = N_("Real series: sunspots, CO₂, temperature")
+    description = N_(
+        "Forecast a real measured series one step ahead: yearly sunspot numbers (an "
+        "irregular cycle of about 11 years), the monthly CO₂ record of Mauna Loa (a rising "
+        "trend with a yearly cycle), or daily temperatures in Seattle (a yearly cycle under "
+        "day-to-day weather). Values are standardised on the first 80% of the series, which "
+        "is for training; the last 20% is for validation, as in a real forecast. Two "
+        "baselines tell whether the network found anything: persistence (the next value "
+        "equals the current one) and the seasonal forecast (the value one season back)."
+    )
+    lesson = N_(
+        "A cycle longer than the window cannot be learned from the window: give the network "
+        "enough steps to see one season, and compare it with the two baselines."
+    )
+    PARAMS = (
+        Param(
+            "series",
+            "sunspots",
+            N_("which real series"),
+            "str",
+            choices=tuple(SERIES),
+            labels=(
+                N_("sunspots (yearly)"),
+                N_("CO₂ at Mauna Loa (monthly)"),
+                N_("temperature (daily)"),
+            ),
+        ),
+        Param("seq_len", 24, N_("rows per training window"), "int", 2, 200),
+    )
+
+    uploads = False
+
+    def __post_init__(self) -> None:
+        series = SERIES[self.params["series"]]
+        self.series = series
+        text = (DATA / series.file).read_text(encoding="utf-8")
+        self.use_table(
+            _parse(text, Text("the series {name}", name=self.params["series"])), (series.target,)
+        )
+
+    def standalone(self) -> tuple[str, dict[str, Any]]:
+        """Exported as the csv task with the series' text inside: the same numbers."""
+        text = (DATA / self.series.file).read_text(encoding="utf-8")
+        params = {p.name: p.default for p in CSVTask.PARAMS}
+        params.update(data=text, targets=[self.series.target], seq_len=self.seq_len)
+        return "csv", params
+
+    def data_note(self) -> str:
+        series, scores = self.series, self.seasonal_baselines()
+        return _(
+            "Data: {title} ({source}). On the validation part persistence scores a mean "
+            "squared error of {persistence}, the seasonal forecast ({season}) {seasonal}, in "
+            "the loss's units."
+        ).format(
+            title=_(series.title),
+            source=_(series.source),
+            persistence=f"{scores['persistence']:.3g}",
+            season=_(series.season),
+            seasonal=f"{scores['seasonal']:.3g}",
+        )
+
+    def seasonal_baselines(self) -> dict[str, float]:
+        """Mean squared error (standardised units, as the loss) of persistence and of
+        the seasonal forecast on every validation row of the whole series."""
+        whole = torch.cat([self.splits["train"], self.splits["val"]])[:, self.target_index]
+        cut, period = len(self.splits["train"]), self.series.period
+        rows = torch.arange(max(cut, period), len(whole))
+        return {
+            "persistence": float((whole[rows] - whole[rows - 1]).pow(2).mean()),
+            "seasonal": float((whole[rows] - whole[rows - period]).pow(2).mean()),
+        }

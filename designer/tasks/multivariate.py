@@ -55,6 +55,9 @@ class MultivariateTask(Task):
     def channel_names(self) -> tuple[str, ...]:
         return CHANNELS[: self.params["channels"]]
 
+    def input_names(self) -> list[str]:
+        return list(self.channel_names)
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -115,6 +115,9 @@ class SentimentTask(Task):
         x[:, -width:] = words[:, -width:]
         return x, y
 
+    def token_labels(self, ids: list[int]) -> list[str]:
+        return [VOCABULARY[i] if i else "·" for i in ids]
+
     def decode(self, ids: torch.Tensor | list[int]) -> str:
         """The sentence of one row of token ids, padding dropped."""
         return " ".join(VOCABULARY[int(i)] for i in ids if int(i) != 0)

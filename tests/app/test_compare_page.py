@@ -125,6 +125,12 @@ def test_checkpoint_files_are_opened_renamed_compared_and_deleted(app, tmp_path,
     ]
     assert len(paths) == 2
     assert sum("from training, step 10" in c.value for c in at.caption) == 2
+    at.segmented_control(key="compare_inside").set_value("inputs").run()
+    assert not at.exception, at.exception
+    inputs = [c for c in at.get("plotly_chart") if "Which input steps" in c.proto.spec]
+    assert len(inputs) == 2  # one per run, each with its own controls
+    assert at.number_input(key="compare_A_influence_sample") is not None
+    assert at.number_input(key="compare_B_influence_sample") is not None
     at.segmented_control(key="compare_inside").set_value("memory").run()
     assert not at.exception, at.exception
     assert len(at.dataframe) == 3  # the metrics table, then one per run

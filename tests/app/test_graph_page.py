@@ -81,6 +81,27 @@ def test_node_details_for_an_lstm_cell_and_an_input_node():
     assert any("Layer 2: attention" in s.value for s in at.subheader)
 
 
+def test_a_node_s_cell_steps_forward_and_back_with_the_model_s_numbers():
+    at = open_graph()
+    at.session_state["graph_node"] = "1:5:forward"  # the GRU at step 5
+    at.run()
+    at.toggle(key="cell_walk").set_value(True).run()
+    assert not at.exception, at.exception
+    latex = [x.value for x in at.latex]
+    assert sum("E45756" in x for x in latex) == 1  # the operation being computed
+    assert any("r_t = " in x and "E45756" in x for x in latex)
+    at.select_slider(key="cell_operation_forward").set_value(3).run()
+    assert any(r"h_t = (1 - z_t)" in x and "E45756" in x for x in (y.value for y in at.latex))
+    assert any("‖h_t‖" in m.label for m in at.metric)
+    at.segmented_control(key="cell_phase").set_value("backward").run()
+    assert not at.exception, at.exception
+    assert any("update gate's direct path" in i.value for i in at.info)
+    assert any("the probe's total ‖dL/dh_(t-1)‖" in c.value for c in at.caption)
+    at.select_slider(key="cell_operation_backward").set_value(3).run()
+    assert any("‖dL/dh_(t-1)‖" in m.label for m in at.metric)
+    assert len(at.dataframe) == 1
+
+
 def test_a_node_that_no_longer_exists_is_dropped():
     at = open_graph()
     at.session_state["graph_node"] = "7:3:forward"

@@ -55,6 +55,29 @@ def test_a_last_step_task_s_credit_is_one_row_and_says_so(app_on_page):
     assert any("one row, t = 9" in i.value for i in at.info)
 
 
+def test_the_inputs_view_colours_each_input_step_by_its_influence(inspect):
+    at = show(inspect, "inputs")
+    spec = specs(at)
+    assert "Which input steps the output at step 11 uses" in spec
+    assert '"type":"bar"' in spec  # the influence bars under the input curve
+    assert any("Most influential input steps" in c.value for c in at.caption)
+    at.select_slider(key="influence_step").set_value(4).run()
+    assert not at.exception, at.exception
+    assert "output at step 4" in specs(at)
+    at.number_input(key="influence_sample").set_value(2).run()
+    assert not at.exception, at.exception
+
+
+def test_the_inputs_view_writes_a_text_task_as_its_characters(app_on_page):
+    exp = Experiment.from_dict(
+        {"task": {"name": "sentiment", "seq_len": 10}, "model": {"layers": [{"type": "gru"}]}}
+    )
+    at = show(app_on_page(exp, INSPECT), "inputs")
+    spec = specs(at)
+    assert "Which input steps the answer uses" in spec
+    assert "texttemplate" in spec and '"text"' in spec  # the words as cells
+
+
 def test_the_paths_view_divides_the_gradient(inspect):
     at = show(inspect, "paths")
     spec = specs(at)

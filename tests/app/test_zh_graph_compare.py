@@ -11,6 +11,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment, Trainer, checkpoints
+from designer.i18n import using
 from tests.helpers import english_sentences, link_of, visible_texts
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -85,6 +86,24 @@ def test_a_clicked_node_s_details_in_chinese():
         at.run()
         assert any(s.value == heading for s in at.subheader), node
         assert not english_left(at), node
+
+
+def test_a_node_s_cell_stepped_through_in_chinese():
+    at = opened(BI, GRAPH)
+    at.session_state["graph_node"] = "0:5:backward"
+    at.run()
+    at.toggle(key="cell_walk").set_value(True).run()
+    assert not english_left(at)
+    assert any("输入门：写入多少候选值" in m.value for m in at.markdown)
+    for i in range(6):
+        at.select_slider(key="cell_operation_forward").set_value(i).run()
+        assert not english_left(at), i
+    with using("zh"):  # AppTest formats the choice with the page's format_func, here
+        at.segmented_control(key="cell_phase").set_value("backward").run()
+    for i in range(6):
+        at.select_slider(key="cell_operation_backward").set_value(i).run()
+        assert not english_left(at), i
+    assert any("遗忘门" in i.value for i in at.info)
 
 
 def test_the_sweep_in_chinese():

@@ -85,6 +85,11 @@ def test_every_view_of_the_untrained_model_reads_in_chinese(chinese_page):
     show(at, "credit")
     assert any("沿展开的网络反向传播" in c.value for c in at.caption)
 
+    show(at, "inputs")
+    assert any("影响最大的输入时间步" in c.value for c in at.caption)
+    at.select_slider(key="influence_step").set_value(3).run()
+    english_left(at, "inputs at step 3")
+
     show(at, "paths")
     lines = " ".join(m.value for m in at.markdown)
     assert "第 1 层（gru）：沿时间" in lines and "从输出头向上" in lines

@@ -2,12 +2,14 @@
 watch the loss chart update by itself, Stop, and find the gradient heatmap."""
 
 import re
+from pathlib import Path
 
 import pytest
 
 from designer import Experiment
 
 pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 SMALL = Experiment.from_dict(
     {
@@ -40,7 +42,8 @@ def step_count(page) -> int:
     return int(metric(page, "Step").replace(",", ""))
 
 
-def test_click_a_graph_node_and_see_its_details(page, app_url):
+def click_the_lstm_at_step_5(page, app_url) -> None:
+    """Open the graph of SMALL and click its LSTM node at t = 5, as a user does."""
     page.goto(f"{app_url}/graph?x={SMALL.to_url()}")
     page.wait_for_app()
     page.get_by_text("Unrolled graph").first.wait_for()
@@ -49,17 +52,46 @@ def test_click_a_graph_node_and_see_its_details(page, app_url):
     traces.last.locator("path.point").first.wait_for()  # the figure has been drawn
     lstm = traces.nth(traces.count() - 4).locator("path.point")
     assert lstm.count() == 20
-    # as a user does: point at it (plotly shows its hover label once its handlers
-    # are live), then click
+    # point at it (plotly shows its hover label once its handlers are live), then click
     lstm.nth(5).hover(force=True)
     page.locator(".hoverlayer .hovertext").first.wait_for()
     lstm.nth(5).click(force=True)
     page.wait_for_timeout(500)
     page.wait_for_app()
     page.get_by_text("Layer 0: lstm, forward, t = 5").wait_for(timeout=20_000)
+
+
+def test_click_a_graph_node_and_see_its_details(page, app_url):
+    click_the_lstm_at_step_5(page, app_url)
     page.get_by_text("Gates at this step").first.wait_for()
     # the LSTM's equations, once KaTeX has drawn them (it renders after the text)
     page.wait_for_function("document.querySelectorAll('.katex').length >= 6")
+    assert page.external_requests == []
+
+
+def test_step_through_a_node_s_cell_forward_and_back(page, app_url):
+    """Click the LSTM at step 5, step through its arithmetic with the keyboard and the
+    mouse, then its backward step: the forget gate's factor and the numbers shown."""
+    click_the_lstm_at_step_5(page, app_url)
+    page.locator(".st-key-cell_walk label").click()
+    page.wait_for_app()
+    page.get_by_text("the input gate: how much of the candidate to write").wait_for()
+    slider = page.locator(".st-key-cell_operation_forward input[type=range]")
+    slider.focus()
+    for _ in range(4):  # to the cell state's update, by keyboard
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    page.wait_for_app()
+    page.get_by_text("the new cell state").first.wait_for()
+    page.locator(".st-key-cell_phase button", has_text="Backward").click()  # by mouse
+    page.wait_for_app()
+    page.get_by_text("On the cell state's path").wait_for()
+    page.wait_for_function("document.querySelectorAll('.katex').length >= 6")
+    table = page.locator('[data-testid="stDataFrame"]')
+    assert table.count() == 1
+    table.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cell_walk.png"), full_page=True)
     assert page.external_requests == []
 
 

@@ -48,6 +48,7 @@ def test_tasks_lists_every_task(capsys):
         "brackets",
         "sentiment",
         "charlm",
+        "series",
         "csv",
     ]
     assert main(["tasks"]) == 0
@@ -181,6 +182,7 @@ def test_bench_quick_reports_the_ratio(capsys):
     assert all(r["ratio"] > 0 and r["bare_ms"] > 0 for r in overhead)
     (credit,) = [r for r in records if r["bench"] == "credit_cost"]
     assert credit["credit_ms"] > 0 and credit["step_ms"] > 0 and "50 loss steps" in credit["config"]
+    assert credit["influence_ms"] > 0 and credit["cell_ms"] > 0
 
 
 def test_probe_prints_design_format(tmp_path, capsys):
@@ -246,6 +248,44 @@ def test_probe_credit_and_paths(tmp_path, capsys):
     assert "credit ||dL_t/dh_k|| over 7 loss steps of 7" in out
     assert "up from the output head" in out
     assert "layer 1 (lstm): memory of random inputs, R² at k = 1" in out
+
+
+def test_probe_inputs_gives_the_influence_that_anyone_can_recompute(tmp_path, capsys):
+    """--inputs adds input_influence[sample][output step][input step], the output steps
+    and the samples' inputs x; recomputed here from x with the checkpoint's model."""
+    ckpt = tmp_path / "run.pt"
+    assert main(["train", write(tmp_path, SMALL), "--json", "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    assert main(["probe", "--checkpoint", str(ckpt), "--inputs", "--json"]) == 0
+    (record,) = json_lines(capsys.readouterr().out)
+    assert record["output_steps"] == [9]  # the adding problem answers at its last step
+    x = torch.tensor(record["x"]).requires_grad_(True)  # (S, T, 2)
+    model = checkpoints.load(ckpt).model().eval()
+    (grad,) = torch.autograd.grad(model(x).sum(), x)  # samples are independent
+    expected = grad.norm(dim=-1)  # (S, T): one output unit
+    got = torch.tensor(record["input_influence"])[:, 0]
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-7)
+    assert main(["probe", "--checkpoint", str(ckpt), "--inputs"]) == 0
+    assert "most influential input steps" in capsys.readouterr().out
+
+
+def test_cell_walks_one_step_of_a_trained_layer(tmp_path, capsys):
+    ckpt = tmp_path / "run.pt"
+    assert main(["train", write(tmp_path, SMALL), "--json", "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    args = ["cell", "--checkpoint", str(ckpt), "--layer", "0", "--step", "4", "--sample", "2"]
+    assert main([*args, "--json"]) == 0
+    (record,) = json_lines(capsys.readouterr().out)
+    assert record["type"] == "gru" and record["step"] == 4 and record["sample"] == 2
+    for key in ("x", "h_prev", "r", "z", "n", "h", "grad_h", "grad_h_prev"):
+        assert len(record[key]) == (2 if key == "x" else 8), key
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "the update gate's path" in out and "one step back multiplies" in out
+    assert main(["cell", "--checkpoint", str(ckpt), "--layer", "3", "--step", "0"]) == 2
+    assert "layer 3 is not a recurrent layer" in capsys.readouterr().err
+    assert main(["cell", "--checkpoint", str(ckpt), "--layer", "0", "--step", "10"]) == 2
+    assert "outside the sequence (0 to 9)" in capsys.readouterr().err
 
 
 def test_probe_from_checkpoint_and_bad_checkpoint(tmp_path, capsys):

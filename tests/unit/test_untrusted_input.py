@@ -249,6 +249,8 @@ def param_strategy(task: str, param: Any) -> st.SearchStrategy | None:
     """Valid values of one task parameter, from its declaration (small sizes)."""
     if task == "csv" and param.kind in ("str", "strs"):
         return CSV_VALID.get(param.name)
+    if param.choices is not None:
+        return st.sampled_from(list(param.choices))
     if param.kind == "int":
         return st.integers(int(param.min), int(min(param.max, param.min + 10)))
     if param.kind == "float":
