@@ -1,6 +1,5 @@
 """Compare: two to four runs of this link side by side, one colour per run."""
 
-import pandas as pd
 import streamlit as st
 
 from components.compare_inside import show_inside
@@ -9,6 +8,7 @@ from components.kept_runs import kept_runs
 from components.links import current_link
 from components.run_view import draw_charts
 from components.state import escape_markdown, get_experiment, show_notices, show_url_warning
+from components.tables import fitted_table
 from designer.compare import changes, metrics_rows, why_not_comparable
 from designer.figures.compare import (
     grad_norm_overlay,
@@ -61,11 +61,7 @@ else:
         reason = why_not_comparable(runs)
         if reason:
             st.warning(escape_markdown(reason), icon=":material/warning:")
-        st.dataframe(
-            pd.DataFrame(metrics_rows(runs)),
-            hide_index=True,
-            column_config={_("parameters"): st.column_config.NumberColumn(format="localized")},
-        )
+        fitted_table(metrics_rows(runs))
         c1, c2 = st.columns([2, 1])
         against = c1.radio(
             _("Curves against"),

@@ -23,6 +23,7 @@ from components.state import (
 from components.summary import model_summary
 from components.task_picker import task_picker, task_preview
 from components.uploads import ask_for_pending_upload
+from components.welcome import welcome
 from designer import get_task
 from designer.i18n import _
 from designer.presets import matching_preset, preset_description, preset_title
@@ -33,6 +34,7 @@ current_link()  # the link's runs and uploads, if it has any
 sidebar()
 
 st.title("Deep RNN Designer")
+welcome()  # a first visit's way in
 preset = matching_preset(exp)
 if preset:
     st.markdown(
@@ -50,7 +52,9 @@ st.caption(
     _(
         "Drag layers from the palette into the stack and drag cards to reorder them; drag a "
         "card's right edge to change its width; click a card to edit its settings. The presets "
-        "in the sidebar load a whole design in one click."
+        "in the sidebar load a whole design in one click. Layers are numbered from 0 at the "
+        "bottom, everywhere in the app and on the command line, as in the exported PyTorch "
+        "code (self.layers[0])."
     )
 )
 show_url_warning()

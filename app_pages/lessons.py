@@ -10,8 +10,9 @@ from components.lesson_runs import lesson_runners, shared_runs
 from components.lesson_views import show_view
 from components.state import escape_markdown, set_experiment
 from designer.i18n import _
-from designer.lessons import LESSONS, Lesson
+from designer.lessons import LESSONS, Lesson, runs_from_earlier
 from designer.lessons.check import results
+from designer.probes import listed
 
 POLL_SECONDS = 3.0  # a class polls the same runs: each poll is a page run on the server
 
@@ -22,19 +23,57 @@ def lesson_list() -> None:
         _(
             "The classic results of recurrent networks. Each lesson asks for a prediction, "
             "trains the networks that show the result, and walks through what happened. A "
-            "class opening the same lesson trains it once: everyone watches the same runs."
+            "class opening the same lesson trains it once: everyone watches the same runs. "
+            "Take them in order: each says which lessons it builds on."
         )
     )
     for lesson in LESSONS.values():
         with st.container(border=True):
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
             c1.markdown(f"**{lesson.number}. {_(lesson.title)}**  \n{_(lesson.summary)}")
-            c1.caption(_(lesson.source))
+            c1.caption(f"{_(lesson.source)} · {_needs(lesson)}")
             if c2.button(_("Open"), key=f"open_{lesson.name}", icon=":material/school:"):
                 st.query_params.from_dict(
                     {"lesson": lesson.name, **_classroom_param(), **_language_param()}
                 )
                 st.rerun()
+
+
+def _needs(lesson: Lesson) -> str:
+    """'Start here.' or 'Builds on lessons 1 and 2.'"""
+    if not lesson.needs:
+        return _("Start here.")
+    if len(lesson.needs) == 1:
+        return _("Builds on lesson {number}.").format(number=lesson.needs[0])
+    numbers = listed([str(n) for n in lesson.needs[:-1]])
+    return _("Builds on lessons {numbers} and {last}.").format(
+        numbers=numbers, last=lesson.needs[-1]
+    )
+
+
+def _reused(lesson: Lesson) -> str | None:
+    """Which of the lesson's runs an earlier lesson trains too, in a sentence."""
+    reused = runs_from_earlier(lesson)
+    if not reused:
+        return None
+    sources = {other.number: other for other in reused.values()}
+    if len(sources) > 1:
+        return _(
+            "Some of these runs come from earlier lessons: they are ready if your class took them."
+        )
+    (other,) = sources.values()
+    words = {"number": other.number, "title": _(other.title)}
+    if len(reused) == len(lesson.runs):
+        said = _(
+            "These runs come from lesson {number} ({title}): the same experiments train once "
+            "for everyone, so they are ready if your class took it."
+        )
+        return said.format(**words)
+    said = _(
+        "Run {labels} comes from lesson {number} ({title}): the same experiment trains once "
+        "for everyone, so it is ready if your class took it."
+    )
+    return said.format(labels=listed(sorted(reused)), **words)
 
 
 def _classroom_param() -> dict[str, str]:
@@ -63,6 +102,9 @@ def prediction(lesson: Lesson, started: bool) -> int | None:
     st.markdown(_("**Predict first.** {question}").format(question=_(question.question)))
     guess = _guess(lesson)
     choices = [_(c) for c in question.choices]  # translated here, in the page's thread
+    if started and guess is not None:  # one line, so that the result fits the screen
+        st.markdown(_("**Your prediction:** {choice}").format(choice=choices[guess]))
+        return guess
     choice = st.radio(
         _("Your prediction"),
         range(len(question.choices)),
@@ -74,6 +116,8 @@ def prediction(lesson: Lesson, started: bool) -> int | None:
     )
     if choice is not None and choice != guess:
         st.query_params["guess"] = str(choice)
+        if started:  # the runs are there: show the result, the prediction in one line
+            st.rerun()
     return choice
 
 
@@ -89,12 +133,14 @@ def verdict(lesson: Lesson, guess: int | None, runners: dict) -> None:
         st.warning(str(outcome.text), icon=":material/help:")
     right = _(lesson.prediction.choices[lesson.prediction.answer])
     if not outcome.passed:
-        said = _("**The classic result is: {answer}; these runs did not show it clearly.** {why}")
+        said = _("**The classic result is: {answer}; these runs did not show it clearly.**")
     elif guess == lesson.prediction.answer:
-        said = _("**You predicted right: {answer}.** {why}")
+        said = _("**You predicted right: {answer}.**")
     else:
-        said = _("**The result says otherwise: {answer}.** {why}")
-    st.markdown(said.format(answer=right, why=_(lesson.prediction.why)))
+        said = _("**The result says otherwise: {answer}.**")
+    st.markdown(said.format(answer=right))
+    with st.expander(_("Why"), expanded=not classroom_mode()):  # folded on a projector
+        st.markdown(_(lesson.prediction.why))
 
 
 def player(lesson: Lesson) -> None:
@@ -117,6 +163,8 @@ def player(lesson: Lesson) -> None:
                     icon=":material/error:",
                 )
         st.markdown(_runs_words(lesson))
+        if reused := _reused(lesson):
+            st.caption(reused)
         if st.button(
             _("Train both") if len(lesson.runs) == 2 else _("Train"),
             type="primary",
@@ -147,11 +195,14 @@ def player(lesson: Lesson) -> None:
         now = lesson_runners(lesson)
         if now is None or any(r.alive for r in now.values()) != live:
             st.rerun()  # the runs ended (or began): redraw the page without polling
-        verdict(lesson, guess, now)
-        text_col, view_col = st.columns([1, 2], gap="large")
+        # the verdict beside the picture that proves it: both in the first screen
+        text_col, view_col = st.columns([2, 3], gap="large")
         with text_col:
+            verdict(lesson, guess, now)
             titles = [f"{i + 1}. {_(step.title)}" for i, step in enumerate(lesson.steps)]
-            chosen = st.radio(_("Steps"), titles, index=_step(lesson), key=f"step_{lesson.name}")
+            chosen = st.radio(
+                _("Lesson steps"), titles, index=_step(lesson), key=f"step_{lesson.name}"
+            )
             index = titles.index(chosen)
             if str(index) != st.query_params.get("step"):
                 st.query_params["step"] = str(index)

@@ -20,6 +20,7 @@ STYLE = """
 html { font-size: 20px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stToolbar"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
 .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"],
 [data-testid="stRadio"] label p, .stButton button p { font-size: 1.15rem; }
 h1 { font-size: 2.4rem !important; }

@@ -25,6 +25,12 @@ from designer.spec import (
 
 PREFIX = "layer_"
 INITS = field_choices(RNNLayer, "init")
+INIT_WORDS = {  # the document's names in the reader's words
+    "default": N_("default"),
+    "orthogonal": N_("orthogonal"),
+    "xavier": "Xavier",
+    "identity": N_("identity"),
+}
 INIT_HELP = N_(
     "How the weights start. default: PyTorch's uniform init; orthogonal: each recurrent "
     "gate matrix orthogonal (keeps signal norms); xavier: Glorot uniform; identity: the "
@@ -213,7 +219,15 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
         left, right = st.columns(2)
         with left:
             _widget(
-                st.selectbox, _("init"), "init", index, layer.init, options=INITS, help=_(INIT_HELP)
+                st.selectbox,
+                _("init"),
+                "init",
+                index,
+                layer.init,
+                options=INITS,
+                # words fixed now: a format_func is also called outside this run (AppTest)
+                format_func={name: _(INIT_WORDS.get(name, name)) for name in INITS}.get,
+                help=_(INIT_HELP),
             )
             _low, high = field_range(RNNLayer, "gain")
             _widget(

@@ -9,13 +9,20 @@ import time
 from collections import OrderedDict
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from components.influence_view import show_influence
 from components.probe_source import run_weights
-from components.run_view import RUN_COLOR_NAMES, draw_charts, model_now, state_text
+from components.run_view import (
+    RUN_COLOR_NAMES,
+    draw_charts,
+    duration,
+    model_now,
+    state_text,
+    time_left,
+)
 from components.state import escape_markdown
+from components.tables import fitted_table
 from designer.compare import RunDigest, digest, metrics_rows
 from designer.figures.compare import (
     grad_norm_overlay,
@@ -55,7 +62,7 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
                 )
             )
         else:
-            st.dataframe(pd.DataFrame(metrics_rows(digests)), hide_index=True)
+            fitted_table(metrics_rows(digests))
         return
     if step.view == "inputs":
         _inputs(lesson, step, runners)
@@ -76,7 +83,9 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
     elif step.view == "states":
         layer = summary.layers[0]
         what = "cell" if layer.get("cell") is not None else "hidden"
-        figure = state_heatmap(layer, sample=0, what=what)
+        first = record.last_probe.x[0]  # every probe reads the same batch
+        marks = [] if record.task.token_input else record.task.marked_steps(first)
+        figure = state_heatmap(layer, sample=0, what=what, marks=marks)
         st.plotly_chart(figure, key="lesson_states", width="stretch")
         if what == "cell":
             st.caption(_("The cell state of the first recurrent layer, for the first sequence."))
@@ -119,12 +128,15 @@ def _status(letter: str, runner: Runner, run: RunDigest, color: str) -> str:
             step=f"{runner.record.step_count:,}", total=f"{runner.total:,}"
         ),
     ]
+    left = time_left(runner, runner.history)
+    if left is not None:
+        parts.append(_("about {time} left").format(time=duration(left)))
     if run.last_eval:
         value = f"{run.last_eval['val_metric']:.3g}"
         message = _METRIC_WORDS.get(run.metric_name)
         if message is None:
             parts.append(
-                _("validation {metric} {value}").format(metric=run.metric_name, value=value)
+                _("validation {metric} {value}").format(metric=_(run.metric_name), value=value)
             )
         else:
             parts.append(_(message).format(value=value))

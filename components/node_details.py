@@ -165,10 +165,9 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
     for line in lines:
         st.latex(line)
     if means:
-        numbers = r",\quad ".join(
-            rf"\overline{{{symbol}_{{{t}}}}} = {value:.2f}" for symbol, value in means.items()
-        )
-        st.latex(numbers)
+        pairs = [rf"\overline{{{symbol}_{{{t}}}}} = {value:.2f}" for symbol, value in means.items()]
+        rows = [r",\quad ".join(pairs[i : i + 2]) for i in range(0, len(pairs), 2)]
+        st.latex(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")  # fits a column
         st.caption(
             _(
                 "Bars are means over the units of this sample at this step: a forget gate "

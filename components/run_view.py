@@ -58,11 +58,20 @@ def speed(history: History, window: int = 50) -> float | None:
     return (history.step[-1] - history.step[i]) / seconds if seconds > 0 else None
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """'2m 05s', '40s': a wait or a run's length, in the reader's language."""
     minutes, secs = divmod(int(round(seconds)), 60)
     if minutes:
         return _("{minutes}m {seconds}s").format(minutes=minutes, seconds=f"{secs:02d}")
     return _("{seconds}s").format(seconds=secs)
+
+
+def time_left(runner: Runner, history: History) -> float | None:
+    """Seconds until a running run reaches its last step, at its recent pace."""
+    rate = speed(history)
+    if not rate or runner.state != "running" or not history.step:
+        return None
+    return max(0.0, (runner.total - history.step[-1]) / rate)
 
 
 def state_text(runner: Runner, yours: bool = False) -> tuple[str, str]:
@@ -141,8 +150,8 @@ def status(runner: Runner, history: History) -> None:
     c = st.columns(5)
     c[0].metric(_("Step (of {total})").format(total=f"{runner.total:,}"), f"{step:,}")
     c[1].metric(_("Steps per second"), f"{rate:.1f}" if rate else "–")
-    left = (runner.total - step) / rate if rate and runner.state == "running" else None
-    c[2].metric(_("Time left"), _duration(left) if left is not None else "–")
+    left = time_left(runner, history)
+    c[2].metric(_("Time left"), duration(left) if left is not None else "–")
     c[3].metric(_("Validation loss"), f"{evals[-1]['val_loss']:.4g}" if evals else "–")
     task = runner.record.task
     c[4].metric(

@@ -28,8 +28,8 @@ TITLES = {
     "lstm": "LSTM",
     "gru": "GRU",
     "linear": N_("Linear"),
-    "layernorm": "LayerNorm",
-    "dropout": "Dropout",
+    "layernorm": N_("LayerNorm"),
+    "dropout": N_("Dropout"),
     "attention": N_("Attention"),
 }
 HINTS = {

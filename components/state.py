@@ -31,6 +31,9 @@ URL_TOKEN = "url_token"  # the token this session last wrote to the URL
 PENDING = "pending_upload"  # a link's experiment waiting for its uploaded CSV file
 
 
+ARRIVED_WITH = "arrived_with"  # the names in the link the session started from
+
+
 def get_experiment() -> Experiment:
     """The session's experiment; on first use, the one in the link (if any).
 
@@ -38,6 +41,7 @@ def get_experiment() -> Experiment:
     the address) is opened too; a damaged one leaves the current experiment as it is."""
     token = st.query_params.get(PARAM)
     if KEY not in st.session_state:
+        st.session_state[ARRIVED_WITH] = tuple(st.query_params)  # before the link is written
         exp = default_experiment()
         if token:
             try:

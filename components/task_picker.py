@@ -113,7 +113,8 @@ def _param_widget(task: Task, param: Param) -> None:
     )
     label = param_label(param.name)
     if param.choices:
-        st.selectbox(label, list(param.choices), format_func=param.label, **kwargs)
+        words = {value: param.label(value) for value in param.choices}  # fixed now, as above
+        st.selectbox(label, list(param.choices), format_func=words.get, **kwargs)
     elif param.kind == "int":
         low, high = (None if b is None else int(b) for b in (param.min, param.max))
         st.number_input(label, min_value=low, max_value=high, step=1, **kwargs)

@@ -943,7 +943,7 @@ def numpy_problems(exp: Experiment, task: Task) -> list[Text]:
     if task.token_input and exp.model.embedding_dim:
         problems.append(Text("an embedding (the NumPy version feeds tokens as one-hot vectors)"))
     for i, spec in enumerate(exp.model.layers):
-        where = {"n": i + 1, "name": layer_name(spec)}
+        where = {"n": i, "name": layer_name(spec)}
         if spec.type not in ("linear", "rnn"):
             problems.append(Text("layer {n} ({name}): a {type} layer", type=spec.type, **where))
         elif spec.residual:

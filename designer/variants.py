@@ -127,7 +127,7 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
         top = rec[-1]
         added = [*layers[: top + 1], layers[top], *layers[top + 1 :]]
         label = _("One more layer: another {layer} above layer {n}").format(
-            layer=layer_words(exp.model.layers[top]), n=top + 1
+            layer=layer_words(exp.model.layers[top]), n=top
         )
         found.append(("add-layer", label, _with(exp, added)))
     else:
@@ -142,7 +142,7 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
     if len(rec) > 1:
         top = rec[-1]
         label = _("One layer fewer: without layer {n} ({layer})").format(
-            n=top + 1, layer=layer_words(exp.model.layers[top])
+            n=top, layer=layer_words(exp.model.layers[top])
         )
         found.append(("remove-layer", label, _with(exp, layers[:top] + layers[top + 1 :])))
 
@@ -153,10 +153,10 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
         if not on:
             label = _("Residual connections off")
         elif len(can_skip) == 1:
-            label = _("Residual connections on (layer {n})").format(n=can_skip[0] + 1)
+            label = _("Residual connections on (layer {n})").format(n=can_skip[0])
         else:
             label = _("Residual connections on (layers {first}–{last})").format(
-                first=can_skip[0] + 1, last=can_skip[-1] + 1
+                first=can_skip[0], last=can_skip[-1]
             )
         found.append(("residual", label, _with(exp, toggled)))
 
@@ -388,24 +388,22 @@ def differences(a: Experiment, b: Experiment) -> list[str]:
     for i, j in _align(la, lb):
         if j is None:
             removed = _("layer {n} removed: {layer}")
-            added.append(removed.format(n=i + 1, layer=layer_words(a.model.layers[i])))
+            added.append(removed.format(n=i, layer=layer_words(a.model.layers[i])))
             continue
         if i is None:
             more = _("layer {n} added: {layer}")
-            added.append(more.format(n=j + 1, layer=layer_words(b.model.layers[j])))
+            added.append(more.format(n=j, layer=layer_words(b.model.layers[j])))
             continue
         old, new = la[i], lb[j]
         if old["type"] != new["type"]:
             if not {old["type"], new["type"]} <= set(RECURRENT_TYPES):
                 key = ("layer", layer_words(a.model.layers[i]), layer_words(b.model.layers[j]))
-                changes.setdefault(key, []).append(j + 1)
+                changes.setdefault(key, []).append(j)
                 continue
-            changes.setdefault(("layer", old["type"].upper(), new["type"].upper()), []).append(
-                j + 1
-            )
+            changes.setdefault(("layer", old["type"].upper(), new["type"].upper()), []).append(j)
         for name in sorted(set(old) & set(new) - {"type"}):
             if old[name] != new[name]:
-                changes.setdefault((name, _said(old[name]), _said(new[name])), []).append(j + 1)
+                changes.setdefault((name, _said(old[name]), _said(new[name])), []).append(j)
     for (name, old, new), numbers in changes.items():
         layers = _numbers(numbers)
         if name == "layer":

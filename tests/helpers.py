@@ -162,3 +162,18 @@ def visible_texts(at: Any) -> list[str]:
     for chart in at.get("plotly_chart"):
         texts += _chart_texts(chart.proto.spec)
     return [t for t in texts if t]
+
+
+def raw_markdown(at: Any) -> list[str]:
+    """The texts of an AppTest page whose Markdown would show literally: a `**` that
+    CommonMark (the rules Streamlit's renderer follows) does not read as bold, as
+    beside a full-width colon ("**它说明了什么：**记忆…")."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    kinds = ("markdown", "caption", "info", "warning", "error", "success")
+    texts = [e.value for kind in kinds for e in getattr(at, kind)]
+    texts += [
+        w.label for kind in ("button", "toggle", "checkbox", "radio") for w in getattr(at, kind)
+    ]
+    return [t for t in texts if t and "**" in md.render(t)]

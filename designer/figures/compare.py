@@ -123,15 +123,20 @@ def _recurrent_depth(runs: Sequence[RunDigest]) -> int:
     return max((len(run.profile) for run in runs), default=0)
 
 
+def _index(run: RunDigest, k: int) -> int:
+    """The stack index of the run's k-th recurrent layer (k itself if it is not probed)."""
+    return run.profile[k]["index"] if k < len(run.profile) else k
+
+
 def profile_figure(runs: Sequence[RunDigest], height: int = 320) -> go.Figure:
     """||dL/dh_t|| of each run's last probe against how many steps before the last
     step t lies, per recurrent layer (bottom first), log scale: a gradient that
     vanishes falls as a straight line; one that is carried stays flat."""
     depth = max(1, _recurrent_depth(runs))
-    titles = [
-        (_("recurrent layer {k} (bottom)") if k == 0 else _("recurrent layer {k}")).format(k=k + 1)
-        for k in range(depth)
-    ]
+    titles = []  # each recurrent layer by its index in the stack, as everywhere in the app
+    for k in range(depth):
+        first = next(run.profile[k] for run in runs if k < len(run.profile))
+        titles.append(_("layer {index} ({type})").format(index=first["index"], type=first["type"]))
     fig = make_subplots(rows=1, cols=depth, subplot_titles=titles, shared_yaxes=True)
     for i, run in enumerate(runs):
         for k, layer in enumerate(run.profile):
@@ -150,7 +155,7 @@ def profile_figure(runs: Sequence[RunDigest], height: int = 320) -> go.Figure:
                         "{run}<br>layer {layer} ({type})<br>{x} steps back: {y}"
                     ).format(
                         run=_name(i, run),
-                        layer=layer["index"] + 1,
+                        layer=layer["index"],
                         type=layer["type"],
                         x="%{x}",
                         y="%{y:.3g}",
@@ -191,7 +196,7 @@ def radius_figure(runs: Sequence[RunDigest], height: int = 300) -> go.Figure:
                     x=[s for s, _ in points],
                     y=[r for _, r in points],
                     mode="lines+markers",
-                    name=_("{run}, layer {k}").format(run=_name(i, run), k=k + 1),
+                    name=_("{run}, layer {k}").format(run=_name(i, run), k=_index(run, k)),
                     line={"color": run_color(i), "dash": LAYER_DASHES[k % len(LAYER_DASHES)]},
                     marker={"size": 5},
                 )

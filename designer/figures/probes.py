@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -36,10 +37,16 @@ def _layer_name(layer: dict) -> str:
 
 
 def state_heatmap(
-    layer: dict, sample: int, what: str = "hidden", gate: str | None = None
+    layer: dict,
+    sample: int,
+    what: str = "hidden",
+    gate: str | None = None,
+    marks: Sequence[int] = (),
 ) -> go.Figure:
     """Units x time for one sample: the state `what` ('hidden' or 'cell'), or with
-    `gate` that gate's activations (the LSTM has a gate called 'cell' too)."""
+    `gate` that gate's activations (the LSTM has a gate called 'cell' too). `marks`:
+    steps the task's answer depends on (the adding problem's marked values), drawn as
+    lines, where a unit that has learned the task changes."""
     values = layer["gates"][gate] if gate else layer[what]
     data = values[:, :, sample].float().numpy()  # (D, T, H)
     D, T, H = data.shape
@@ -60,10 +67,21 @@ def state_heatmap(
             zmid=None if bounded01 else 0,
             zmin=0 if bounded01 else None,
             zmax=1 if bounded01 else None,
-            colorbar={"thickness": 10},
+            colorbar={
+                "thickness": 10,
+                "title": {"text": gate or ("c_t" if what == "cell" else "h_t")},
+            },
             hovertemplate=_("t %{x}<br>unit %{y}<br>%{z:.3f}") + "<extra></extra>",
         )
     )
+    for step in marks:
+        fig.add_vline(
+            x=step,
+            line={"color": "#E45756", "width": 2, "dash": "dot"},
+            annotation_text=_("marked"),
+            annotation_position="top",
+            annotation_font={"color": "#E45756", "size": 12},
+        )
     if gate:
         title = _("Layer {layer}: {gate}").format(layer=_layer_name(layer), gate=gate_label(gate))
     elif what == "cell":

@@ -7,6 +7,7 @@ gives them the role they play there (the truth, a prediction, a layer)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -49,4 +50,44 @@ def laid_out(
         margin={"l": SIDE_MARGIN, "r": SIDE_MARGIN, "t": top, "b": bottom},
         **layout,
     )
+    return in_decades(fig)
+
+
+DECADE_TICKS = 6  # labels on a log axis, at most
+
+
+def in_decades(fig: go.Figure) -> go.Figure:
+    """Every log y axis labelled at powers of ten only, written 10^k (every second or
+    fifth power when the values span many): plotly's own labels fill a small log axis
+    with the digits 2..9 of each decade ("1 9 8 7 6 5 4 3 2 0.1"), or mix "100T" with
+    10^35. Reads the span from the traces drawn on each axis."""
+    spans: dict[str, tuple[float, float]] = {}
+    for trace in fig.data:
+        values = getattr(trace, "y", None)
+        if values is None or trace.type in ("heatmap", "table"):
+            continue
+        positive = [
+            float(v)
+            for v in values
+            if isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and v > 0
+        ]
+        if positive:
+            axis = getattr(trace, "yaxis", None) or "y"
+            low, high = spans.get(axis, (math.inf, 0.0))
+            spans[axis] = (min(low, min(positive)), max(high, max(positive)))
+    for axis, (low, high) in spans.items():
+        layout_axis = fig.layout["yaxis" + axis[1:]]
+        if layout_axis.type != "log":
+            continue
+        decades = max(1, math.ceil(math.log10(high)) - math.floor(math.log10(low)))
+        layout_axis.update(
+            dtick=math.ceil(decades / DECADE_TICKS),
+            tick0=0,
+            exponentformat="power",
+            showexponent="all",
+            minor={"showgrid": False, "ticks": ""},
+        )
     return fig

@@ -39,9 +39,33 @@ LESSONS: dict[str, Lesson] = {
     )
 }
 
-__all__ = ["LESSONS", "Lesson", "LessonRun", "RunResult", "Step", "Verdict", "get_lesson"]
+__all__ = [
+    "LESSONS",
+    "Lesson",
+    "LessonRun",
+    "RunResult",
+    "Step",
+    "Verdict",
+    "get_lesson",
+    "runs_from_earlier",
+]
 
 
 def get_lesson(name: str) -> Lesson | None:
     """The lesson of that name, or None."""
     return LESSONS.get(name)
+
+
+def runs_from_earlier(lesson: Lesson) -> dict[str, Lesson]:
+    """The lesson's runs that an earlier lesson trains too (run label -> the first
+    such lesson): the same experiment is one shared run, so a class that took that
+    lesson sees these runs at once, already trained."""
+    earlier = [other for other in LESSONS.values() if other.number < lesson.number]
+    found = {}
+    for run in lesson.runs:
+        document = run.experiment().to_dict()
+        for other in earlier:
+            if any(o.experiment().to_dict() == document for o in other.runs):
+                found[run.label] = other
+                break
+    return found

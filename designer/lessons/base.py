@@ -161,6 +161,7 @@ class Lesson:
     try_next: str
     seeds: tuple[int, ...] = (0,)  # the check must pass on each (fragile results: three)
     may_diverge: tuple[str, ...] = ()  # runs whose divergence is the lesson's result
+    needs: tuple[int, ...] = ()  # the lessons (by number) it builds on: take them first
 
     def judge(self, results: dict[str, RunResult]) -> Verdict:
         """The lesson's check, on runs that ended as the lesson expects: a run that
@@ -249,6 +250,6 @@ def loss_words(result: RunResult) -> str:
     message = _LOSS_WORDS.get(result.metric_name)
     if message is None:
         return _("validation {metric} {value}, against {baseline} for the baseline").format(
-            metric=result.metric_name, value=value, baseline=baseline
+            metric=_(result.metric_name), value=value, baseline=baseline
         )
     return _(message).format(value=value, baseline=baseline)

@@ -51,6 +51,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="bidirectional",
     number=6,
+    needs=(1,),
     title=N_("Reading both ways: bidirectional tagging"),
     source=N_("Schuster & Paliwal (1997), Bidirectional recurrent neural networks"),
     summary=N_(

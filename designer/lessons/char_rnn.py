@@ -42,6 +42,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="char-rnn",
     number=8,
+    needs=(1,),
     title=N_("A character language model learns to spell"),
     source=N_("Karpathy (2015), The unreasonable effectiveness of recurrent neural networks"),
     summary=N_(

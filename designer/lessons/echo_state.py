@@ -103,6 +103,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="echo-state",
     number=5,
+    needs=(2,),
     title=N_("Echo state network: train only the read-out"),
     source=N_(
         "Jaeger (2001), The echo state approach to analysing and training recurrent neural networks"

@@ -71,6 +71,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="exploding-gradients",
     number=3,
+    needs=(2,),
     title=N_("Exploding gradients and clipping"),
     source=N_(
         "Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent neural networks"

@@ -40,6 +40,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="feedforward-vs-recurrent",
     number=9,
+    needs=(1,),
     title=N_("The multi-layer network, and what recurrence adds"),
     source=N_(
         "Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors"

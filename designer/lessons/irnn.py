@@ -72,6 +72,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="irnn",
     number=4,
+    needs=(1, 2),
     title=N_("A plain RNN that remembers: identity initialisation"),
     source=N_(
         "Le, Jaitly & Hinton (2015), A simple way to initialize recurrent networks of "

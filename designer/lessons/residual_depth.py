@@ -71,6 +71,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="residual-depth",
     number=7,
+    needs=(2,),
     title=N_("Depth needs a path for the gradient"),
     source=N_(
         "He, Zhang, Ren & Sun (2016), Deep residual learning; for recurrent stacks, "

@@ -41,6 +41,7 @@ def check(runs: dict[str, RunResult]) -> Verdict:
 LESSON = Lesson(
     name="vanishing-gradients",
     number=2,
+    needs=(1,),
     title=N_("Vanishing gradients through time"),
     source=N_(
         "Bengio, Simard & Frasconi (1994), Learning long-term dependencies with "

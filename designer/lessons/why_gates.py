@@ -44,7 +44,7 @@ def ending(result: RunResult, name: str) -> dict[str, str]:
     metric), {name}_metric, {name}_baseline, and {name}_step (the step it diverged at)."""
     return {
         name: number(result.val_metric),
-        f"{name}_metric": result.metric_name,
+        f"{name}_metric": _(result.metric_name),
         f"{name}_baseline": number(result.baseline_metric),
         f"{name}_step": str(result.steps + 1),
     }

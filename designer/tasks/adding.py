@@ -30,7 +30,7 @@ class AddingTask(Task):
     PARAMS = (Param("seq_len", 50, N_("time steps per sequence"), "int", 2, MAX_SEQ_LEN),)
     kind = "regression"
     per_step = False
-    metric_name = "mse"
+    metric_name = N_("mse")
     higher_is_better = False
 
     def __post_init__(self) -> None:

@@ -298,7 +298,7 @@ class CSVTask(Task):
     kind = "regression"
     per_step = True
     forecasts = True
-    metric_name = "mse"
+    metric_name = N_("mse")
     higher_is_better = False
     uploads = True  # the picker offers an uploader for the visitor's own file
 

@@ -47,7 +47,7 @@ class SineTask(Task):
     kind = "regression"
     per_step = True
     forecasts = True
-    metric_name = "mse"
+    metric_name = N_("mse")
     higher_is_better = False
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from designer.i18n import using
-from tests.helpers import english_sentences, visible_texts
+from tests.helpers import english_sentences, raw_markdown, visible_texts
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGES = ["design", "graph", "train", "inspect", "compare", "lessons"]
@@ -32,6 +32,14 @@ def test_a_chinese_page_shows_no_english_sentence(page):
         at = opened(page, "zh")
         left = [s for text in visible_texts(at) for s in english_sentences(text)]
     assert not left, f"English left on the Chinese {page} page: {left[:15]}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("page", PAGES)
+def test_no_markdown_shows_literally(page, lang):
+    with using(lang):
+        at = opened(page, lang)
+    assert not raw_markdown(at), raw_markdown(at)
 
 
 @pytest.mark.parametrize("page", PAGES)

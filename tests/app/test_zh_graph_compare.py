@@ -164,8 +164,8 @@ def test_two_runs_compared_in_chinese():
     first, second = (r["id"] for r in link_of(at).runs())
     assert at.multiselect(key="compare_picker").value == [first, second]
     changed = [m.value for m in at.markdown if "的不同之处" in m.value]
-    assert changed == ["**B** 与 **A** 的不同之处：第 1 层：RNN → LSTM"]
-    table = at.dataframe[0].value
+    assert changed == ["**B** 与 **A** 的不同之处：第 0 层：RNN → LSTM"]
+    table = at.table[0].value
     assert list(table.columns[:3]) == ["运行", "状态", "验证损失"]
     assert "参数" in table.columns and "基线损失" in table.columns
     assert not english_left(at)

@@ -78,8 +78,8 @@ def show(at: AppTest, view: str) -> AppTest:
 def test_every_view_of_the_untrained_model_reads_in_chinese(chinese_page):
     at = chinese_page(DEEP)
     english_left(at, "probe")
-    assert at.title[0].value == "检视"
-    assert [t.label for t in at.tabs][-4:] == ["输入门", "遗忘门", "候选细胞门", "输出门"]
+    assert at.title[0].value == "内部观察"
+    assert [t.label for t in at.tabs][-4:] == ["输入门", "遗忘门", "候选记忆元", "输出门"]
     assert any("未训练的模型" in c.value for c in at.caption)
 
     show(at, "credit")
@@ -119,7 +119,7 @@ def test_what_if_reads_in_chinese_with_changes_applied(chinese_page):
     assert edits_from_text(at.query_params["whatif"])[1].gate == "forget"  # the link keeps ids
     effect = " ".join(m.value for m in at.markdown)
     assert "第 0 层：全部单元已静默；第 0 层：遗忘门固定为 1（单元 1、2）" in effect
-    assert [m.label for m in at.metric] == ["验证损失", "验证mse"]
+    assert [m.label for m in at.metric] == ["验证损失", "验证 MSE"]
     assert all("（原为 " in m.delta for m in at.metric)
 
 
@@ -142,7 +142,7 @@ def test_a_what_if_change_that_does_not_fit_is_a_whole_chinese_sentence(chinese_
             "第 1 层（gru）没有遗忘门（该层的门：重置门、更新门、候选状态门）",
         ),
         (Edit(layer=0, units=(9,)), "第 0 层的单元编号为 0 到 5，没有单元 9"),
-        (Edit(layer=0, gate="cell", value=-2), "候选细胞门的取值范围是 -1 到 1，不能取 -2"),
+        (Edit(layer=0, gate="cell", value=-2), "候选记忆元的取值范围是 -1 到 1，不能取 -2"),
         (Edit(layer=0, units=(1, 2)), None),
     ],
 )

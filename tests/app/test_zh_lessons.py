@@ -126,7 +126,7 @@ def test_the_list_is_in_chinese():
     text = " ".join(m.value for m in at.markdown)
     for lesson in lessons.LESSONS.values():
         assert zh(lesson.title) in text
-    assert any(t.value == "课程" for t in at.title)
+    assert any(t.value == "课例" for t in at.title)
 
 
 def test_opening_a_lesson_and_going_back_keep_the_language():
@@ -138,7 +138,7 @@ def test_opening_a_lesson_and_going_back_keep_the_language():
     assert not english_left(at), english_left(at)
     next(b for b in at.button if b.key == "lesson_back").click().run()
     assert param(at, "lang") == "zh" and param(at, "lesson") is None
-    assert any(t.value == "课程" for t in at.title)
+    assert any(t.value == "课例" for t in at.title)
 
 
 def test_a_lesson_before_training_is_in_chinese(tiny):

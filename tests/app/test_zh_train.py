@@ -93,7 +93,7 @@ def test_the_train_page_in_chinese_before_during_and_after_a_run(chinese_page):
     assert "训练中修改" in popovers(at)
     assert at.number_input(key="train_change_lr").label == "学习率"
     charts = live_charts(at)
-    assert [c["title"] for c in charts] == ["损失", "验证mse", "梯度范数（裁剪前）"]
+    assert [c["title"] for c in charts] == ["损失", "验证 MSE", "梯度范数（裁剪前）"]
     assert charts[0]["series"][0]["name"] == "训练损失"
     assert charts[0]["words"]["step"] == "第 {step} 步"
     assert not english_left(at), english_left(at)

@@ -72,11 +72,11 @@ def test_train_a_variant_and_compare_the_two(page, app_url):
     page.wait_for_app()
     page.get_by_text("differs from").first.wait_for(timeout=30_000)
     changed = page.locator('[data-testid="stMarkdown"]', has_text="differs from").inner_text()
-    assert "layer 1: RNN → LSTM" in changed
+    assert "layer 0: RNN → LSTM" in changed
     picked = page.locator('[data-testid="stMultiSelect"]').first.inner_text()
     assert "RNN 32 on adding" in picked and "LSTM 32 on adding" in picked
     page.get_by_text("How far back the gradient reaches").first.wait_for(timeout=30_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.locator('[data-testid="stTable"]').first.wait_for()
     page.set_viewport_size({"width": 1400, "height": 1750})  # the whole page in one picture
     page.wait_for_app()
     page.get_by_text("Spectral radius of the recurrent weights").first.wait_for()

@@ -14,7 +14,7 @@ from tests.helpers import english_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["design", "graph", "train", "inspect", "compare", "lessons"]
-NAVIGATION = {"design": "设计", "train": "训练", "lessons": "课程"}
+NAVIGATION = {"design": "设计", "train": "训练", "lessons": "课例"}
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +75,6 @@ def test_the_browser_s_language_picks_the_first_visit_s(browser, app_url):
         page.goto(f"{app_url}/lessons")
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
         page.wait_for_function("() => location.search.includes('lang=zh')")
-        expect(page.get_by_test_id("stSidebarNav").get_by_text("课程")).to_have_count(1)
+        expect(page.get_by_test_id("stSidebarNav").get_by_text("课例")).to_have_count(1)
     finally:
         context.close()

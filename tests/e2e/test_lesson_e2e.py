@@ -58,4 +58,21 @@ def test_play_lesson_one_then_open_it_in_classroom_mode(page, app_url, browser):
     student.get_by_text("The result says otherwise: the LSTM").wait_for()
     size = student.evaluate("getComputedStyle(document.documentElement).fontSize")
     assert size == "20px"
+    # on a projector the verdict and the curve that proves it share the first screen
+    for width, height in ((1280, 720), (1400, 900)):
+        student.set_viewport_size({"width": width, "height": height})
+        student.wait_for_timeout(800)
+        student.evaluate(
+            "window.scrollTo(0, 0); "
+            "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0 })"
+        )
+        chart = student.locator(".st-key-lesson_loss_chart .js-plotly-plot").first
+        chart.wait_for()
+        student.wait_for_timeout(500)
+        student.screenshot(path=str(ROOT / "artifacts" / f"classroom_{width}x{height}.png"))
+        top = chart.bounding_box()["y"]
+        assert top < height - 120, (width, height, top)  # its top, and its first curves
+        verdict_box = student.locator(VERDICT).bounding_box()
+        assert verdict_box["y"] + 100 < height, (width, height, verdict_box)
+        assert verdict_box["x"] + verdict_box["width"] < chart.bounding_box()["x"]  # beside it
     context.close()

@@ -417,8 +417,8 @@ def test_the_numpy_version_says_which_layers_it_covers():
     with pytest.raises(ExportError) as err:
         numpy_code(exp)
     assert "covers stacks of linear layers" in str(err.value)
-    assert "layer 1 (LSTM 64): a lstm layer" in str(err.value)
-    assert "layer 2 (RNN 64): a residual connection" in str(err.value)
+    assert "layer 0 (LSTM 64): a lstm layer" in str(err.value)
+    assert "layer 1 (RNN 64): a residual connection" in str(err.value)
 
 
 def test_the_numpy_version_refuses_a_leaky_rnn():
@@ -427,7 +427,7 @@ def test_the_numpy_version_refuses_a_leaky_rnn():
     )
     with pytest.raises(ExportError) as err:
         numpy_code(exp)
-    assert "layer 1 (RNN 4): a leak rate (0.5, a leaky integrator)" in str(err.value)
+    assert "layer 0 (RNN 4): a leak rate (0.5, a leaky integrator)" in str(err.value)
     # the init knobs only set the starting weights, which the NumPy version reads
     reservoir = {"type": "rnn", "hidden_size": 4, "spectral_radius": 0.9, "input_scaling": 0.5}
     assert "def forward(W, x):" in numpy_code(exp.with_layers([reservoir]))

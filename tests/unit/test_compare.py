@@ -58,7 +58,7 @@ def test_the_metrics_table_and_the_changes(pair):
     assert [r["run"] for r in rows] == ["A: rnn", "B: lstm"]
     assert rows[1]["validation loss"] == runs[1].history.evals[-1]["val_loss"]
     assert rows[0]["steps"] == 20 and rows[0]["parameters"] == runs[0].parameters
-    assert changes(runs) == [("B", ["layers 1, 2: RNN → LSTM"])]
+    assert changes(runs) == [("B", ["layers 0, 1: RNN → LSTM"])]
     assert why_not_comparable(runs) is None
 
 

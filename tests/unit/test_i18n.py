@@ -67,6 +67,27 @@ def test_the_glossary_has_the_course_s_terms():
         assert terms[english] == chinese_term
 
 
+# Terms a Chinese textbook does not use, and the ones 《动手学深度学习》 uses instead
+REPLACED = {
+    "隐藏状态": "隐状态",
+    "细胞": "记忆元 (cell state), 候选记忆元 (cell gate)",
+    "随机失活": "暂退法 (dropout)",
+    "丢弃法": "暂退法 (dropout)",
+}
+
+
+def test_the_terms_are_those_of_dive_into_deep_learning(chinese):
+    wrong = [
+        f"{old} (use {new}): {message!r} = {translation!r}"
+        for message, translation in chinese.items()
+        for old, new in REPLACED.items()
+        if old in translation
+    ]
+    assert not wrong, "\n".join(wrong[:20])
+    glossary_text = GLOSSARY.read_text(encoding="utf-8")
+    assert not [old for old in REPLACED if old in glossary_text]
+
+
 def test_translations_use_the_glossary_s_terms(chinese):
     wrong = []
     for english, term in glossary():

@@ -42,12 +42,12 @@ def test_each_variant_changes_one_thing_and_is_valid():
         "lr-down",
     }
     expected = {
-        "cell:lstm": ["layers 1, 2: RNN → LSTM"],
-        "cell:gru": ["layers 1, 2: RNN → GRU"],
-        "add-layer": ["depth: 2 → 3 layers", "layer 3 added: RNN 8"],
-        "remove-layer": ["depth: 2 → 1 layer", "layer 2 removed: RNN 8"],
-        "residual": ["layer 2: residual off → on"],
-        "bidirectional": ["layers 1, 2: bidirectional off → on"],
+        "cell:lstm": ["layers 0, 1: RNN → LSTM"],
+        "cell:gru": ["layers 0, 1: RNN → GRU"],
+        "add-layer": ["depth: 2 → 3 layers", "layer 2 added: RNN 8"],
+        "remove-layer": ["depth: 2 → 1 layer", "layer 1 removed: RNN 8"],
+        "residual": ["layer 1: residual off → on"],
+        "bidirectional": ["layers 0, 1: bidirectional off → on"],
         "clip": ["gradient clipping: at 1 → off"],
         "seed": ["seed: 0 → 1"],
         "lr-up": ["learning rate: 0.003 → 0.03"],
@@ -106,9 +106,9 @@ def test_differences_match_layers_like_a_diff_and_group_them():
     assert differences(a, b) == [
         "task: adding (seq_len 10) → adding (seq_len 20)",
         "depth: 3 → 4 layers",
-        "layers 1–3: RNN → GRU",
-        "layer 3: width 8 → 16",
-        "layer 4 added: linear 4 relu",
+        "layers 0–2: RNN → GRU",
+        "layer 2: width 8 → 16",
+        "layer 3 added: linear 4 relu",
         "gradient clipping: at 1 → at 0.5",
     ]
     # one layer inserted in the middle is one change, not a cascade
@@ -120,7 +120,7 @@ def test_differences_match_layers_like_a_diff_and_group_them():
             {"type": "rnn", "hidden_size": 8},
         ]
     )
-    assert differences(a, c) == ["depth: 3 → 4 layers", "layer 2 added: layer norm"]
+    assert differences(a, c) == ["depth: 3 → 4 layers", "layer 1 added: layer norm"]
     assert differences(a, a) == []
 
 

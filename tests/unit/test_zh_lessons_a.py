@@ -100,7 +100,7 @@ def test_the_checks_numbers_appear_in_the_chinese_sentence():
         verdict = LESSONS["why-gates"].judge(runs)
     assert verdict.passed
     assert verdict.text == (
-        "LSTM 学会了加法：验证 mse 为 0.0009，基线为 0.16。tanh RNN 没有学会：验证 mse 为 "
+        "LSTM 学会了加法：验证 MSE 为 0.0009，基线为 0.16。tanh RNN 没有学会：验证 MSE 为 "
         "0.16，基线为 0.16，停在始终回答均值所能达到的水平。"
     )
     exploding = {"A": result("A", None, state="diverged"), "B": result("B", 0.01)}
