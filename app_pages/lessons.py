@@ -4,7 +4,7 @@ what appeared, step by step, with the app's own views beside the text."""
 
 import streamlit as st
 
-from components import language
+from components import class_tally, language
 from components.classroom import classroom_mode, lesson_link
 from components.lesson_runs import lesson_runners, shared_runs
 from components.lesson_views import show_view
@@ -13,6 +13,7 @@ from designer.i18n import _
 from designer.lessons import LESSONS, Lesson, runs_from_earlier
 from designer.lessons.check import results
 from designer.probes import listed
+from designer.tallies import Class
 
 POLL_SECONDS = 3.0  # a class polls the same runs: each poll is a page run on the server
 
@@ -97,7 +98,7 @@ def _guess(lesson: Lesson) -> int | None:
     return _index("guess", len(lesson.prediction.choices))
 
 
-def prediction(lesson: Lesson, started: bool) -> int | None:
+def prediction(lesson: Lesson, started: bool, found: Class | None) -> int | None:
     question = lesson.prediction
     st.markdown(_("**Predict first.** {question}").format(question=_(question.question)))
     guess = _guess(lesson)
@@ -114,14 +115,20 @@ def prediction(lesson: Lesson, started: bool) -> int | None:
         label_visibility="collapsed",
         disabled=started and guess is not None,
     )
+    if found is not None:
+        class_tally.counted_note()
     if choice is not None and choice != guess:
         st.query_params["guess"] = str(choice)
+        if found is not None:
+            class_tally.vote(found, choice)
         if started:  # the runs are there: show the result, the prediction in one line
             st.rerun()
     return choice
 
 
-def verdict(lesson: Lesson, guess: int | None, runners: dict) -> None:
+def verdict(
+    lesson: Lesson, guess: int | None, runners: dict, found: Class | None, teacher: bool
+) -> None:
     done = results(lesson, runners)
     if done is None:
         st.caption(_("The verdict appears here when the runs have ended."))
@@ -134,16 +141,22 @@ def verdict(lesson: Lesson, guess: int | None, runners: dict) -> None:
     right = _(lesson.prediction.choices[lesson.prediction.answer])
     if not outcome.passed:
         said = _("**The classic result is: {answer}; these runs did not show it clearly.**")
+    elif teacher:
+        said = _("**The result: {answer}.**")
     elif guess == lesson.prediction.answer:
         said = _("**You predicted right: {answer}.**")
     else:
         said = _("**The result says otherwise: {answer}.**")
     st.markdown(said.format(answer=right))
+    if found is not None:
+        class_tally.with_verdict(lesson, found)
     with st.expander(_("Why"), expanded=not classroom_mode()):  # folded on a projector
         st.markdown(_(lesson.prediction.why))
 
 
-def player(lesson: Lesson) -> None:
+def player(lesson: Lesson, found: Class | None, teacher: bool) -> None:
+    """The lesson; with a class (`found`), the students' predictions are counted and
+    the teacher's screen asks the question instead of answering it."""
     runners = lesson_runners(lesson)
     live = runners is not None and any(r.alive for r in runners.values())
     classroom = classroom_mode()
@@ -151,7 +164,13 @@ def player(lesson: Lesson) -> None:
     st.caption(
         _("{summary} After {source}.").format(summary=_(lesson.summary), source=_(lesson.source))
     )
-    guess = prediction(lesson, started=runners is not None)
+    if teacher:
+        class_tally.question_for_class(lesson, started=runners is not None)
+        guess = None
+        if runners is None or live:
+            class_tally.live_count(lesson, found)
+    else:
+        guess = prediction(lesson, started=runners is not None, found=found)
     if runners is None:
         for run in lesson.runs:
             error = shared_runs().error(run.experiment())
@@ -169,14 +188,14 @@ def player(lesson: Lesson) -> None:
             _("Train both") if len(lesson.runs) == 2 else _("Train"),
             type="primary",
             icon=":material/play_arrow:",
-            disabled=guess is None,
-            help=None if guess is not None else _("Make a prediction first."),
+            disabled=guess is None and not teacher,
+            help=None if guess is not None or teacher else _("Make a prediction first."),
             key="lesson_train",
         ):
             lesson_runners(lesson, start=True)
             st.rerun()
         return
-    if guess is None:  # the class started it already: the prediction still comes first
+    if guess is None and not teacher:  # started already: the prediction still comes first
         if live:
             message = _(
                 "These runs are training (your class shares them). Make your prediction to "
@@ -198,7 +217,7 @@ def player(lesson: Lesson) -> None:
         # the verdict beside the picture that proves it: both in the first screen
         text_col, view_col = st.columns([2, 3], gap="large")
         with text_col:
-            verdict(lesson, guess, now)
+            verdict(lesson, guess, now, found, teacher)
             titles = [f"{i + 1}. {_(step.title)}" for i, step in enumerate(lesson.steps)]
             chosen = st.radio(
                 _("Lesson steps"), titles, index=_step(lesson), key=f"step_{lesson.name}"
@@ -257,9 +276,11 @@ else:
     if back:
         st.query_params.from_dict(_language_param())  # everything else goes
         st.rerun()
-    player(chosen)
+    found, teacher = class_tally.class_of(chosen)
+    player(chosen, found, teacher)
     if not classroom_mode():
-        with st.expander(_("Share this lesson")):
+        with st.expander(_("Share this lesson"), expanded=teacher):
             st.caption(_("Opens this lesson; the classroom link hides everything else:"))
             st.code(lesson_link(chosen.name), language=None)
             st.code(lesson_link(chosen.name, classroom=True), language=None)
+            class_tally.make_class_link(chosen, found, teacher)

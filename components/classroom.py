@@ -19,7 +19,7 @@ STYLE = """
 <style>
 html { font-size: 20px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stToolbar"] { display: none; }
+[data-testid="stToolbar"], [data-testid="stHeader"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
 .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"],
 [data-testid="stRadio"] label p, .stButton button p { font-size: 1.15rem; }
@@ -40,11 +40,11 @@ def apply_style() -> None:
     st.html(STYLE)
 
 
-def lesson_link(name: str, classroom: bool = False) -> str:
+def lesson_link(name: str, classroom: bool = False, **extra: str) -> str:
     """The address that opens a lesson (in classroom mode, with `classroom`), in the
     language of whoever shares it when that is not English (a teacher shares a Chinese
-    lesson; the classroom page has no language switch)."""
-    params = {"lesson": name, **({PARAM: "1"} if classroom else {})}
+    lesson; the classroom page has no language switch). `extra` goes in as it is."""
+    params = {"lesson": name, **({PARAM: "1"} if classroom else {}), **extra}
     lang = i18n.language()
     if lang != i18n.DEFAULT:
         params[language.PARAM] = lang

@@ -29,6 +29,7 @@ from designer.i18n import N_, Text
 from designer.runner import Runner, Said
 from designer.runstore import StoredRun
 from designer.spec import Experiment, english
+from designer.tallies import Tallies
 
 KEPT_STATES = ("finished", "diverged")  # deterministic ends, the same on every retry
 MAX_IN_MEMORY = 24  # finished shared runs held in memory; older ones are read from disk
@@ -164,3 +165,4 @@ class SharedRuns:
             files = sorted(self.root.glob("*.pt"), key=lambda p: p.stat().st_mtime)
             for old in files[: max(0, len(files) - MAX_ON_DISK)]:
                 old.unlink(missing_ok=True)
+                Tallies(self.root).remove_run(old.stem)  # a class's count leaves with its run

@@ -156,3 +156,73 @@ def test_classroom_mode_at_the_root_address_opens_the_lesson(tiny):
     at.run()
     assert not at.exception
     assert any(tiny.title in t.value for t in at.title)
+
+
+def _class_links(at: AppTest) -> tuple[dict, dict]:
+    """The query of the students' link and of the teacher's, as the share panel shows."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    links = [c.value for c in at.code if "class=" in c.value]
+    student, teacher = (dict(parse_qsl(urlsplit(link).query)) for link in links)
+    return student, teacher
+
+
+def open_link(query: dict) -> AppTest:
+    """A screen opened from a link's query."""
+    rest = {k: v for k, v in query.items() if k != "lesson"}
+    return open_lesson(query["lesson"], **rest)
+
+
+def test_a_class_link_counts_the_predictions_and_shows_them_with_the_verdict(tiny):
+    # the teacher makes a class link from the share panel
+    at = open_lesson(tiny.name)
+    next(b for b in at.button if b.key == "tally_make").click().run()
+    assert not at.exception, at.exception
+    student_link, teacher_link = _class_links(at)
+    assert student_link["classroom"] == "1" and "teacher" not in student_link
+    assert teacher_link["class"] == student_link["class"] and teacher_link["teacher"]
+
+    # three students predict; one of them changes their mind, one reloads
+    screens = [open_link(student_link) for _ in range(3)]
+    assert any("counted for the class" in c.value for c in screens[0].caption)
+    for screen, choice in zip(screens, [1, 0, 0], strict=True):
+        screen.radio(key=f"guess_{tiny.name}").set_value(choice).run()
+    # a reload opens a new session on the same address: it changes the same vote
+    address = {k: v[0] if isinstance(v, list) else v for k, v in screens[2].query_params.items()}
+    assert address["guess"] == "0" and address["voter"]
+    reloaded = open_link(address)
+    reloaded.radio(key=f"guess_{tiny.name}").set_value(1).run()
+
+    # the teacher's screen asks the question and counts, without answering it
+    teacher = open_link(teacher_link)
+    assert not teacher.exception, teacher.exception
+    assert not [r for r in teacher.radio if r.key == f"guess_{tiny.name}"]
+    assert any("Predictions so far: 3." in i.value for i in teacher.info)
+    assert not teacher.get("progress")  # what they predicted stays hidden until asked
+    train = next(b for b in teacher.button if b.key == "lesson_train")
+    assert not train.disabled  # the teacher trains without predicting
+    train.click().run()
+    runners = [shared_runs().get(run.experiment()) for run in tiny.runs]
+    assert wait_for(lambda: all(not r.alive and r.state == "finished" for r in runners), 60)
+    teacher.run()
+    assert not teacher.exception, teacher.exception
+    bars = [p.proto.text for p in teacher.get("progress")]
+    right = tiny.prediction.choices[tiny.prediction.answer]
+    assert f"✓ 2 of 3 predicted: {right}" in bars
+    assert f"1 of 3 predicted: {tiny.prediction.choices[0]}" in bars
+    assert any("**The result:" in m.value for m in teacher.markdown)
+
+    # a student who has not predicted sees neither the verdict nor the class's answers
+    late = open_link(student_link)
+    assert not late.get("progress") and not late.success
+    late.radio(key=f"guess_{tiny.name}").set_value(2).run()
+    late.run()
+    assert any("1 of 4 predicted" in p.proto.text for p in late.get("progress"))
+
+
+@pytest.mark.parametrize("class_id", ["../../etc/passwd", "nonexistentclass", "x" * 500])
+def test_an_unknown_or_crafted_class_link_says_so_and_counts_nothing(tiny, class_id):
+    at = open_lesson(tiny.name, classroom="1", **{"class": class_id, "teacher": "y" * 30})
+    assert not at.exception, at.exception
+    assert any("not known to this server" in w.value for w in at.warning)
+    assert [r for r in at.radio if r.key == f"guess_{tiny.name}"]  # a plain lesson
