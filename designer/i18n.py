@@ -216,6 +216,21 @@ def extract(root: Path | None = None) -> dict[str, list[str]]:
     return found
 
 
+def catalog_parts(code: str) -> dict[str, list[str]]:
+    """Message id -> the parts whose catalog holds it: one each, so that a sentence has
+    one translation (when two parts held it, the first one read would win unseen)."""
+    from babel.messages.pofile import read_po
+
+    parts: dict[str, list[str]] = {}
+    for path in catalog_files(code):
+        with path.open("rb") as f:
+            for message in read_po(f, locale=code):
+                if message.id:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    parts.setdefault(key, []).append(path.stem)
+    return parts
+
+
 def read_catalog(code: str) -> dict[str, str]:
     """Message id -> translation, over all of a language's .po files."""
     from babel.messages.pofile import read_po
@@ -238,6 +253,14 @@ def write_part(part: str, translations_: dict[str, str], code: str = "zh") -> Pa
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
+    elsewhere = {
+        message: parts
+        for message, parts in catalog_parts(code).items()
+        if message in translations_ and part not in parts
+    }
+    if elsewhere:
+        said = "already translated in another part (one sentence, one home)"
+        raise ValueError(f"{said}: {elsewhere}")
     path = LOCALES / code / DOMAIN_FOLDER / f"{part}.po"
     path.parent.mkdir(parents=True, exist_ok=True)
     entries: dict[str, str] = {}

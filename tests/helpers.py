@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -16,6 +17,17 @@ from designer import Experiment
 # Property-based tests: examples per test scale with the hypothesis profile, 1x by
 # default, 25x with the "long" profile (tests/conftest.py registers it).
 SCALE = max(1, settings().max_examples // 100)
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # ignored by git
+
+
+def artifact(name: str) -> Path:
+    """Where a test leaves a file for a person to look at: never a tracked file (the
+    README's pictures are copied from here by `python -m tools.screenshots`)."""
+    path = ARTIFACTS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def examples(n: int, *, slow: bool = False) -> settings:

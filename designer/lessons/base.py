@@ -253,3 +253,24 @@ def loss_words(result: RunResult) -> str:
             metric=_(result.metric_name), value=value, baseline=baseline
         )
     return _(message).format(value=value, baseline=baseline)
+
+
+def number(value: float | None) -> str:
+    """A number as a sentence shows it (base.short), in the reader's language when it
+    is none or not a number."""
+    if value is None:
+        return _("none")
+    if not math.isfinite(value):
+        return _("not a number")
+    return short(value)
+
+
+def ending(result: RunResult, name: str) -> dict[str, str]:
+    """How a run ended, as the named parts of a sentence: {name} (its final validation
+    metric), {name}_metric, {name}_baseline, and {name}_step (the step it diverged at)."""
+    return {
+        name: number(result.val_metric),
+        f"{name}_metric": _(result.metric_name),
+        f"{name}_baseline": number(result.baseline_metric),
+        f"{name}_step": str(result.steps + 1),
+    }

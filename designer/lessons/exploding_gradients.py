@@ -8,8 +8,9 @@ from designer.lessons.base import (
     RunResult,
     Step,
     Verdict,
+    ending,
+    number,
 )
-from designer.lessons.why_gates import ending, number
 
 TASK = {"name": "sine", "seq_len": 50}
 MODEL = {"layers": [{"type": "gru", "hidden_size": 64}]}

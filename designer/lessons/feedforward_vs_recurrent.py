@@ -10,7 +10,10 @@ from designer.lessons.base import (
     Verdict,
     loss_words,
 )
-from designer.lessons.why_gates import LSTM, TASK, TRAIN
+from designer.lessons.shared import ADDING, ADDING_LSTM, ADDING_TRAIN
+
+# Lesson 1's adding problem and its LSTM (the same shared run).
+TASK, TRAIN, LSTM = ADDING, ADDING_TRAIN, ADDING_LSTM
 
 MLP = LessonRun(
     "A",

@@ -8,8 +8,8 @@ from designer.lessons.base import (
     RunResult,
     Step,
     Verdict,
+    ending,
 )
-from designer.lessons.why_gates import ending
 
 TASK = {"name": "adding", "seq_len": 50}
 TRAIN = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "steps": 3000, "clip_norm": 1.0}

@@ -1,8 +1,11 @@
 """Lesson 2: vanishing gradients through time (Bengio, Simard & Frasconi 1994)."""
 
 from designer.i18n import N_, _
-from designer.lessons.base import Lesson, Prediction, RunResult, Step, Verdict
-from designer.lessons.why_gates import LSTM, RNN, number
+from designer.lessons.base import Lesson, Prediction, RunResult, Step, Verdict, number
+from designer.lessons.shared import ADDING_LSTM, ADDING_RNN
+
+# Lesson 1's two networks on its adding problem: the same shared runs.
+RNN, LSTM = ADDING_RNN, ADDING_LSTM
 
 
 def reach(result: RunResult) -> float:

@@ -1,53 +1,19 @@
 """Lesson 1: why gates (Hochreiter & Schmidhuber 1997)."""
 
-import math
-
 from designer.i18n import N_, _
 from designer.lessons.base import (
     Lesson,
-    LessonRun,
     Prediction,
     RunResult,
     Step,
     Verdict,
-    short,
+    ending,
 )
+from designer.lessons.shared import ADDING, ADDING_LSTM, ADDING_RNN, ADDING_TRAIN
 
-# The adding problem: two of fifty numbers are marked; the answer is their sum, asked
-# for at the last step. The first mark can be 49 steps back.
-TASK = {"name": "adding", "seq_len": 50}
-TRAIN = {"optimizer": "adam", "lr": 0.003, "batch_size": 64, "steps": 1500, "clip_norm": 1.0}
-RNN = LessonRun(
-    "A",
-    N_("tanh RNN, 64 units"),
-    {"task": TASK, "model": {"layers": [{"type": "rnn", "hidden_size": 64}]}, "train": TRAIN},
-)
-LSTM = LessonRun(
-    "B",
-    N_("LSTM, 64 units"),
-    {"task": TASK, "model": {"layers": [{"type": "lstm", "hidden_size": 64}]}, "train": TRAIN},
-)
-
-
-def number(value: float | None) -> str:
-    """A number as a sentence shows it (base.short), in the reader's language when it
-    is none or not a number."""
-    if value is None:
-        return _("none")
-    if not math.isfinite(value):
-        return _("not a number")
-    return short(value)
-
-
-def ending(result: RunResult, name: str) -> dict[str, str]:
-    """How a run ended, as the named parts of a sentence: {name} (its final validation
-    metric), {name}_metric, {name}_baseline, and {name}_step (the step it diverged at)."""
-    return {
-        name: number(result.val_metric),
-        f"{name}_metric": _(result.metric_name),
-        f"{name}_baseline": number(result.baseline_metric),
-        f"{name}_step": str(result.steps + 1),
-    }
+# The adding problem (designer.lessons.shared): two of fifty numbers are marked; the
+# answer is their sum, asked for at the last step. The first mark can be 49 steps back.
+TASK, TRAIN, RNN, LSTM = ADDING, ADDING_TRAIN, ADDING_RNN, ADDING_LSTM
 
 
 # What the check says, by (passed, the LSTM diverged, the RNN diverged): whole sentences.

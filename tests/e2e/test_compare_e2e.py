@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from designer import Experiment
+from tests.helpers import artifact
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +82,5 @@ def test_train_a_variant_and_compare_the_two(page, app_url):
     page.wait_for_app()
     page.get_by_text("Spectral radius of the recurrent weights").first.wait_for()
     page.wait_for_timeout(1500)  # the figures' last layout pass
-    for path in (ROOT / "artifacts" / "compare.png", ROOT / "docs" / "compare.png"):
-        path.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(path))
+    page.screenshot(path=str(artifact("compare.png")))  # the README's (python -m tools.screenshots)
     assert page.external_requests == []

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from components.stack_edit import SNAP_WIDTHS
+from tests.helpers import artifact
 
 pytestmark = pytest.mark.e2e
 
@@ -129,8 +130,6 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
     expect_stack(page, ["lstm", "gru", "lstm", "lstm"])
     assert card_widths(page) == widths
 
-    for path in (ROOT / "artifacts" / "design.png", ROOT / "docs" / "screenshot.png"):
-        path.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(path))
-    assert Path(ROOT / "artifacts" / "design.png").stat().st_size > 10_000
+    page.screenshot(path=str(artifact("design.png")))  # the README's (python -m tools.screenshots)
+    assert artifact("design.png").stat().st_size > 10_000
     assert page.external_requests == []

@@ -2,14 +2,13 @@
 watch the loss chart update by itself, Stop, and find the gradient heatmap."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from designer import Experiment
+from tests.helpers import artifact
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 SMALL = Experiment.from_dict(
     {
@@ -90,8 +89,7 @@ def test_step_through_a_node_s_cell_forward_and_back(page, app_url):
     table = page.locator('[data-testid="stDataFrame"]')
     assert table.count() == 1
     table.scroll_into_view_if_needed()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "cell_walk.png"), full_page=True)
+    page.screenshot(path=str(artifact("cell_walk.png")), full_page=True)
     assert page.external_requests == []
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import english_sentences
+from tests.helpers import artifact, english_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["design", "graph", "train", "inspect", "compare", "lessons"]
@@ -37,8 +37,6 @@ def shown_text(page) -> str:
 
 
 def test_every_page_speaks_chinese_and_switches_back(page, app_url):
-    out = ROOT / "artifacts" / "zh"
-    out.mkdir(parents=True, exist_ok=True)
     for name in PAGES:
         path = "" if name == "design" else name  # the default page lives at the root
         page.goto(f"{app_url}/{path}?lang=zh")
@@ -49,12 +47,12 @@ def test_every_page_speaks_chinese_and_switches_back(page, app_url):
         left = english_sentences(shown_text(page))
         assert not left, f"{name}: English left on the Chinese page: {left[:10]}"
         assert page.evaluate("() => document.fonts.check('16px \"Noto Sans CJK SC\"', '中文')")
-        page.screenshot(path=str(out / f"{name}.png"))
+        page.screenshot(path=str(artifact(f"zh/{name}.png")))
         if name == "design":  # for the README: once every widget and the stack have drawn
             page.locator('[data-testid="ls-card"]').first.wait_for(state="visible")
             page.locator('[data-testid="stSkeleton"]').first.wait_for(state="detached")
             page.wait_for_timeout(1000)
-            page.screenshot(path=str(ROOT / "docs" / "screenshot_zh.png"))
+            page.screenshot(path=str(artifact("design_zh.png")))  # the README's
         # the switch: English, and the link says so; then Chinese again
         page.get_by_text("English", exact=True).click()
         page.wait_for_app()

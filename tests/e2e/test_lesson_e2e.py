@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import artifact
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +40,7 @@ def test_play_lesson_one_then_open_it_in_classroom_mode(page, app_url, browser):
     page.set_viewport_size({"width": 1400, "height": 1300})
     page.locator("h1").first.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)  # the figure's last layout pass
-    for path in (ROOT / "artifacts" / "lesson.png", ROOT / "docs" / "lesson.png"):
-        path.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(path))
+    page.screenshot(path=str(artifact("lesson.png")))  # the README's (python -m tools.screenshots)
     assert page.external_requests == []
 
     # a second student, in classroom mode: the same runs, already trained; no controls
@@ -69,7 +69,7 @@ def test_play_lesson_one_then_open_it_in_classroom_mode(page, app_url, browser):
         chart = student.locator(".st-key-lesson_loss_chart .js-plotly-plot").first
         chart.wait_for()
         student.wait_for_timeout(500)
-        student.screenshot(path=str(ROOT / "artifacts" / f"classroom_{width}x{height}.png"))
+        student.screenshot(path=str(artifact(f"classroom_{width}x{height}.png")))
         top = chart.bounding_box()["y"]
         assert top < height - 120, (width, height, top)  # its top, and its first curves
         verdict_box = student.locator(VERDICT).bounding_box()

@@ -40,6 +40,19 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+def test_every_sentence_has_one_home_in_the_catalogs():
+    twice = {m: parts for m, parts in i18n.catalog_parts("zh").items() if len(parts) > 1}
+    assert not twice, f"sentences in two catalogs (the first read would win): {twice}"
+
+
+def test_a_sentence_is_not_written_into_a_second_catalog(tmp_path, monkeypatch):
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+    i18n.write_part("one", {"Train": "训练"})
+    with pytest.raises(ValueError, match="one home"):
+        i18n.write_part("two", {"Train": "训练！"})
+    i18n.write_part("one", {"Train": "训练"})  # its own part may change it
+
+
 def test_translations_keep_every_named_part(chinese):
     wrong = [(m, t) for m, t in chinese.items() if t and _fields(m) != _fields(t)]
     assert not wrong, wrong[:10]

@@ -85,3 +85,20 @@ def test_the_tasks_are_a_leaf():
             ]
             assert outside == [], f"{name} imports {outside}"
     assert [t for t in graph.successors("designer.i18n") if t.startswith("designer")] == []
+
+
+def test_a_lesson_imports_no_other_lesson():
+    """A lesson module reads top to bottom as its document: it leans on the lesson
+    framework (base, check) and the engine, never on another lesson."""
+    graph, _ = import_graph()
+    framework = {
+        "designer.lessons",
+        "designer.lessons.base",
+        "designer.lessons.check",
+        "designer.lessons.shared",  # the runs that more than one lesson trains
+    }
+    lessons = [n for n in graph if n.startswith("designer.lessons.") and n not in framework]
+    assert len(lessons) >= 9  # it did find the lessons
+    for name in lessons:
+        others = [t for t in graph.successors(name) if t.startswith("designer.lessons")]
+        assert set(others) <= framework - {"designer.lessons"}, f"{name} imports {others}"

@@ -1,0 +1,1 @@
+"""Commands for the project's own upkeep (not part of the app)."""
