@@ -216,34 +216,31 @@ def extract(root: Path | None = None) -> dict[str, list[str]]:
     return found
 
 
-def catalog_parts(code: str) -> dict[str, list[str]]:
-    """Message id -> the parts whose catalog holds it: one each, so that a sentence has
-    one translation (when two parts held it, the first one read would win unseen)."""
+def _entries(code: str) -> Iterator[tuple[str, str, str]]:
+    """(part, message id, translation) of every entry of a language's .po files."""
     from babel.messages.pofile import read_po
 
-    parts: dict[str, list[str]] = {}
-    for path in catalog_files(code):
-        with path.open("rb") as f:
-            for message in read_po(f, locale=code):
-                if message.id:
-                    key = message.id if isinstance(message.id, str) else message.id[0]
-                    parts.setdefault(key, []).append(path.stem)
-    return parts
-
-
-def read_catalog(code: str) -> dict[str, str]:
-    """Message id -> translation, over all of a language's .po files."""
-    from babel.messages.pofile import read_po
-
-    entries: dict[str, str] = {}
     for path in catalog_files(code):
         with path.open("rb") as f:
             for message in read_po(f, locale=code):
                 if message.id:
                     key = message.id if isinstance(message.id, str) else message.id[0]
                     value = message.string if isinstance(message.string, str) else message.string[0]
-                    entries[key] = value
-    return entries
+                    yield path.stem, key, value
+
+
+def catalog_parts(code: str) -> dict[str, list[str]]:
+    """Message id -> the parts whose catalog holds it: one each, so that a sentence has
+    one translation (when two parts held it, the first one read would win unseen)."""
+    parts: dict[str, list[str]] = {}
+    for part, key, _value in _entries(code):
+        parts.setdefault(key, []).append(part)
+    return parts
+
+
+def read_catalog(code: str) -> dict[str, str]:
+    """Message id -> translation, over all of a language's .po files."""
+    return {key: value for _part, key, value in _entries(code)}
 
 
 def write_part(part: str, translations_: dict[str, str], code: str = "zh") -> Path:

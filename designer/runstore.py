@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from designer import checkpoints
+from designer.atomic import write_atomically
 from designer.checkpoint_checks import MAX_NAME
 from designer.checkpoints import CheckpointError
 from designer.i18n import Text
@@ -119,9 +120,7 @@ class Link:
     def _write_index(self) -> None:
         self.index["used"] = time.time()
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f".index.{threading.get_ident()}.part"
-        partial.write_text(json.dumps(self.index))
-        partial.replace(self.folder / "index.json")
+        write_atomically(self.folder / "index.json", json.dumps(self.index))
 
     def touch(self) -> None:
         """In use: the age limit starts over."""

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from designer.atomic import write_atomically
 
 FOLDER = "tallies"
 MAX_VOTES = 1000  # per class: a lecture hall, and a bound on what a class can fill
@@ -45,17 +46,11 @@ class Class:
     key: str  # the lesson's shared run
     id: str
     folder: Path
+    teacher: str  # the hash of the teacher's key
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _write(path: Path, text: str) -> None:
-    """Write whole or not at all: a process killed mid-write leaves no half file."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 class Tallies:
@@ -77,8 +72,8 @@ class Tallies:
         folder = run_folder / class_id
         (folder / "votes").mkdir(parents=True)
         meta = {"lesson": lesson, "teacher": _hash(secret), "made": time.time()}
-        _write(folder / "class.json", json.dumps(meta))
-        return Class(key, class_id, folder), secret
+        write_atomically(folder / "class.json", json.dumps(meta))
+        return Class(key, class_id, folder, meta["teacher"]), secret
 
     def find(self, key: str, class_id: str, lesson: str) -> Class | None:
         """The class of a link, if it exists and is this lesson's; None otherwise
@@ -89,14 +84,14 @@ class Tallies:
         meta = self._meta(folder)
         if meta is None or meta.get("lesson") != lesson:
             return None
-        return Class(key, class_id, folder)
+        return Class(key, class_id, folder, str(meta.get("teacher", "")))
 
-    def is_teacher(self, found: Class, secret: str) -> bool:
+    @staticmethod
+    def is_teacher(found: Class, secret: str) -> bool:
         """Whether `secret` is the key the class's teacher was given."""
-        meta = self._meta(found.folder)
-        if meta is None or not SECRET.fullmatch(secret):
+        if not found.teacher or not SECRET.fullmatch(secret):
             return False
-        return hmac.compare_digest(str(meta.get("teacher", "")), _hash(secret))
+        return hmac.compare_digest(found.teacher, _hash(secret))
 
     def vote(self, found: Class, voter: str, choice: int) -> bool:
         """Record (or change) one session's prediction. False when it was not kept:
@@ -109,7 +104,7 @@ class Tallies:
         path = votes / voter
         if not path.exists() and sum(1 for _ in votes.iterdir()) >= MAX_VOTES:
             return False
-        _write(path, str(int(choice)))
+        write_atomically(path, str(int(choice)))
         return True
 
     def count(self, found: Class, choices: int) -> list[int]:

@@ -10,21 +10,15 @@ from designer.lessons.base import LessonRun
 # for at the last step. The first mark can be 49 steps back.
 ADDING = {"name": "adding", "seq_len": 50}
 ADDING_TRAIN = {"optimizer": "adam", "lr": 0.003, "batch_size": 64, "steps": 1500, "clip_norm": 1.0}
-ADDING_RNN = LessonRun(
-    "A",
-    N_("tanh RNN, 64 units"),
-    {
-        "task": ADDING,
-        "model": {"layers": [{"type": "rnn", "hidden_size": 64}]},
-        "train": ADDING_TRAIN,
-    },
-)
-ADDING_LSTM = LessonRun(
-    "B",
-    N_("LSTM, 64 units"),
-    {
-        "task": ADDING,
-        "model": {"layers": [{"type": "lstm", "hidden_size": 64}]},
-        "train": ADDING_TRAIN,
-    },
-)
+
+
+def _adding_run(label: str, title: str, layer_type: str) -> LessonRun:
+    """One recurrent layer of 64 units on the adding problem."""
+    layers = [{"type": layer_type, "hidden_size": 64}]
+    return LessonRun(
+        label, title, {"task": ADDING, "model": {"layers": layers}, "train": ADDING_TRAIN}
+    )
+
+
+ADDING_RNN = _adding_run("A", N_("tanh RNN, 64 units"), "rnn")
+ADDING_LSTM = _adding_run("B", N_("LSTM, 64 units"), "lstm")
