@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from components.binding import bind
 from components.runs import MAX_RUN_STEPS
-from components.state import try_edit
 from designer import Experiment
 from designer.i18n import N_, _
 from designer.spec import TrainSpec, field_choices, field_range
@@ -33,30 +33,14 @@ def _words(labels: dict[str, str]) -> dict[str, str]:
     return {name: _(words) for name, words in labels.items()}
 
 
-def _update(field: str, value: Any) -> None:
-    def change(exp: Experiment) -> Experiment:
-        data = exp.to_dict()
-        data["train"][field] = value
-        return Experiment.from_dict(data)
-
-    try_edit(change)
-
-
 def _limit(field: str, end: int) -> Any:
     """The document's own limit of a field (end 0: lowest, 1: highest)."""
     return field_range(TrainSpec, field)[end]
 
 
-def _bind(field: str, value: Any) -> str:
-    """The widget key for `field`, holding the experiment's current value."""
-    key = PREFIX + field
-    if st.session_state.get(key) != value:
-        st.session_state[key] = value
-    return key
-
-
-def _on_change(field: str, transform=lambda v: v) -> dict[str, Any]:
-    return {"on_change": lambda: _update(field, transform(st.session_state[PREFIX + field]))}
+def _bind(field: str, value: Any, key: str | None = None, **rules: Any) -> dict[str, Any]:
+    """The widget `key` (train_ + the field unless given) bound to the `train` field."""
+    return bind(key or PREFIX + field, ("train", field), value, **rules)
 
 
 def _number(
@@ -67,7 +51,7 @@ def _number(
     disabled: bool,
     low: Any = None,
     high: Any = None,
-    transform=lambda v: v,
+    transform=None,
     **kwargs: Any,
 ) -> None:
     """A number widget bound to a `train` field, within the document's own limits
@@ -76,9 +60,8 @@ def _number(
         label,
         _limit(field, 0) if low is None else low,
         _limit(field, 1) if high is None else high,
-        key=_bind(field, value),
         disabled=disabled,
-        **_on_change(field, transform),
+        **_bind(field, value, to_doc=transform),
         **kwargs,
     )
 
@@ -87,13 +70,29 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
     """Render the settings; `disabled` while a run is under way (they apply to the
     next run, and changing them mid-run would mislead)."""
     spec = exp.train
+    _optimizer(spec, disabled)
+    _schedule(spec, disabled)
+    c1, c2 = st.columns(2)
+    _number(c1, _("Batch size"), "batch_size", spec.batch_size, disabled)
+    steps = min(spec.steps, MAX_RUN_STEPS)
+    _number(c2, _("Steps"), "steps", steps, disabled, high=MAX_RUN_STEPS)
+    _clipping(spec, disabled)
+    c1, c2 = st.columns(2)
+    decay = spec.weight_decay
+    _number(c1, _("Weight decay"), "weight_decay", decay, disabled, format="%.5f", step=0.0001)
+    _number(c2, _("Seed"), "seed", spec.seed, disabled)
+    _measurements(spec, disabled)
+    _ridge_readout(spec, disabled)
+
+
+def _optimizer(spec: TrainSpec, disabled: bool) -> None:
+    """The optimizer, its learning rate and (SGD with momentum) its momentum."""
     st.selectbox(
         _("Optimizer"),
         OPTIMIZERS,
         format_func=_words(LABELS).get,
-        key=_bind("optimizer", spec.optimizer),
         disabled=disabled,
-        **_on_change("optimizer"),
+        **_bind("optimizer", spec.optimizer),
     )
     _number(st, _("Learning rate"), "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
     if spec.optimizer == "momentum":
@@ -110,18 +109,21 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
                 "steps and speed them up along a steady slope (0 is plain SGD)."
             ),
         )
+
+
+def _schedule(spec: TrainSpec, disabled: bool) -> None:
+    """The learning rate over the run, and the step decay's factor and period."""
     st.selectbox(
         _("Learning-rate schedule"),
         SCHEDULES,
         format_func=_words(SCHEDULE_LABELS).get,
-        key=_bind("lr_schedule", spec.lr_schedule),
         disabled=disabled,
         help=_(
             "How the learning rate changes over the run: constant keeps it, step decay "
             "multiplies it by a factor every so many steps, cosine lowers it smoothly to 0 "
             "by the last step."
         ),
-        **_on_change("lr_schedule"),
+        **_bind("lr_schedule", spec.lr_schedule),
     )
     if spec.lr_schedule == "step":
         c1, c2 = st.columns(2)
@@ -143,30 +145,29 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
             disabled,
             help=_("Steps between two decays of the learning rate."),
         )
-    c1, c2 = st.columns(2)
-    _number(c1, _("Batch size"), "batch_size", spec.batch_size, disabled)
-    steps = min(spec.steps, MAX_RUN_STEPS)
-    _number(c2, _("Steps"), "steps", steps, disabled, high=MAX_RUN_STEPS)
+
+
+def _clipping(spec: TrainSpec, disabled: bool) -> None:
+    """Gradient clipping on or off (on: at 1.0), and the norm it clips at."""
     clip = st.checkbox(
         _("Clip the gradient norm"),
-        key=_bind("clip", spec.clip_norm is not None),
         disabled=disabled,
         help=_(
             "On by default, at 1.0: a step whose gradient is longer than this is scaled "
             "down to it (Pascanu et al. 2013). Off, a large learning rate can make training "
             "explode."
         ),
-        on_change=lambda: _update("clip_norm", 1.0 if st.session_state[PREFIX + "clip"] else None),
+        **_bind("clip_norm", spec.clip_norm is not None, PREFIX + "clip", to_doc=_on_or_none(1.0)),
     )
     if clip:
         clip_norm = spec.clip_norm or 1.0
         _number(
             st, _("Clip at norm"), "clip_norm", clip_norm, disabled, 0.001, 1000.0, format="%.3f"
         )
-    c1, c2 = st.columns(2)
-    decay = spec.weight_decay
-    _number(c1, _("Weight decay"), "weight_decay", decay, disabled, format="%.5f", step=0.0001)
-    _number(c2, _("Seed"), "seed", spec.seed, disabled)
+
+
+def _measurements(spec: TrainSpec, disabled: bool) -> None:
+    """How often the run is measured on validation data and probed."""
     c1, c2 = st.columns(2)
     _number(
         c1,
@@ -189,7 +190,11 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
             "{share} of the training time)"
         ).format(share=f"{PROBE_BUDGET:.0%}"),
     )
-    _ridge_readout(spec, disabled)
+
+
+def _on_or_none(value: float):
+    """A checkbox's value in the document: `value` when on, None (the option off) when off."""
+    return lambda on: value if on else None
 
 
 RIDGE_DEFAULT = 1e-4  # the penalty the option starts with
@@ -200,7 +205,6 @@ def _ridge_readout(spec: TrainSpec, disabled: bool) -> None:
     regression, before the first step (designer.trainer.fit_readout)."""
     ridge = st.checkbox(
         _("Fit the read-out in closed form (ridge)"),
-        key=_bind("ridge", spec.ridge_readout is not None),
         disabled=disabled,
         help=_(
             "Before the first step, the last linear layer (the read-out) is set to the "
@@ -208,8 +212,11 @@ def _ridge_readout(spec: TrainSpec, disabled: bool) -> None:
             "as an echo state network does with a frozen reservoir below it. Training then "
             "goes on by gradient as usual (a run of 1 step is nearly the fit alone)."
         ),
-        on_change=lambda: _update(
-            "ridge_readout", RIDGE_DEFAULT if st.session_state[PREFIX + "ridge"] else None
+        **_bind(
+            "ridge_readout",
+            spec.ridge_readout is not None,
+            PREFIX + "ridge",
+            to_doc=_on_or_none(RIDGE_DEFAULT),
         ),
     )
     if ridge:

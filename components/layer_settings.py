@@ -1,8 +1,9 @@
 """The selected layer's settings as ordinary widgets; each change updates the stack at once.
 
-As in the task picker, the widgets' session-state values are set from the experiment
-before they are drawn (so Undo, presets and other layers show correctly), and each
-callback writes through components.state, which refuses an invalid result."""
+Each widget is bound to its field of the layer by components.binding: its value is set
+from the experiment before it is drawn (so Undo, presets and other layers show
+correctly), and its change is written through components.state, which refuses an
+invalid result."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+from components.binding import bind
 from components.stack_edit import HINTS, TITLES
-from components.state import try_edit
 from designer import Experiment
 from designer.i18n import N_, _
 from designer.spec import (
@@ -44,22 +45,26 @@ def key(name: str) -> str:
     return PREFIX + name
 
 
-def _update(index: int, name: str) -> None:
-    value = st.session_state[key(name)]
-    if name in ("hidden_size", "out_features"):
-        value = int(value)
-
-    def change(exp: Experiment) -> Experiment:
-        layers = [layer.model_dump(mode="json") for layer in exp.model.layers]
-        layers[index][name] = value
-        return exp.with_layers(layers)
-
-    try_edit(change, layer=index)
-
-
 def _widget(kind, label: str, name: str, index: int, current: Any, **kwargs) -> None:
-    st.session_state[key(name)] = current
-    kind(label, key=key(name), on_change=_update, args=(index, name), **kwargs)
+    """A widget of `kind` bound to field `name` of layer `index`."""
+    to_doc = int if name in ("hidden_size", "out_features") else None
+    path = ("model", "layers", index, name)
+    kind(label, **bind(key(name), path, current, to_doc=to_doc, layer=index), **kwargs)
+
+
+def _drop_slider(label: str, name: str, index: int, current: float, **kwargs: Any) -> None:
+    """A share of outputs dropped while training, from 0 to 0.9."""
+    _widget(
+        st.slider,
+        label,
+        name,
+        index,
+        float(current),
+        min_value=0.0,
+        max_value=0.9,
+        step=0.05,
+        **kwargs,
+    )
 
 
 def _reservoir_settings(layer: Any, index: int) -> None:
@@ -149,133 +154,158 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
     st.markdown(_("#### Layer {index} · {title}").format(index=index, title=_(TITLES[t])))
     hint = _(HINTS[t])
     st.caption(_("{hint}.").format(hint=hint[0].upper() + hint[1:]))
-    recurrent = t in RECURRENT_TYPES
-    if recurrent or t == "linear":
-        name = "hidden_size" if recurrent else "out_features"
-        left, right = st.columns(2)
-        with left:
-            _widget(
-                st.number_input,
-                _("hidden size") if recurrent else _("output features"),
-                name,
-                index,
-                getattr(layer, name),
-                min_value=1,
-                max_value=MAX_WIDTH,
-                step=8,
-                help=_("Units in this layer (per direction).")
-                if recurrent
-                else _("Features this layer outputs at each step."),
-            )
-        with right:
-            _widget(
-                st.slider,
-                _("dropout"),
-                "dropout",
-                index,
-                float(layer.dropout),
-                min_value=0.0,
-                max_value=0.9,
-                step=0.05,
-                help=_("Share of this layer's outputs zeroed at random while training."),
-            )
-    if recurrent:
-        left, right = st.columns(2)
-        with left:
-            _widget(
-                st.toggle,
-                _("bidirectional"),
-                "bidirectional",
-                index,
-                layer.bidirectional,
-                help=_(
-                    "A second pass reads the sequence backwards; outputs are concatenated "
-                    "(twice the width)."
-                ),
-            )
-            _widget(
-                st.toggle,
-                _("freeze"),
-                "freeze",
-                index,
-                layer.freeze,
-                help=_(
-                    "Keep the input and recurrent weights at their random start: a "
-                    "reservoir, as in an echo state network."
-                ),
-            )
-        with right:
-            _widget(
-                st.toggle,
-                _("residual"),
-                "residual",
-                index,
-                layer.residual,
-                help=_(
-                    "Add the layer's input to its output (through a learned projection "
-                    "when the widths differ)."
-                ),
-            )
-        left, right = st.columns(2)
-        with left:
-            _widget(
-                st.selectbox,
-                _("init"),
-                "init",
-                index,
-                layer.init,
-                options=INITS,
-                # words fixed now: a format_func is also called outside this run (AppTest)
-                format_func={name: _(INIT_WORDS.get(name, name)) for name in INITS}.get,
-                help=_(INIT_HELP),
-            )
-            _low, high = field_range(RNNLayer, "gain")
-            _widget(
-                st.number_input,
-                _("recurrent gain"),
-                "gain",
-                index,
-                layer.gain,
-                min_value=0.05,
-                max_value=high,
-                step=0.1,
-                format="%.2f",
-                help=_(
-                    "The recurrent weights W_hh times this after their init. Above 1 the "
-                    "signal and the gradient grow step after step (they explode), below 1 "
-                    "they fade (they vanish)."
-                ),
-            )
-        with right:
-            if t == "rnn":
-                _widget(
-                    st.radio,
-                    _("nonlinearity"),
-                    "nonlinearity",
-                    index,
-                    layer.nonlinearity,
-                    options=NONLINEARITIES,
-                    horizontal=True,
-                )
-            elif t == "lstm":
-                _widget(
-                    st.number_input,
-                    _("forget-gate bias"),
-                    "forget_bias",
-                    index,
-                    layer.forget_bias,
-                    min_value=-10.0,
-                    max_value=10.0,
-                    step=0.5,
-                    value=None,
-                    placeholder=_("default"),
-                    help=_(
-                        "The forget gate's total bias at the start; 1.0 keeps the memory "
-                        "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init."
-                    ),
-                )
+    if t in RECURRENT_TYPES or t == "linear":
+        _width_and_dropout(layer, index)
+    if t in RECURRENT_TYPES:
+        _recurrent_settings(layer, index)
         _reservoir_settings(layer, index)
-    elif t == "linear":
+    else:
+        _other_settings(layer, index)
+
+
+def _width_and_dropout(layer: Any, index: int) -> None:
+    """The width of a recurrent or linear layer, and the dropout after it."""
+    recurrent = layer.type in RECURRENT_TYPES
+    name = "hidden_size" if recurrent else "out_features"
+    left, right = st.columns(2)
+    with left:
+        _widget(
+            st.number_input,
+            _("hidden size") if recurrent else _("output features"),
+            name,
+            index,
+            getattr(layer, name),
+            min_value=1,
+            max_value=MAX_WIDTH,
+            step=8,
+            help=_("Units in this layer (per direction).")
+            if recurrent
+            else _("Features this layer outputs at each step."),
+        )
+    with right:
+        _drop_slider(
+            _("dropout"),
+            "dropout",
+            index,
+            layer.dropout,
+            help=_("Share of this layer's outputs zeroed at random while training."),
+        )
+
+
+def _recurrent_settings(layer: Any, index: int) -> None:
+    """A recurrent layer's switches, its init and gain, and its type's own setting."""
+    _recurrent_switches(layer, index)
+    _recurrent_start(layer, index)
+
+
+def _recurrent_switches(layer: Any, index: int) -> None:
+    """Bidirectional, frozen (a reservoir) and residual."""
+    left, right = st.columns(2)
+    with left:
+        _widget(
+            st.toggle,
+            _("bidirectional"),
+            "bidirectional",
+            index,
+            layer.bidirectional,
+            help=_(
+                "A second pass reads the sequence backwards; outputs are concatenated "
+                "(twice the width)."
+            ),
+        )
+        _widget(
+            st.toggle,
+            _("freeze"),
+            "freeze",
+            index,
+            layer.freeze,
+            help=_(
+                "Keep the input and recurrent weights at their random start: a "
+                "reservoir, as in an echo state network."
+            ),
+        )
+    with right:
+        _widget(
+            st.toggle,
+            _("residual"),
+            "residual",
+            index,
+            layer.residual,
+            help=_(
+                "Add the layer's input to its output (through a learned projection "
+                "when the widths differ)."
+            ),
+        )
+
+
+def _recurrent_start(layer: Any, index: int) -> None:
+    """How the weights start (init, recurrent gain) and the type's own setting: an RNN's
+    nonlinearity, an LSTM's forget-gate bias."""
+    t = layer.type
+    left, right = st.columns(2)
+    with left:
+        _widget(
+            st.selectbox,
+            _("init"),
+            "init",
+            index,
+            layer.init,
+            options=INITS,
+            # words fixed now: a format_func is also called outside this run (AppTest)
+            format_func={name: _(INIT_WORDS.get(name, name)) for name in INITS}.get,
+            help=_(INIT_HELP),
+        )
+        _low, high = field_range(RNNLayer, "gain")
+        _widget(
+            st.number_input,
+            _("recurrent gain"),
+            "gain",
+            index,
+            layer.gain,
+            min_value=0.05,
+            max_value=high,
+            step=0.1,
+            format="%.2f",
+            help=_(
+                "The recurrent weights W_hh times this after their init. Above 1 the "
+                "signal and the gradient grow step after step (they explode), below 1 "
+                "they fade (they vanish)."
+            ),
+        )
+    with right:
+        if t == "rnn":
+            _widget(
+                st.radio,
+                _("nonlinearity"),
+                "nonlinearity",
+                index,
+                layer.nonlinearity,
+                options=NONLINEARITIES,
+                horizontal=True,
+            )
+        elif t == "lstm":
+            _widget(
+                st.number_input,
+                _("forget-gate bias"),
+                "forget_bias",
+                index,
+                layer.forget_bias,
+                min_value=-10.0,
+                max_value=10.0,
+                step=0.5,
+                value=None,
+                placeholder=_("default"),
+                help=_(
+                    "The forget gate's total bias at the start; 1.0 keeps the memory "
+                    "open early in training (Jozefowicz et al. 2015). Empty: PyTorch's init."
+                ),
+            )
+
+
+def _other_settings(layer: Any, index: int) -> None:
+    """The settings of a linear, dropout, attention or layer-norm layer."""
+    t = layer.type
+    if t == "linear":
         left, right = st.columns(2)
         with left:
             _widget(
@@ -289,16 +319,7 @@ def layer_settings(exp: Experiment, index: int | None) -> None:
         with right:
             _widget(st.toggle, _("residual"), "residual", index, layer.residual)
     elif t == "dropout":
-        _widget(
-            st.slider,
-            _("drop probability p"),
-            "p",
-            index,
-            float(layer.p),
-            min_value=0.0,
-            max_value=0.9,
-            step=0.05,
-        )
+        _drop_slider(_("drop probability p"), "p", index, layer.p)
     elif t == "attention":
         _widget(
             st.toggle,

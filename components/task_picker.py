@@ -1,10 +1,11 @@
 """The task picker: which sample task the network learns, its parameters (widgets made
 from the task's own declarations) and a small plot of one sample sequence.
 
-Widgets hold no state of their own: before they are drawn, their session-state
-values are set from the experiment, and each one's callback writes its new value
-back through components.state (refused, with a message, if it makes the experiment
-invalid). Undo, presets and imports therefore always show in the widgets."""
+Widgets hold no state of their own (components.binding): before they are drawn,
+their session-state values are set from the experiment, and each one's callback
+writes its new value back through components.state (refused, with a message, if it
+makes the experiment invalid). Undo, presets and imports therefore always show in
+the widgets."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from components.state import escape_markdown, get_experiment, notify, try_edit
+from components.binding import bind
+from components.state import escape_markdown, get_experiment, try_edit
 from components.uploads import csv_uploader
 from designer import Experiment
 from designer.figures.tasks import sample_figure
@@ -81,37 +83,26 @@ def _change_task() -> None:
         try_edit(lambda _exp: Experiment.from_dict(data))
 
 
-def _change_param(name: str, param: Param) -> None:
-    exp = get_experiment()
-    try:
-        value = _from_widget(param, st.session_state[param_key(name, param.name)])
-    except ValueError as err:
-        what = Text("The task's {param} was not changed:", param=param_label(param.name))
-        notify("error", what, [str(err)])
-        return
-    params = {**exp.task.params, param.name: value}
-    if value == param.default:
-        params.pop(param.name)  # defaults stay implicit, as in a hand-written document
-    data = exp.to_dict()
-    data["task"] = {"name": name, **params}
-    try_edit(lambda _exp: Experiment.from_dict(data))
-
-
-def _change_embedding() -> None:
-    exp = get_experiment()
-    on = st.session_state[EMBED_ON]
-    dim = int(st.session_state.get(EMBED_DIM) or 16) if on else None
-    data = exp.to_dict()
-    data["model"]["embedding_dim"] = dim
-    try_edit(lambda _exp: Experiment.from_dict(data))
+def _embedding_dim(_value: Any = None) -> int | None:
+    """The document's embedding width from the on/off toggle and the width beside it."""
+    return int(st.session_state.get(EMBED_DIM) or 16) if st.session_state[EMBED_ON] else None
 
 
 def _param_widget(task: Task, param: Param) -> None:
-    key = param_key(task.name, param.name)
-    kwargs: dict[str, Any] = dict(
-        key=key, help=_(param.help), on_change=_change_param, args=(task.name, param)
-    )
+    """A widget for a task parameter; a value equal to its default is left out of the
+    document, as in a hand-written one."""
     label = param_label(param.name)
+    kwargs: dict[str, Any] = dict(
+        help=_(param.help),
+        **bind(
+            param_key(task.name, param.name),
+            ("task", param.name),
+            _to_widget(param, task.params[param.name]),
+            to_doc=lambda value: _from_widget(param, value),
+            implicit=param.default,
+            refusal=Text("The task's {param} was not changed:", param=label),
+        ),
+    )
     if param.choices:
         words = {value: param.label(value) for value in param.choices}  # fixed now, as above
         st.selectbox(label, list(param.choices), format_func=words.get, **kwargs)
@@ -170,10 +161,6 @@ def task_picker(exp: Experiment) -> Task:
     """The task section: picker, parameters, input encoding. Returns the task."""
     task = get_task(exp.task)
     st.session_state[TASK_KEY] = exp.task.name
-    for param in task.PARAMS:
-        st.session_state[param_key(task.name, param.name)] = _to_widget(
-            param, task.params[param.name]
-        )
     names = list(TASKS)
     st.selectbox(
         _("Task"),
@@ -197,14 +184,13 @@ def task_picker(exp: Experiment) -> Task:
         with columns[i % len(columns)]:
             _param_widget(task, param)
     if task.token_input:
-        st.session_state[EMBED_ON] = exp.model.embedding_dim is not None
-        st.session_state[EMBED_DIM] = exp.model.embedding_dim or 16
+        dim = exp.model.embedding_dim
+        path = ("model", "embedding_dim")
         left, right = st.columns(2)
         with left:
             st.toggle(
                 _("Learned embedding"),
-                key=EMBED_ON,
-                on_change=_change_embedding,
+                **bind(EMBED_ON, path, dim is not None, to_doc=_embedding_dim),
                 help=_("Off: each token enters as a one-hot vector. On: as a learned vector."),
             )
         with right:
@@ -213,9 +199,8 @@ def task_picker(exp: Experiment) -> Task:
                 min_value=1,
                 max_value=MAX_WIDTH,
                 step=1,
-                key=EMBED_DIM,
-                on_change=_change_embedding,
-                disabled=exp.model.embedding_dim is None,
+                disabled=dim is None,
+                **bind(EMBED_DIM, path, dim or 16, to_doc=_embedding_dim),
             )
     return task
 
