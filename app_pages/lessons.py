@@ -10,7 +10,7 @@ from components.lesson_runs import lesson_runners, shared_runs
 from components.lesson_views import show_view
 from components.state import escape_markdown, set_experiment
 from designer.i18n import _
-from designer.lessons import LESSONS, Lesson, runs_from_earlier
+from designer.lessons import LESSONS, Lesson, Step, runs_from_earlier
 from designer.lessons.check import results
 from designer.probes import listed
 from designer.tallies import Class
@@ -172,41 +172,10 @@ def player(lesson: Lesson, found: Class | None, teacher: bool) -> None:
     else:
         guess = prediction(lesson, started=runners is not None, found=found)
     if runners is None:
-        for run in lesson.runs:
-            error = shared_runs().error(run.experiment())
-            if error:
-                st.error(
-                    _("The last try of run {label} ended: {error}. Train to try again.").format(
-                        label=run.label, error=escape_markdown(str(error))
-                    ),
-                    icon=":material/error:",
-                )
-        st.markdown(_runs_words(lesson))
-        if reused := _reused(lesson):
-            st.caption(reused)
-        if st.button(
-            _("Train both") if len(lesson.runs) == 2 else _("Train"),
-            type="primary",
-            icon=":material/play_arrow:",
-            disabled=guess is None and not teacher,
-            help=None if guess is not None or teacher else _("Make a prediction first."),
-            key="lesson_train",
-        ):
-            lesson_runners(lesson, start=True)
-            st.rerun()
+        _before_the_runs(lesson, guess, teacher)
         return
     if guess is None and not teacher:  # started already: the prediction still comes first
-        if live:
-            message = _(
-                "These runs are training (your class shares them). Make your prediction to "
-                "see what they show."
-            )
-        else:
-            message = _(
-                "These runs have trained (your class shares them). Make your prediction to "
-                "see what they show."
-            )
-        st.info(message, icon=":material/how_to_vote:")
+        _prediction_first(live)
         return
 
     @st.fragment(run_every=POLL_SECONDS if live else None)
@@ -217,34 +186,86 @@ def player(lesson: Lesson, found: Class | None, teacher: bool) -> None:
         # the verdict beside the picture that proves it: both in the first screen
         text_col, view_col = st.columns([2, 3], gap="large")
         with text_col:
-            verdict(lesson, guess, now, found, teacher)
-            titles = [f"{i + 1}. {_(step.title)}" for i, step in enumerate(lesson.steps)]
-            chosen = st.radio(
-                _("Lesson steps"), titles, index=_step(lesson), key=f"step_{lesson.name}"
-            )
-            index = titles.index(chosen)
-            if str(index) != st.query_params.get("step"):
-                st.query_params["step"] = str(index)
-            step = lesson.steps[index]
-            st.markdown(_(step.text))
-            if not any(r.alive for r in now.values()):
-                st.markdown(_("**Try next.** {text}").format(text=_(lesson.try_next)))
-            if not classroom:
-                for run in lesson.runs:
-                    if st.button(
-                        _("Open {label} in Design").format(label=run.label),
-                        key=f"design_{run.label}",
-                        icon=":material/stacks:",
-                        help=_("{title}: change it and train it yourself.").format(
-                            title=_(run.title)
-                        ),
-                    ):
-                        set_experiment(run.experiment())
-                        st.switch_page("app_pages/design.py")
+            step = _lesson_text(lesson, guess, now, found, teacher, classroom)
         with view_col:
             show_view(lesson, step, now)
 
     walk_through()
+
+
+def _before_the_runs(lesson: Lesson, guess: int | None, teacher: bool) -> None:
+    """Before the lesson's runs: the last try's errors, what the runs are, and the button
+    that trains them (a student's prediction first)."""
+    for run in lesson.runs:
+        error = shared_runs().error(run.experiment())
+        if error:
+            st.error(
+                _("The last try of run {label} ended: {error}. Train to try again.").format(
+                    label=run.label, error=escape_markdown(str(error))
+                ),
+                icon=":material/error:",
+            )
+    st.markdown(_runs_words(lesson))
+    if reused := _reused(lesson):
+        st.caption(reused)
+    if st.button(
+        _("Train both") if len(lesson.runs) == 2 else _("Train"),
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=guess is None and not teacher,
+        help=None if guess is not None or teacher else _("Make a prediction first."),
+        key="lesson_train",
+    ):
+        lesson_runners(lesson, start=True)
+        st.rerun()
+
+
+def _prediction_first(live: bool) -> None:
+    """The runs have begun, but a student sees them only after predicting."""
+    if live:
+        message = _(
+            "These runs are training (your class shares them). Make your prediction to "
+            "see what they show."
+        )
+    else:
+        message = _(
+            "These runs have trained (your class shares them). Make your prediction to "
+            "see what they show."
+        )
+    st.info(message, icon=":material/how_to_vote:")
+
+
+def _lesson_text(
+    lesson: Lesson,
+    guess: int | None,
+    now: dict,
+    found: Class | None,
+    teacher: bool,
+    classroom: bool,
+) -> Step:
+    """The verdict, the lesson's steps (the chosen one returned, kept in the link), what to
+    try next, and outside classroom mode a door to each run in Design."""
+    verdict(lesson, guess, now, found, teacher)
+    titles = [f"{i + 1}. {_(step.title)}" for i, step in enumerate(lesson.steps)]
+    chosen = st.radio(_("Lesson steps"), titles, index=_step(lesson), key=f"step_{lesson.name}")
+    index = titles.index(chosen)
+    if str(index) != st.query_params.get("step"):
+        st.query_params["step"] = str(index)
+    step = lesson.steps[index]
+    st.markdown(_(step.text))
+    if not any(r.alive for r in now.values()):
+        st.markdown(_("**Try next.** {text}").format(text=_(lesson.try_next)))
+    if not classroom:
+        for run in lesson.runs:
+            if st.button(
+                _("Open {label} in Design").format(label=run.label),
+                key=f"design_{run.label}",
+                icon=":material/stacks:",
+                help=_("{title}: change it and train it yourself.").format(title=_(run.title)),
+            ):
+                set_experiment(run.experiment())
+                st.switch_page("app_pages/design.py")
+    return step
 
 
 def _runs_words(lesson: Lesson) -> str:

@@ -66,23 +66,7 @@ def show_memory(exp: Experiment, weights: Weights, key: str = "", brief: bool = 
     a chosen layer. `brief` (several runs side by side, told apart by `key`): the
     curves and their numbers only."""
     model, source = weights.model, weights.source
-    noise = brief or (  # side by side: the classic measure, one control fewer per run
-        st.segmented_control(
-            _("Input to recall"),
-            list(INPUTS),
-            default="noise",
-            required=True,
-            format_func={key: _(words) for key, words in INPUTS.items()}.get,
-            key="memory_input",
-            help=_(
-                "Random steps, drawn afresh at every step with the task's scale, leave "
-                "nothing to recall but what the state kept. A task's own sequences are often "
-                "predictable from their last few steps (a smooth wave), and then every layer "
-                "seems to remember far back."
-            ),
-        )
-        == "noise"
-    )
+    noise = _recall_noise(brief)
     try:
         with st.spinner(_("Measuring how far back each layer remembers its input…")):
             curves = _capacity(weights.key, noise, exp, model)
@@ -104,7 +88,41 @@ def show_memory(exp: Experiment, weights: Weights, key: str = "", brief: bool = 
         st.plotly_chart(memory_figure(curves), key=f"{key}memory_figure", width="stretch")
         st.dataframe(_table(curves), hide_index=True, key=f"{key}memory_table")
         return
-    # one whole sentence per kind of input and score (their words differ by language)
+    caption = _caption(tokens, noise)
+    st.caption(caption.format(source=source, n=curves[0].sequences))
+    st.plotly_chart(memory_figure(curves), key="memory_figure", width="stretch")
+    st.dataframe(_table(curves), hide_index=True, key="memory_table")
+    seconds = sum(curve.seconds for curve in curves)
+    st.caption(_("Measured in {seconds} s.").format(seconds=f"{seconds:.2f}"))
+
+    _radius_sweep(exp, weights, noise)
+
+
+def _recall_noise(brief: bool) -> bool:
+    """Whether the layers recall random input (True) or the task's own sequences; side by
+    side (`brief`) always random: the classic measure, one control fewer per run."""
+    return brief or (
+        st.segmented_control(
+            _("Input to recall"),
+            list(INPUTS),
+            default="noise",
+            required=True,
+            format_func={key: _(words) for key, words in INPUTS.items()}.get,
+            key="memory_input",
+            help=_(
+                "Random steps, drawn afresh at every step with the task's scale, leave "
+                "nothing to recall but what the state kept. A task's own sequences are often "
+                "predictable from their last few steps (a smooth wave), and then every layer "
+                "seems to remember far back."
+            ),
+        )
+        == "noise"
+    )
+
+
+def _caption(tokens: bool, noise: bool) -> str:
+    """What the curves show: one whole sentence per kind of input and score (their words
+    differ by language), with {source} and {n} to fill in."""
     if tokens and noise:
         caption = _(
             "How far back each recurrent layer's state h_t still holds the input, weights "
@@ -143,12 +161,12 @@ def show_memory(exp: Experiment, weights: Weights, key: str = "", brief: bool = 
             "capacity is the sum of the R² over k (for a linear reservoir with random input, "
             "at most its number of units)."
         )
-    st.caption(caption.format(source=source, n=curves[0].sequences))
-    st.plotly_chart(memory_figure(curves), key="memory_figure", width="stretch")
-    st.dataframe(_table(curves), hide_index=True, key="memory_table")
-    seconds = sum(curve.seconds for curve in curves)
-    st.caption(_("Measured in {seconds} s.").format(seconds=f"{seconds:.2f}"))
+    return caption
 
+
+def _radius_sweep(exp: Experiment, weights: Weights, noise: bool) -> None:
+    """The chosen layer's memory as its spectral radius is swept, on request."""
+    model = weights.model
     with st.expander(_("Memory against the spectral radius")):
         st.caption(
             _(

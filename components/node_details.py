@@ -67,41 +67,11 @@ def _layer_probe(result: ProbeResult, index: int) -> LayerProbe | None:
 
 
 def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source: str) -> None:
-    samples = result.x.shape[0]
+    """The node picked in the unrolled graph: an input, output or loss step, or a layer
+    at one step with its probed state, gradient, gates and equations."""
     if node[0] in ("x", "y", "loss"):
-        kind, t = node
-        heading = {
-            "x": _("Input at t = {t}"),
-            "y": _("Output at t = {t}"),
-            "loss": _("Loss at t = {t}"),
-        }
-        st.subheader(heading[kind].format(t=t))
-        if kind == "x":
-            st.metric(
-                _("‖dL/dx_t‖ (mean over the probe batch)"), f"{result.input_grad_norm[t]:.3g}"
-            )
-            st.caption(
-                _(
-                    "How much this input step matters to the loss: the gradient that "
-                    "reaches it through every layer and every later step."
-                )
-            )
-        elif kind == "loss":
-            st.caption(
-                _(
-                    "The loss is scored here; gradients start at this node and flow back "
-                    "down and to the left."
-                )
-            )
-        else:
-            st.caption(
-                _(
-                    "The task's head (a linear layer) turns the top layer's vector into "
-                    "the prediction at this step."
-                )
-            )
+        _input_output_node(*node, result)
         return
-
     index, t, direction = node
     spec = exp.model.layers[index]
     if direction == "forward":
@@ -131,6 +101,56 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
         return
 
     d = 0 if direction in (None, "forward") else 1
+    sample = _state_at_step(layer, d, t, result.x.shape[0], source)
+    walk = st.toggle(
+        _("Step through this cell, forward and back"),
+        key="cell_walk",
+        help=_(
+            "Each operation of the cell at this step with the model's numbers, then how the "
+            "gradient at h_t becomes the gradient at the step before and at the layer below."
+        ),
+    )
+    if walk:
+        show_cell_walk(exp, index, t, d, int(sample))
+        return
+    _equations_with_gates(lines, layer, d, t, sample)
+
+
+def _input_output_node(kind: str, t: int, result: ProbeResult) -> None:
+    """An input, output or loss node: what it is, and for an input how much it matters."""
+    heading = {
+        "x": _("Input at t = {t}"),
+        "y": _("Output at t = {t}"),
+        "loss": _("Loss at t = {t}"),
+    }
+    st.subheader(heading[kind].format(t=t))
+    if kind == "x":
+        st.metric(_("‖dL/dx_t‖ (mean over the probe batch)"), f"{result.input_grad_norm[t]:.3g}")
+        st.caption(
+            _(
+                "How much this input step matters to the loss: the gradient that "
+                "reaches it through every layer and every later step."
+            )
+        )
+    elif kind == "loss":
+        st.caption(
+            _(
+                "The loss is scored here; gradients start at this node and flow back "
+                "down and to the left."
+            )
+        )
+    else:
+        st.caption(
+            _(
+                "The task's head (a linear layer) turns the top layer's vector into "
+                "the prediction at this step."
+            )
+        )
+
+
+def _state_at_step(layer: LayerProbe, d: int, t: int, samples: int, source: str) -> int:
+    """The probed state, its gradient and its gates at step `t` of one chosen sample
+    (returned) of the probe batch."""
     sample = st.number_input(_("Sample of the probe batch"), 0, samples - 1, 0, key="node_sample")
     st.caption(_("Probe {source}.").format(source=source))
     h = layer.hidden[d, t, sample]
@@ -147,17 +167,11 @@ def show_node_details(node: tuple, exp: Experiment, result: ProbeResult, source:
             _(GATE_NAMES[name]): layer.gates[name][d, t, sample].tolist() for name in layer.gates
         }
         st.plotly_chart(_vector_heatmap(gates, _("Gates at this step")), width="stretch")
-    walk = st.toggle(
-        _("Step through this cell, forward and back"),
-        key="cell_walk",
-        help=_(
-            "Each operation of the cell at this step with the model's numbers, then how the "
-            "gradient at h_t becomes the gradient at the step before and at the layer below."
-        ),
-    )
-    if walk:
-        show_cell_walk(exp, index, t, d, int(sample))
-        return
+    return sample
+
+
+def _equations_with_gates(lines: list[str], layer: LayerProbe, d: int, t: int, sample: int) -> None:
+    """The layer's equations, with each gate's mean over the units at this step."""
     means = {
         GATE_SYMBOLS[name]: float(values[d, t, sample].mean())
         for name, values in layer.gates.items()
