@@ -111,39 +111,79 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import torch
+    from designer.trainer import TrainingDiverged
 
-    from designer.health import explosion_warning
-    from designer.trainer import Trainer, TrainingDiverged
-
-    if args.threads < 1:
-        raise UsageError(Text("--threads must be at least 1"))
-    torch.set_num_threads(args.threads)
-    if args.resume:
-        trainer = _resumed(args)
-        exp = trainer.exp
-    else:
-        if not args.spec:
-            raise UsageError(Text("an experiment (SPEC) is required, or --resume CKPT"))
-        exp = read_experiment(args.spec, task=args.task, seed=args.seed)
-        trainer = Trainer(exp, device=args.device, probes=False)
+    trainer = _trainer_to_run(args)
+    exp = trainer.exp
     total = exp.train.steps if args.steps is None else args.steps
     steps = total - trainer.step_count  # a resumed run continues to the same total
     if total < 1:
         raise UsageError(Text("--steps must be at least 1"))
     if steps < 1:
         raise UsageError(Text("the checkpoint is already at step {step}", step=trainer.step_count))
-    task = trainer.task
-    baseline = task.baseline_loss()
-    bar = None
-    if not args.json and sys.stderr.isatty():
-        from tqdm import tqdm
+    baseline = trainer.task.baseline_loss()
+    bar = _progress_bar(args, steps)
+    start = time.perf_counter()
+    try:
+        last = _train_steps(args, trainer, steps, baseline, bar)
+    except TrainingDiverged as err:
+        if args.json:
+            emit({"event": "diverged", "step": err.step, "message": str(err)})  # in English
+        print(str(err), file=sys.stderr)
+        return 1
+    if args.save:
+        try:
+            trainer.save(args.save)
+        except OSError as err:
+            raise UsageError(
+                Text("cannot save {path}: {reason}", path=args.save, reason=err.strerror or err)
+            ) from None
+    done = _done_record(trainer, last, baseline, start)
+    if args.json:
+        emit(done)
+    else:
+        print(_done_line(done, trainer, args.save))
+    return 0
 
-        bar = tqdm(total=steps, unit="step", dynamic_ncols=True)
+
+def _trainer_to_run(args: argparse.Namespace) -> Any:
+    """The trainer train runs: a checkpoint's (--resume) or a fresh one for SPEC."""
+    import torch
+
+    from designer.trainer import Trainer
+
+    if args.threads < 1:
+        raise UsageError(Text("--threads must be at least 1"))
+    torch.set_num_threads(args.threads)
+    if args.resume:
+        return _resumed(args)
+    if not args.spec:
+        raise UsageError(Text("an experiment (SPEC) is required, or --resume CKPT"))
+    exp = read_experiment(args.spec, task=args.task, seed=args.seed)
+    return Trainer(exp, device=args.device, probes=False)
+
+
+def _progress_bar(args: argparse.Namespace, steps: int) -> Any:
+    """A progress bar on a terminal's stderr; None under --json or when piped."""
+    if args.json or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=steps, unit="step", dynamic_ncols=True)
+
+
+def _train_steps(
+    args: argparse.Namespace, trainer: Any, steps: int, baseline: float, bar: Any
+) -> dict[str, Any]:
+    """Train `steps` steps, reporting each evaluation (and with --each-step each step);
+    returns the last evaluation. A divergence closes the bar and propagates."""
+    from designer.health import explosion_warning
+    from designer.trainer import TrainingDiverged
+
+    task = trainer.task
     say: Callable[[str], None] = bar.write if bar is not None else print
     last: dict[str, Any] = {}
     warned = False
-    start = time.perf_counter()
     try:
         for record in trainer.run(steps):
             if record["event"] == "step":
@@ -177,23 +217,21 @@ def cmd_train(args: argparse.Namespace) -> int:
                         value=f"{record['val_metric']:.4g}",
                     )
                 )
-    except TrainingDiverged as err:
+    except TrainingDiverged:
         if bar is not None:
             bar.close()
-        if args.json:
-            emit({"event": "diverged", "step": err.step, "message": str(err)})  # in English
-        print(str(err), file=sys.stderr)
-        return 1
+        raise
     if bar is not None:
         bar.close()
-    if args.save:
-        try:
-            trainer.save(args.save)
-        except OSError as err:
-            raise UsageError(
-                Text("cannot save {path}: {reason}", path=args.save, reason=err.strerror or err)
-            ) from None
-    done = {
+    return last
+
+
+def _done_record(
+    trainer: Any, last: dict[str, Any], baseline: float, start: float
+) -> dict[str, Any]:
+    """train's last line: where the run ended, beside the task's baselines."""
+    task = trainer.task
+    return {
         "event": "done",
         "step": trainer.step_count,
         "train_loss": last.get("train_loss"),
@@ -209,46 +247,47 @@ def cmd_train(args: argparse.Namespace) -> int:
         "seconds": round(trainer.train_time, 3),  # inside training steps
         "wall_seconds": round(time.perf_counter() - start, 3),  # evaluations included
     }
-    if args.json:
-        emit(done)
+
+
+def _done_line(done: dict[str, Any], trainer: Any, save: str | None) -> str:
+    """The done record for people: one sentence, with the best step and the saved
+    checkpoint where there are some."""
+    task = trainer.task
+    parts = {
+        "steps": done["step"],
+        "seconds": f"{done['seconds']:.1f}",
+        "loss": f"{done['val_loss']:.4g}" + (f" {_(task.loss_unit)}" if task.loss_unit else ""),
+        "baseline": f"{done['baseline_loss']:.4g}",
+        "metric": _(task.metric_name),
+        "value": f"{done['val_metric']:.4g}",
+        "baseline_metric": f"{done['baseline_metric']:.4g}",
+    }
+    best = trainer.best_step is not None and trainer.best_step != trainer.step_count
+    if best:
+        parts.update(best_loss=f"{trainer.best_val_loss:.4g}", best_step=trainer.best_step)
+    if best and save:
+        line = _(
+            "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+            "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
+            "step {best_step}; saved {path}"
+        )
+    elif best:
+        line = _(
+            "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+            "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
+            "step {best_step}"
+        )
+    elif save:
+        line = _(
+            "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+            "{metric} {value} (baseline {baseline_metric}); saved {path}"
+        )
     else:
-        parts = {
-            "steps": done["step"],
-            "seconds": f"{done['seconds']:.1f}",
-            "loss": f"{done['val_loss']:.4g}" + (f" {_(task.loss_unit)}" if task.loss_unit else ""),
-            "baseline": f"{baseline:.4g}",
-            "metric": _(task.metric_name),
-            "value": f"{done['val_metric']:.4g}",
-            "baseline_metric": f"{done['baseline_metric']:.4g}",
-        }
-        best = trainer.best_step is not None and trainer.best_step != trainer.step_count
-        if best:
-            parts.update(best_loss=f"{trainer.best_val_loss:.4g}", best_step=trainer.best_step)
-        if best and args.save:
-            line = _(
-                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
-                "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
-                "step {best_step}; saved {path}"
-            )
-        elif best:
-            line = _(
-                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
-                "{metric} {value} (baseline {baseline_metric}); lowest val loss {best_loss} at "
-                "step {best_step}"
-            )
-        elif args.save:
-            line = _(
-                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
-                "{metric} {value} (baseline {baseline_metric}); saved {path}"
-            )
-        else:
-            line = _(
-                "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
-                "{metric} {value} (baseline {baseline_metric})"
-            )
-        line = line.format(path=args.save, **parts)
-        print(line)
-    return 0
+        line = _(
+            "done: {steps} steps in {seconds} s; val loss {loss} (baseline {baseline}), "
+            "{metric} {value} (baseline {baseline_metric})"
+        )
+    return line.format(path=save, **parts)
 
 
 def _resumed(args: argparse.Namespace) -> Any:
@@ -311,6 +350,36 @@ def cmd_probe(args: argparse.Namespace) -> int:
     result = probe(model, task, seed=seed)
     data = result.to_dict()
     layers = data["layers"]
+    credit, paths, influence, memory = _probe_extras(args, model, task, seed, layers)
+    if args.json:
+        record = {"loss": data["loss"], "input_grad_norm": data["input_grad_norm"]}
+        record["layers"] = layers
+        if credit is not None:
+            record["credit_rows"] = credit.rows
+            record["credit_seconds"] = credit.seconds
+        if influence is not None:
+            described = influence.to_dict()
+            for key in ("input_influence", "output_steps", "x"):
+                record[key] = described[key]
+            record["influence_seconds"] = influence.seconds
+        emit(record)
+        return 0
+    _print_probe(result, task)
+    if credit is not None:
+        _print_credit(credit)
+    if paths is not None:
+        _print_paths(paths)
+    if influence is not None:
+        _print_influence(influence)
+    _print_memory(memory or [])
+    return 0
+
+
+def _probe_extras(
+    args: argparse.Namespace, model: Any, task: Any, seed: int, layers: list[dict]
+) -> tuple[Any, Any, Any, Any]:
+    """The measurements probe adds on request (--credit, --paths, --inputs, --memory),
+    each None unless asked for; the per-layer ones are written into `layers` too."""
     credit = paths = None
     if args.credit:
         from designer.credit import credit_matrix
@@ -337,19 +406,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         memory = memory_capacity(model, task, seed=seed, noise=True)
         for entry, curve in zip(layers, memory, strict=True):
             entry["memory"] = {k: curve.to_dict()[k] for k in ("delays", "scores", "kind", "total")}
-    if args.json:
-        record = {"loss": data["loss"], "input_grad_norm": data["input_grad_norm"]}
-        record["layers"] = layers
-        if credit is not None:
-            record["credit_rows"] = credit.rows
-            record["credit_seconds"] = credit.seconds
-        if influence is not None:
-            described = influence.to_dict()
-            for key in ("input_influence", "output_steps", "x"):
-                record[key] = described[key]
-            record["influence_seconds"] = influence.seconds
-        emit(record)
-        return 0
+    return credit, paths, influence, memory
+
+
+def _print_probe(result: Any, task: Any) -> None:
+    """Per layer, how the gradient's size changes from the last step to the first."""
     print(
         _("probe loss {loss} on {n} samples of {title}").format(
             loss=f"{result.loss:.4g}", n=result.x.shape[0], title=_(task.title)
@@ -377,13 +438,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "last step {last} (ratio {ratio}); ||h_t|| mean {mean}"
             )
         print(line.format(**parts))
-    if credit is not None:
-        _print_credit(credit)
-    if paths is not None:
-        _print_paths(paths)
-    if influence is not None:
-        _print_influence(influence)
-    for curve in memory or []:
+
+
+def _print_memory(memory: list[Any]) -> None:
+    """Per recurrent layer, how well its state recalls the random input one step back,
+    and its memory capacity in all."""
+    for curve in memory:
         parts = {
             "index": curve.layer_index,
             "type": curve.layer_type,
@@ -401,7 +461,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
                 "capacity {total}"
             )
         print(line.format(**parts))
-    return 0
 
 
 def _print_influence(influence: Any) -> None:
@@ -736,16 +795,46 @@ def make_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (
+        _add_tasks,
+        _add_validate,
+        _add_train,
+        _add_probe,
+        _add_cell,
+        _add_graph,
+        _add_sample,
+        _add_export,
+        _add_lessons,
+        _add_bench,
+    ):
+        add(sub)
+    return parser
 
+
+def _add_model_source(p: argparse.ArgumentParser) -> None:
+    """SPEC and --checkpoint: the model probe and cell look inside."""
+    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --checkpoint)"))
+    p.add_argument("--checkpoint", metavar="CKPT", help=_("a checkpoint saved by train --save"))
+
+
+def _add_probe_seed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, help=_("which probe batch (default: the experiment's seed)"))
+
+
+def _add_tasks(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tasks", help=_("the sample tasks and their parameters"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tasks)
 
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help=_("check an experiment and print its summary"))
     p.add_argument("spec", help=_("experiment JSON file, or - for standard input"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help=_("train an experiment"))
     p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --resume)"))
     p.add_argument("--task", help=_("train on this task instead (with its default parameters)"))
@@ -778,10 +867,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 
+
+def _add_probe(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help=_("hidden states and dL/dh_t per layer and time step"))
-    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --checkpoint)"))
-    p.add_argument("--checkpoint", metavar="CKPT", help=_("a checkpoint saved by train --save"))
-    p.add_argument("--seed", type=int, help=_("which probe batch (default: the experiment's seed)"))
+    _add_model_source(p)
+    _add_probe_seed(p)
     p.add_argument(
         "--credit",
         action="store_true",
@@ -813,17 +903,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_probe)
 
+
+def _add_cell(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cell", help=_("one cell at one time step: its arithmetic, both ways"))
-    p.add_argument("spec", nargs="?", help=_("experiment JSON (optional with --checkpoint)"))
-    p.add_argument("--checkpoint", metavar="CKPT", help=_("a checkpoint saved by train --save"))
+    _add_model_source(p)
     p.add_argument("--layer", type=int, required=True, help=_("the layer's index in the stack"))
     p.add_argument("--step", type=int, required=True, help=_("the time step t"))
     p.add_argument("--sample", type=int, default=0, help=_("which sample of the probe batch"))
     p.add_argument("--direction", choices=("forward", "backward"), default="forward")
-    p.add_argument("--seed", type=int, help=_("which probe batch (default: the experiment's seed)"))
+    _add_probe_seed(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cell)
 
+
+def _add_graph(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help=_("the network unrolled over time"))
     p.add_argument("spec")
     p.add_argument("--seq-len", type=int, help=_("time steps to unroll (default: the task's)"))
@@ -831,6 +924,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_graph)
 
+
+def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help=_("text written by a trained character language model"))
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help=_("a charlm checkpoint"))
     p.add_argument(
@@ -853,6 +948,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sample)
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help=_("the model as standalone code, on stdout"))
     p.add_argument("spec")
     p.add_argument(
@@ -874,6 +971,8 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export)
 
+
+def _add_lessons(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lessons", help=_("the classic results, one lesson each"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lessons)
@@ -888,11 +987,12 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_lessons_check)
 
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help=_("performance figures"))
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help=_("fewer repetitions (a smoke test)"))
     p.set_defaults(func=cmd_bench)
-    return parser
 
 
 def _asked_language(argv: list[str]) -> str:

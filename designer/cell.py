@@ -188,17 +188,11 @@ def _prime(value: torch.Tensor, kind: str) -> torch.Tensor:
     return (value > 0).to(value.dtype)  # relu
 
 
-def cell_step(
-    model: RecurrentStack,
-    task: Task,
-    layer: int,
-    step: int,
-    sample: int = 0,
-    direction: int = 0,
-    seed: int = 0,
-) -> CellStep:
-    """The cell of layer `layer` (index in the spec's layer list) at `step`, for
-    sample `sample` of the probe batch (the same batch the probe reads)."""
+def _checked(
+    model: RecurrentStack, task: Task, layer: int, step: int, sample: int, direction: int, seed: int
+) -> tuple[Recurrent, torch.Tensor]:
+    """The recurrent layer cell_step asked for and the probe batch, or a CellError that
+    says which part of the request lies outside the model or the batch."""
     module = model.layers[layer] if 0 <= layer < len(model.layers) else None
     if not isinstance(module, Recurrent):
         raise CellError(
@@ -220,6 +214,22 @@ def cell_step(
                 last=x_batch.shape[0] - 1,
             )
         )
+    return module, x_batch
+
+
+def cell_step(
+    model: RecurrentStack,
+    task: Task,
+    layer: int,
+    step: int,
+    sample: int = 0,
+    direction: int = 0,
+    seed: int = 0,
+) -> CellStep:
+    """The cell of layer `layer` (index in the spec's layer list) at `step`, for
+    sample `sample` of the probe batch (the same batch the probe reads)."""
+    module, x_batch = _checked(model, task, layer, step, sample, direction, seed)
+    T = task.seq_len
     probed = next(
         p
         for p in probe(model, task, seed=seed, with_spectral_radius=False).layers
@@ -340,10 +350,28 @@ def _gate_line(name: str, act: str) -> str:
 
 def _lstm(s: StepInputs) -> dict[str, Any]:
     """PyTorch's LSTM: gates i, f, g, o; c_t = f c_(t-1) + i g; h_t = o tanh(c_t)."""
-    pre_i, pre_f, pre_g, pre_o = s.pre().chunk(4)
+    pre, gates, c, h, forward = _lstm_forward(s)
+    back = _lstm_backward(s, gates, c)
+    return dict(
+        pre=pre,
+        gates=gates,
+        h=h,
+        c_prev=s.c_prev,
+        c=c,
+        grad_c_later=s.grad_c_later,
+        **back,
+        factor_norm=float(gates["f"].abs().max()),  # diag(f_t): its largest entry
+        forward=forward,
+    )
+
+
+def _lstm_forward(s: StepInputs) -> tuple[dict, dict, torch.Tensor, torch.Tensor, list]:
+    """The four gates, then the cell state, then the state: (pre-activations by gate
+    letter, gates by letter, c_t, h_t, the operations)."""
+    pre_i, pre_f, pre_g, pre_o = s.pre().chunk(4)  # each (H,)
     i, f, g, o = torch.sigmoid(pre_i), torch.sigmoid(pre_f), torch.tanh(pre_g), torch.sigmoid(pre_o)
-    c = f * s.c_prev + i * g
-    h = o * torch.tanh(c)
+    c = f * s.c_prev + i * g  # (H,)
+    h = o * torch.tanh(c)  # (H,)
     forward = [
         _op(
             _gate_line("i", r"\sigma"),
@@ -378,16 +406,26 @@ def _lstm(s: StepInputs) -> dict[str, Any]:
         ),
         _op(r"h_t = o_t \odot \tanh(c_t)", N_("the new state"), "h_t", h_t=h),
     ]
+    pre = dict(zip("ifgo", (pre_i, pre_f, pre_g, pre_o), strict=True))
+    return pre, dict(zip("ifgo", (i, f, g, o), strict=True)), c, h, forward
+
+
+def _lstm_backward(
+    s: StepInputs, gates: dict[str, torch.Tensor], c: torch.Tensor
+) -> dict[str, Any]:
+    """From dL/dh_t (and what the next cell state sends) back to dL/dc_t, the gates'
+    pre-activations, c_(t-1), h_(t-1) and the input."""
+    i, f, g, o = (gates[letter] for letter in "ifgo")
     tanh_c = torch.tanh(c)
-    dc = s.grad_c_later + s.grad_h * o * (1 - tanh_c**2)  # dL/dc_t, total
+    dc = s.grad_c_later + s.grad_h * o * (1 - tanh_c**2)  # dL/dc_t, total (H,)
     d_i = dc * g * _prime(i, "sigmoid")
     d_f = dc * s.c_prev * _prime(f, "sigmoid")
     d_g = dc * i * _prime(g, "tanh")
     d_o = s.grad_h * tanh_c * _prime(o, "sigmoid")
     delta = torch.cat([d_i, d_f, d_g, d_o])  # the pre-activations' gradient, (4H,)
-    dc_prev = f * dc
-    dh_prev = s.w_hh.T @ delta
-    dx = s.w_ih.T @ delta
+    dc_prev = f * dc  # (H,)
+    dh_prev = s.w_hh.T @ delta  # (H,)
+    dx = s.w_ih.T @ delta  # (in,)
     backward = [
         _op(DL_DH, ARRIVES, "dL_dh_t", dL_dh_t=s.grad_h),
         _op(
@@ -427,31 +465,32 @@ def _lstm(s: StepInputs) -> dict[str, Any]:
         ),
         _op(r"\partial L/\partial x_t = W_{ih}^\top\,\delta", DOWN, "dL_dx_t", dL_dx_t=dx),
     ]
-    return dict(
-        pre=dict(zip("ifgo", (pre_i, pre_f, pre_g, pre_o), strict=True)),
-        gates=dict(zip("ifgo", (i, f, g, o), strict=True)),
-        h=h,
-        c_prev=s.c_prev,
-        c=c,
-        grad_c_later=s.grad_c_later,
-        grad_c=dc,
-        grad_c_prev=dc_prev,
-        grad_h_prev=dh_prev,
-        grad_x=dx,
-        factor_norm=float(f.abs().max()),  # diag(f_t): its largest entry
-        forward=forward,
-        backward=backward,
-    )
+    return dict(grad_c=dc, grad_c_prev=dc_prev, grad_h_prev=dh_prev, grad_x=dx, backward=backward)
 
 
 def _gru(s: StepInputs) -> dict[str, Any]:
     """PyTorch's GRU: r, z, n = tanh(W_in x + b_in + r (W_hn h + b_hn)); h_t = (1-z) n + z h."""
-    x_r, x_z, x_n = (s.w_ih @ s.x + s.b_ih).chunk(3)
-    h_r, h_z, h_n = (s.w_hh @ s.h_prev + s.b_hh).chunk(3)
+    pre, gates, h, h_n, forward = _gru_forward(s)
+    back = _gru_backward(s, gates, h_n)
+    return dict(
+        pre=pre,
+        gates=gates,
+        h=h,
+        **back,
+        factor_norm=float(gates["z"].abs().max()),  # diag(z_t): its largest entry
+        forward=forward,
+    )
+
+
+def _gru_forward(s: StepInputs) -> tuple[dict, dict, torch.Tensor, torch.Tensor, list]:
+    """The reset and update gates, the candidate, then the state: (pre-activations by
+    gate letter, gates by letter, h_t, W_hn h_(t-1) + b_hn, the operations)."""
+    x_r, x_z, x_n = (s.w_ih @ s.x + s.b_ih).chunk(3)  # each (H,)
+    h_r, h_z, h_n = (s.w_hh @ s.h_prev + s.b_hh).chunk(3)  # each (H,)
     r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
     pre_n = x_n + r * h_n
     n = torch.tanh(pre_n)
-    h = (1 - z) * n + z * s.h_prev
+    h = (1 - z) * n + z * s.h_prev  # (H,)
     forward = [
         _op(
             _gate_line("r", r"\sigma"),
@@ -480,13 +519,21 @@ def _gru(s: StepInputs) -> dict[str, Any]:
             h_t=h,
         ),
     ]
+    pre = {"r": x_r + h_r, "z": x_z + h_z, "n": pre_n}
+    return pre, {"r": r, "z": z, "n": n}, h, h_n, forward
+
+
+def _gru_backward(s: StepInputs, gates: dict[str, torch.Tensor], h_n: torch.Tensor) -> dict:
+    """From dL/dh_t back through the update gate's direct path and through the gates
+    to h_(t-1) and the input."""
+    r, z, n = gates["r"], gates["z"], gates["n"]
     dh = s.grad_h
     d_n = dh * (1 - z) * _prime(n, "tanh")  # the candidate's pre-activation
     d_r = d_n * h_n * _prime(r, "sigmoid")
     d_z = dh * (s.h_prev - n) * _prime(z, "sigmoid")
     direct = z * dh
-    dh_prev = direct + s.w_hh.T @ torch.cat([d_r, d_z, d_n * r])
-    dx = s.w_ih.T @ torch.cat([d_r, d_z, d_n])
+    dh_prev = direct + s.w_hh.T @ torch.cat([d_r, d_z, d_n * r])  # (H,)
+    dx = s.w_ih.T @ torch.cat([d_r, d_z, d_n])  # (in,)
     backward = [
         _op(DL_DH, ARRIVES, "dL_dh_t", dL_dh_t=dh),
         _op(
@@ -521,13 +568,4 @@ def _gru(s: StepInputs) -> dict[str, Any]:
             dL_dx_t=dx,
         ),
     ]
-    return dict(
-        pre={"r": x_r + h_r, "z": x_z + h_z, "n": pre_n},
-        gates={"r": r, "z": z, "n": n},
-        h=h,
-        grad_h_prev=dh_prev,
-        grad_x=dx,
-        factor_norm=float(z.abs().max()),  # diag(z_t): its largest entry
-        forward=forward,
-        backward=backward,
-    )
+    return dict(grad_h_prev=dh_prev, grad_x=dx, backward=backward)

@@ -641,96 +641,118 @@ def _explain(err: ValidationError, data: Any, within: tuple[str, ...] = ()) -> l
             problems.extend(error.problems)
             continue
         loc = within + tuple(e["loc"])
-        kind = e["type"]
-        if kind == "extra_forbidden":
-            path, label, _owner = _locate(loc[:-1], data)
-            name = str(loc[-1])
-            _path, _label, owner = _locate(loc, data)
-            known = list(owner.model_fields) if owner else []
-            hint = difflib.get_close_matches(name, known, n=1)
-            if hint:
-                message = Text(
-                    "unknown field '{name}' (did you mean '{hint}'?)", name=name, hint=hint[0]
-                )
-                whole = N_("{where}: unknown field '{name}' (did you mean '{hint}'?)")
+        if e["type"] == "extra_forbidden":
+            problems.append(_unknown_field(loc, data))
+        elif e["type"] == "value_error" and isinstance(error, FieldError):
+            path, label, _owner = _locate(loc + (error.field,), data)
+            problems.append(Problem(path, error.text, label, _FIELD_ERRORS.get(error.text.message)))
+        else:
+            path, label, _owner = _locate(loc, data)
+            got = e.get("input")
+            said = _in_own_words(e["type"], loc, got)
+            if said is None:
+                problems.append(_pydantic_problem(e, path, label, got))
             else:
-                message = Text("unknown field '{name}'", name=name)
-                whole = N_("{where}: unknown field '{name}'")
-            problems.append(Problem(path, message, label, whole))
-            continue
-        path, label, _owner = _locate(loc, data)
-        got = e.get("input")
-        whole = None
-        if kind == "union_tag_invalid":
-            got_type = got.get("type") if isinstance(got, dict) else got
-            typed = got_type if isinstance(got_type, str) else ""
-            hint = difflib.get_close_matches(typed, LAYER_TYPES, n=1)
-            types = ", ".join(LAYER_TYPES)
-            if hint:
-                message = Text(
-                    "unknown layer type {got} (did you mean '{hint}'?); the types are {types}",
-                    got=shown(got_type),
-                    hint=hint[0],
-                    types=types,
-                )
-                whole = N_(
-                    "{where}: unknown layer type {got} (did you mean '{hint}'?); "
-                    "the types are {types}"
-                )
-            else:
-                message = Text(
-                    "unknown layer type {got}; the types are {types}",
-                    got=shown(got_type),
-                    types=types,
-                )
-                whole = N_("{where}: unknown layer type {got}; the types are {types}")
-        elif kind == "union_tag_not_found":
-            message = Text("a layer needs a 'type', one of {types}", types=", ".join(LAYER_TYPES))
-            whole = N_("{where}: a layer needs a 'type', one of {types}")
-        elif kind == "too_long" and loc[-1] == "layers":
-            message = Text(
+                problems.append(Problem(path, said[0], label, said[1]))
+    return problems
+
+
+def _unknown_field(loc: tuple[Any, ...], data: Any) -> Problem:
+    """A field the document's part does not have, with the nearest one it has."""
+    path, label, _owner = _locate(loc[:-1], data)
+    name = str(loc[-1])
+    _path, _label, owner = _locate(loc, data)
+    known = list(owner.model_fields) if owner else []
+    hint = difflib.get_close_matches(name, known, n=1)
+    if hint:
+        message = Text("unknown field '{name}' (did you mean '{hint}'?)", name=name, hint=hint[0])
+        whole = N_("{where}: unknown field '{name}' (did you mean '{hint}'?)")
+    else:
+        message = Text("unknown field '{name}'", name=name)
+        whole = N_("{where}: unknown field '{name}'")
+    return Problem(path, message, label, whole)
+
+
+def _in_own_words(kind: str, loc: tuple[Any, ...], got: Any) -> tuple[Text, str] | None:
+    """(message, whole sentence) for the errors the document words itself: the layer
+    types, the app's limits, a missing field, a part that is not an object; None for
+    the rest (pydantic's words, translated where _PYDANTIC knows them)."""
+    if kind == "union_tag_invalid":
+        return _unknown_layer_type(got)
+    if kind == "union_tag_not_found":
+        return (
+            Text("a layer needs a 'type', one of {types}", types=", ".join(LAYER_TYPES)),
+            N_("{where}: a layer needs a 'type', one of {types}"),
+        )
+    if kind == "too_long" and loc[-1] == "layers":
+        return (
+            Text(
                 "at most {limit} layers are allowed (the layer limit), got {got}",
                 limit=MAX_LAYERS,
                 got=len(got),
-            )
-            whole = N_("{where}: at most {limit} layers are allowed (the layer limit), got {got}")
-        elif kind == "less_than_equal" and loc[-1] in ("hidden_size", "out_features"):
-            message = Text(
+            ),
+            N_("{where}: at most {limit} layers are allowed (the layer limit), got {got}"),
+        )
+    if kind == "less_than_equal" and loc[-1] in ("hidden_size", "out_features"):
+        return (
+            Text(
                 "must be at most {limit} (the width limit), got {got}",
                 limit=MAX_WIDTH,
                 got=shown(got),
-            )
-            whole = N_("{where}: must be at most {limit} (the width limit), got {got}")
-        elif kind == "less_than_equal" and loc[-1] == "batch_size":
-            message = Text(
+            ),
+            N_("{where}: must be at most {limit} (the width limit), got {got}"),
+        )
+    if kind == "less_than_equal" and loc[-1] == "batch_size":
+        return (
+            Text(
                 "must be at most {limit} (the batch size limit), got {got}",
                 limit=MAX_BATCH,
                 got=shown(got),
-            )
-            whole = N_("{where}: must be at most {limit} (the batch size limit), got {got}")
-        elif kind == "less_than_equal" and loc[-1] == "steps":
-            message = Text(
+            ),
+            N_("{where}: must be at most {limit} (the batch size limit), got {got}"),
+        )
+    if kind == "less_than_equal" and loc[-1] == "steps":
+        return (
+            Text(
                 "must be at most {limit} (the step limit), got {got}",
                 limit=f"{MAX_STEPS:,}",
                 got=shown(got),
-            )
-            whole = N_("{where}: must be at most {limit} (the step limit), got {got}")
-        elif kind == "value_error" and isinstance(error, FieldError):
-            path, label, _owner = _locate(loc + (error.field,), data)
-            message = error.text
-            whole = _FIELD_ERRORS.get(error.text.message)
-        elif kind == "missing":
-            message = Text("is required")
-            whole = N_("{where}: is required")
-        elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            # pydantic's words name the class ("or instance of ModelSpec")
-            message = Text("must be a JSON object, got {got}", got=shown(got))
-            whole = N_("{where}: must be a JSON object, got {got}")
-        else:
-            problems.append(_pydantic_problem(e, path, label, got))
-            continue
-        problems.append(Problem(path, message, label, whole))
-    return problems
+            ),
+            N_("{where}: must be at most {limit} (the step limit), got {got}"),
+        )
+    if kind == "missing":
+        return Text("is required"), N_("{where}: is required")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        # pydantic's words name the class ("or instance of ModelSpec")
+        return (
+            Text("must be a JSON object, got {got}", got=shown(got)),
+            N_("{where}: must be a JSON object, got {got}"),
+        )
+    return None
+
+
+def _unknown_layer_type(got: Any) -> tuple[Text, str]:
+    """A layer whose type is none of LAYER_TYPES, with the nearest one."""
+    got_type = got.get("type") if isinstance(got, dict) else got
+    typed = got_type if isinstance(got_type, str) else ""
+    hint = difflib.get_close_matches(typed, LAYER_TYPES, n=1)
+    types = ", ".join(LAYER_TYPES)
+    if hint:
+        message = Text(
+            "unknown layer type {got} (did you mean '{hint}'?); the types are {types}",
+            got=shown(got_type),
+            hint=hint[0],
+            types=types,
+        )
+        whole = N_(
+            "{where}: unknown layer type {got} (did you mean '{hint}'?); the types are {types}"
+        )
+    else:
+        message = Text(
+            "unknown layer type {got}; the types are {types}", got=shown(got_type), types=types
+        )
+        whole = N_("{where}: unknown layer type {got}; the types are {types}")
+    return message, whole
 
 
 # The FieldErrors' messages -> their whole sentences, label included.

@@ -103,6 +103,10 @@ def _type_names(exp: Experiment, indices: list[int]) -> str:
     return "/".join(kinds)
 
 
+# (key, label, the changed experiment, or None where the change makes it invalid)
+_Contrast = tuple[str, str, Experiment | None]
+
+
 def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
     """The contrasts that apply to `exp`, each a valid experiment that differs in one
     respect: swap the cell type of every recurrent layer; add or remove a layer;
@@ -112,8 +116,18 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
     task = task if task is not None else get_task(exp.task)
     layers = _layers(exp)
     rec = _recurrent(exp)
-    found: list[tuple[str, str, Experiment | None]] = []
+    found = [
+        *_cell_swaps(exp, layers, rec),
+        *_depth_changes(exp, layers, rec),
+        *_connection_toggles(exp, task, layers, rec),
+        *_training_changes(exp),
+    ]
+    return [Variant(key, label, v) for key, label, v in found if v is not None and v != exp]
 
+
+def _cell_swaps(exp: Experiment, layers: list[dict], rec: list[int]) -> list[_Contrast]:
+    """Every recurrent layer as each other cell type: (key, label, experiment)."""
+    found: list[_Contrast] = []
     for kind in RECURRENT_TYPES:
         if rec and any(layers[i]["type"] != kind for i in rec):
             others = [i for i in rec if layers[i]["type"] != kind]
@@ -122,7 +136,13 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
                 old=_type_names(exp, others), new=kind.upper()
             )
             found.append((f"cell:{kind}", label, _with(exp, swapped)))
+    return found
 
+
+def _depth_changes(exp: Experiment, layers: list[dict], rec: list[int]) -> list[_Contrast]:
+    """One recurrent layer more (a copy of the top one; an LSTM where there is none),
+    and one fewer where two or more are left."""
+    found: list[_Contrast] = []
     if rec:
         top = rec[-1]
         added = [*layers[: top + 1], layers[top], *layers[top + 1 :]]
@@ -145,7 +165,15 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
             n=top, layer=layer_words(exp.model.layers[top])
         )
         found.append(("remove-layer", label, _with(exp, layers[:top] + layers[top + 1 :])))
+    return found
 
+
+def _connection_toggles(
+    exp: Experiment, task: Task, layers: list[dict], rec: list[int]
+) -> list[_Contrast]:
+    """Residual connections, and both directions (not where the task forecasts), on
+    where they are off and off where they are on."""
+    found: list[_Contrast] = []
     can_skip = [i for i, d in enumerate(layers) if i > 0 and "residual" in d]
     if can_skip:
         on = not any(layers[i]["residual"] for i in can_skip)
@@ -169,7 +197,13 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
             else _("One-way (not bidirectional) recurrent layers")
         )
         found.append(("bidirectional", label, _with(exp, toggled)))
+    return found
 
+
+def _training_changes(exp: Experiment) -> list[_Contrast]:
+    """Clipping on or off, the next seed, and the learning rate ten times higher and
+    lower where its range allows."""
+    found: list[_Contrast] = []
     spec = exp.train
     if spec.clip_norm is None:
         found.append(
@@ -201,8 +235,7 @@ def variants(exp: Experiment, task: Task | None = None) -> list[Variant]:
         if (low is None or lr > low) and (high is None or lr <= high):
             said = _("Learning rate {old} → {new}").format(old=f"{spec.lr:g}", new=f"{lr:g}")
             found.append((key, said, _with(exp, lr=lr)))
-
-    return [Variant(key, label, v) for key, label, v in found if v is not None and v != exp]
+    return found
 
 
 # --- the same start -------------------------------------------------------------------

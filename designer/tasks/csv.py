@@ -176,29 +176,9 @@ def _parse(text: str, source: Text) -> Table:
 
 
 def _read_rows(reader: Any, source: Text) -> Table:
-    header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-    if header is None:
-        raise TaskDataError(Text("{source} is empty", source=source))
-    columns = tuple(cell.strip() for cell in header)
-    if all(_is_number(name) for name in columns):
-        raise TaskDataError(
-            Text(
-                "{source} needs a header row naming the columns; its first row holds "
-                "numbers ({numbers})",
-                source=source,
-                numbers=", ".join(columns[:5]),
-            )
-        )
-    for i, name in enumerate(columns):
-        if not name:
-            raise TaskDataError(
-                Text("column {n} of {source} has no name in the header row", n=i + 1, source=source)
-            )
-        if columns.index(name) != i:
-            raise TaskDataError(
-                Text("the header of {source} names column '{name}' twice", source=source, name=name)
-            )
-
+    """The header, then every non-blank row as numbers, checked against the header and
+    the size limit; the first thing wrong is a TaskDataError naming its line."""
+    columns = _read_header(reader, source)
     rows: list[list[float]] = []
     for row in reader:
         line = reader.line_num
@@ -222,41 +202,74 @@ def _read_rows(reader: Any, source: Text) -> Table:
                     limit=f"{MAX_CELLS:,}",
                 )
             )
-        values = []
-        for name, cell in zip(columns, row + [""] * (len(columns) - len(row)), strict=False):
-            cell = cell.strip()
-            try:
-                value = float(cell) if cell else math.nan
-            except ValueError:
-                raise TaskDataError(
-                    Text(
-                        "column {name} has a non-numeric value on line {line} of {source}: {got}",
-                        name=shown(name),
-                        line=line,
-                        source=source,
-                        got=shown(cell),
-                    )
-                ) from None
-            if not math.isfinite(value):
-                if cell:
-                    message = Text(
-                        "column {name} has a missing value ({got}) on line {line} of {source}",
-                        name=shown(name),
-                        got=shown(cell),
-                        line=line,
-                        source=source,
-                    )
-                else:
-                    message = Text(
-                        "column {name} has a missing value on line {line} of {source}",
-                        name=shown(name),
-                        line=line,
-                        source=source,
-                    )
-                raise TaskDataError(message)
-            values.append(value)
-        rows.append(values)
+        rows.append(_row_values(columns, row, line, source))
     return Table(columns, np.array(rows, dtype=np.float64).reshape(len(rows), len(columns)))
+
+
+def _read_header(reader: Any, source: Text) -> tuple[str, ...]:
+    """The first non-blank row: the columns' names, each given and none twice."""
+    header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+    if header is None:
+        raise TaskDataError(Text("{source} is empty", source=source))
+    columns = tuple(cell.strip() for cell in header)
+    if all(_is_number(name) for name in columns):
+        raise TaskDataError(
+            Text(
+                "{source} needs a header row naming the columns; its first row holds "
+                "numbers ({numbers})",
+                source=source,
+                numbers=", ".join(columns[:5]),
+            )
+        )
+    for i, name in enumerate(columns):
+        if not name:
+            raise TaskDataError(
+                Text("column {n} of {source} has no name in the header row", n=i + 1, source=source)
+            )
+        if columns.index(name) != i:
+            raise TaskDataError(
+                Text("the header of {source} names column '{name}' twice", source=source, name=name)
+            )
+    return columns
+
+
+def _row_values(columns: tuple[str, ...], row: list[str], line: int, source: Text) -> list[float]:
+    """One row's cells as finite numbers (a short row's missing cells are missing
+    values): a word, an empty cell or nan is an error that names its column and line."""
+    values = []
+    for name, cell in zip(columns, row + [""] * (len(columns) - len(row)), strict=False):
+        cell = cell.strip()
+        try:
+            value = float(cell) if cell else math.nan
+        except ValueError:
+            raise TaskDataError(
+                Text(
+                    "column {name} has a non-numeric value on line {line} of {source}: {got}",
+                    name=shown(name),
+                    line=line,
+                    source=source,
+                    got=shown(cell),
+                )
+            ) from None
+        if not math.isfinite(value):
+            if cell:
+                message = Text(
+                    "column {name} has a missing value ({got}) on line {line} of {source}",
+                    name=shown(name),
+                    got=shown(cell),
+                    line=line,
+                    source=source,
+                )
+            else:
+                message = Text(
+                    "column {name} has a missing value on line {line} of {source}",
+                    name=shown(name),
+                    line=line,
+                    source=source,
+                )
+            raise TaskDataError(message)
+        values.append(value)
+    return values
 
 
 def _is_number(text: str) -> bool:
