@@ -67,7 +67,12 @@ def diverging_experiment() -> Experiment:
     )
 
 
-def document(task: str, seq_len: int, *layers: dict, **train: Any) -> dict:
+def layer_doc(kind: str, size: int | None = None, **options: Any) -> dict:
+    """One layer of a document: layer_doc("gru", 4, residual=True)."""
+    return {"type": kind, **({"hidden_size": size} if size is not None else {}), **options}
+
+
+def experiment_doc(task: str, seq_len: int, *layers: dict, **train: Any) -> dict:
     """An experiment's document: `task` over `seq_len` steps through `layers`, with
     these training settings (none: the defaults)."""
     found: dict = {"task": {"name": task, "seq_len": seq_len}, "model": {"layers": list(layers)}}
