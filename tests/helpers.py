@@ -13,6 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from designer import Experiment
+from designer.lessons.base import RunResult
+from designer.probes import ProbeSummary
 
 # Property-based tests: examples per test scale with the hypothesis profile, 1x by
 # default, 25x with the "long" profile (tests/conftest.py registers it).
@@ -65,6 +67,58 @@ def diverging_experiment() -> Experiment:
     )
 
 
+def layer_doc(kind: str, size: int | None = None, **options: Any) -> dict:
+    """One layer of a document: layer_doc("gru", 4, residual=True)."""
+    return {"type": kind, **({"hidden_size": size} if size is not None else {}), **options}
+
+
+def experiment_doc(task: str, seq_len: int, *layers: dict, **train: Any) -> dict:
+    """An experiment's document: `task` over `seq_len` steps through `layers`, with
+    these training settings (none: the defaults)."""
+    found: dict = {"task": {"name": task, "seq_len": seq_len}, "model": {"layers": list(layers)}}
+    if train:
+        found["train"] = train
+    return found
+
+
+def run_result(
+    label: str,
+    val: float | None,
+    *,
+    baseline: float = 0.16,
+    state: str = "finished",
+    first: list[float] | None = None,
+    last: list[float] | None = None,
+    evals: list[dict] | None = None,
+    metric: str = "mse",
+    error: str | None = None,
+    grad_norms: tuple[float, ...] = (1.0,),
+) -> RunResult:
+    """A made-up run result, for checking a lesson's check and its sentences: `first`
+    and `last` are one recurrent layer's ||dL/dh_t|| at the first and last probe."""
+
+    def probe(norms: list[float] | None) -> ProbeSummary | None:
+        return ProbeSummary(0, 0.0, [{"grad_norm": norms}], [], {}) if norms else None
+
+    return RunResult(
+        label=label,
+        title=label,
+        state=state,
+        error=error,
+        steps=100,
+        seconds=1.0,
+        val_loss=val,
+        val_metric=val,
+        baseline_loss=baseline,
+        baseline_metric=baseline,
+        metric_name=metric,
+        grad_norms=list(grad_norms),
+        evals=[{"val_metric": val}] if evals is None else evals,
+        first_probe=probe(first),
+        last_probe=probe(last),
+    )
+
+
 # --- the app through AppTest ------------------------------------------------------------
 def link_of(at: Any) -> Any:
     """The link an AppTest's page shows (its runs, kept on the server), or None."""
@@ -72,6 +126,20 @@ def link_of(at: Any) -> Any:
 
     link_id = at.session_state["link_id"] if "link_id" in at.session_state else None  # noqa: SIM401
     return run_store().get(link_id) if link_id else None
+
+
+def english_left(at: Any) -> list[str]:
+    """The English sentences an AppTest page shows (none on a Chinese page: names,
+    code and units aside); the page ran without an exception."""
+    assert not at.exception, at.exception
+    return [s for text in visible_texts(at) for s in english_sentences(text)]
+
+
+def figure_texts(at: Any) -> str:
+    """Every figure of an AppTest page as JSON, with its unicode as it reads."""
+    return " ".join(
+        json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart")
+    )
 
 
 def live_charts(at: Any) -> list[dict]:

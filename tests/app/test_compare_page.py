@@ -1,6 +1,8 @@
 """The Compare page, A/B variants on the Train page, and the runs kept for a link
 (rename, download, delete, checkpoint files brought back, continuing a run), through
-AppTest. Every test stops its training processes."""
+AppTest; in Chinese, two runs side by side, their differences, the warning for runs of
+different tasks and each view inside the runs show no English sentence. Every test
+stops its training processes."""
 
 import io
 import os
@@ -11,7 +13,14 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment, Trainer, checkpoints
-from tests.helpers import link_of, live_charts, wait_for
+from tests.helpers import (
+    english_left,
+    english_sentences,
+    figure_texts,
+    link_of,
+    live_charts,
+    wait_for,
+)
 
 TRAIN = "app_pages/train.py"
 COMPARE = "app_pages/compare.py"
@@ -32,18 +41,21 @@ def app(app_on_page):
     return lambda exp=RNN, page=TRAIN: app_on_page(exp, page)
 
 
-def checkpoint_file(exp: Experiment, steps: int = 10) -> bytes:
+def checkpoint_file(exp: Experiment, name: str = "from home", steps: int = 10) -> bytes:
+    """A run trained elsewhere, named `name` (a visitor's own words, not the app's)."""
     trainer = Trainer(exp)
     list(trainer.run(steps))
     buffer = io.BytesIO()
-    torch.save(checkpoints.to_data(trainer.checkpoint(run={"name": "from home"})), buffer)
+    torch.save(checkpoints.to_data(trainer.checkpoint(run={"name": name})), buffer)
     return buffer.getvalue()
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    (uploader,) = [u for u in at.file_uploader if "checkpoint" in u.label.lower()]
+    (uploader,) = [u for u in at.file_uploader if (u.key or "").startswith("checkpoint_upload")]
     uploader.upload(name, content, "application/octet-stream")
-    return at.run()
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def test_a_variant_trains_beside_the_run_then_compare_shows_both(app):
@@ -199,3 +211,49 @@ def test_a_variant_waiting_for_a_training_slot_shows_its_place(app, monkeypatch)
     assert any("number 1 in the queue" in m.value for m in at.markdown)
     at.button(key="train_stop").click().run()  # Stop ends both, the queued one too
     assert wait_until(lambda: not link.current.alive and not link.variant.alive)
+
+
+# --- in Chinese ------------------------------------------------------------------------------
+def test_two_runs_compared_in_chinese(app_on_page):
+    at = app_on_page(RNN, COMPARE, "zh")
+    assert any("请选择两到四个运行" in i.value for i in at.info)
+    assert not english_left(at)
+    lstm = Experiment.from_dict(
+        {**RNN.to_dict(), "model": {"layers": [{"type": "lstm", "hidden_size": 8}]}}
+    )
+    upload(at, "rnn.pt", checkpoint_file(RNN, "甲"))
+    upload(at, "lstm.pt", checkpoint_file(lstm, "乙"))
+    first, second = (r["id"] for r in link_of(at).runs())
+    assert at.multiselect(key="compare_picker").value == [first, second]
+    changed = [m.value for m in at.markdown if "的不同之处" in m.value]
+    assert changed == ["**B** 与 **A** 的不同之处：第 0 层：RNN → LSTM"]
+    table = at.table[0].value
+    assert list(table.columns[:3]) == ["运行", "状态", "验证损失"]
+    assert "参数" in table.columns and "基线损失" in table.columns
+    assert not english_left(at)
+    specs = figure_texts(at)
+    assert "梯度能回传多远" in specs and "谱半径" in specs
+    at.radio(key="compare_x").set_value("seconds").run()
+    assert "训练秒数" in figure_texts(at)
+    assert not english_left(at)
+
+    # inside the runs: each view, side by side
+    assert any("选择一个视图" in c.value for c in at.caption)
+    for view in ("paths", "credit", "memory"):
+        at.segmented_control(key="compare_inside").set_value(view).run()
+        assert not english_left(at), view
+        assert sum(c.value.startswith("权重来自训练第 10 步") for c in at.caption) == 2, view
+
+
+def test_runs_of_different_tasks_are_told_apart_in_a_whole_chinese_sentence(app_on_page):
+    at = app_on_page(RNN, COMPARE, "zh")
+    sine = Experiment.from_dict({**RNN.to_dict(), "task": {"name": "sine", "seq_len": 12}})
+    upload(at, "adding.pt", checkpoint_file(RNN, "加法"))
+    upload(at, "sine.pt", checkpoint_file(sine, "正弦"))
+    (warning,) = [w.value.replace("\\", "") for w in at.warning if "不同的任务" in w.value]
+    assert warning.startswith("这些运行学习的是不同的任务（A: adding (seq_len 12); B: sine")
+    assert warning.endswith("仍能显示每个网络如何传递梯度。")
+    assert not english_sentences(warning)
+    assert not english_left(at)
+    changed = [m.value for m in at.markdown if "的不同之处" in m.value]
+    assert changed and changed[0].startswith("**B** 与 **A** 的不同之处：任务：")

@@ -1,30 +1,32 @@
-"""The Graph page through AppTest: controls, colouring from a probe, node details."""
+"""The Graph page through AppTest: controls, colouring from a probe, node details,
+the animated sweep; in Chinese every colouring, a clicked node's details, its cell
+stepped through and the sweep show no English sentence (names, code and units aside)."""
 
 import json
-from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment
+from designer.i18n import using
+from tests.app.conftest import APP
+from tests.helpers import english_left, english_sentences, experiment_doc, figure_texts, layer_doc
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+GRAPH = "app_pages/graph.py"
 
 BI = Experiment.from_dict(
-    {
-        "task": {"name": "sine", "seq_len": 40},
-        "model": {
-            "layers": [
-                {"type": "lstm", "hidden_size": 8, "bidirectional": True},
-                {"type": "gru", "hidden_size": 6, "residual": True},
-                {"type": "attention"},
-            ]
-        },
-    }
-)
+    experiment_doc(
+        "sine", 40,
+        layer_doc("lstm", 8, bidirectional=True), layer_doc("gru", 6, residual=True),
+        layer_doc("attention"),
+    )
+)  # fmt: skip
 
 
-def open_graph(exp: Experiment = BI) -> AppTest:
+def open_graph(exp: Experiment = BI, lang: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if lang:
+        at.query_params["lang"] = lang
     at.query_params["x"] = exp.to_url()
     at.run()
     at.switch_page("app_pages/graph.py").run()
@@ -38,12 +40,19 @@ def figure_json(at: AppTest) -> str:
     return json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)
 
 
-def test_graph_page_draws_the_experiment_with_a_gap():
-    at = open_graph()
-    assert at.title[0].value == "Unrolled graph"
+@pytest.mark.parametrize(
+    ("lang", "title", "words"),
+    [
+        ("en", "Unrolled graph", ["16 steps", "backward direction", "residual skip"]),
+        ("zh", "展开图", ["16 步", "反向：t+1 → t", "残差跳连"]),
+    ],
+)
+def test_graph_page_draws_the_experiment_with_a_gap(lang, title, words):
+    at = open_graph(lang=lang)
+    assert at.title[0].value == title
     spec = figure_json(at)
-    assert "16 steps" in spec  # 40 steps, 24 drawn
-    assert "backward direction" in spec and "residual skip" in spec
+    assert all(word in spec for word in words), spec  # 40 steps, 24 drawn ("16 steps")
+    assert lang == "en" or not english_left(at)
 
 
 def test_controls_change_the_figure():
@@ -134,3 +143,73 @@ def test_the_sweep_toggle_plays_the_forward_and_backward_pass():
     assert any("backward pass" in c.value and "untrained model" in c.value for c in at.caption)
     at.toggle(key="graph_sweep").set_value(False).run()
     assert "frames" not in json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+# --- in Chinese ------------------------------------------------------------------------------
+def test_the_graph_page_in_chinese_in_every_colouring():
+    at = open_graph(lang="zh")
+    for colour in ("hidden", "gradient"):
+        at.radio(key="graph_color_by").set_value(colour).run()
+        assert not english_left(at), colour
+    assert any(c.value.startswith("这些数值由探针测得，探针取自未训练的模型") for c in at.caption)
+
+
+def test_a_clicked_node_s_details_in_chinese():
+    at = open_graph(lang="zh")
+    at.radio(key="graph_color_by").set_value("gradient").run()
+    at.session_state["graph_node"] = "0:5:backward"  # what a click on that node stores
+    at.run()
+    assert any(s.value == "第 0 层：lstm，反向，t = 5" for s in at.subheader)
+    assert not english_left(at)
+    assert "遗忘门 (f)" in figure_texts(at)  # the gates' heat map
+    for node, heading in [("x:2", "t = 2 处的输入"), ("2:39:", "第 2 层：attention，t = 39")]:
+        at.session_state["graph_node"] = node
+        at.run()
+        assert any(s.value == heading for s in at.subheader), node
+        assert not english_left(at), node
+
+
+def test_a_node_s_cell_stepped_through_in_chinese():
+    at = open_graph(lang="zh")
+    at.session_state["graph_node"] = "0:5:backward"
+    at.run()
+    at.toggle(key="cell_walk").set_value(True).run()
+    assert not english_left(at)
+    assert any("输入门：写入多少候选值" in m.value for m in at.markdown)
+    for i in range(6):
+        at.select_slider(key="cell_operation_forward").set_value(i).run()
+        assert not english_left(at), i
+    with using("zh"):  # AppTest formats the choice with the page's format_func, here
+        at.segmented_control(key="cell_phase").set_value("backward").run()
+    for i in range(6):
+        at.select_slider(key="cell_operation_backward").set_value(i).run()
+        assert not english_left(at), i
+    assert any("遗忘门" in i.value for i in at.info)
+
+
+def test_the_sweep_in_chinese():
+    at = open_graph(lang="zh")
+    at.toggle(key="graph_sweep").set_value(True).run()
+    assert not english_left(at)
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    (menu,) = figure["layout"]["updatemenus"]
+    assert [b["label"] for b in menu["buttons"]] == ["▶ 播放", "❚❚ 暂停"]
+    (slider,) = figure["layout"]["sliders"]
+    steps = [step["label"] for step in slider["steps"]]
+    assert steps[0] == "开始" and steps[1].startswith("前向 1/") and steps[-1].startswith("反向 ")
+    captions = [frame["data"][2]["text"][0] for frame in figure["frames"]]
+    assert captions[0] == "▶ 播放：先前向传播，再反向传播"
+    assert any(c.startswith("反向：各步损失：梯度从这里出发") for c in captions)
+    for caption in captions:
+        assert not english_sentences(caption), caption
+
+
+def test_the_sweep_s_figure_is_kept_per_language():
+    at = open_graph(lang="zh")
+    at.toggle(key="graph_sweep").set_value(True).run()
+    at.query_params["lang"] = "en"
+    at.run()
+    (chart,) = at.get("plotly_chart")
+    (menu,) = json.loads(chart.proto.spec)["layout"]["updatemenus"]
+    assert [b["label"] for b in menu["buttons"]] == ["▶ Play", "❚❚ Pause"]

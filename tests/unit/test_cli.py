@@ -14,6 +14,7 @@ from designer.credit import credit_matrix
 from designer.model import build_model
 from designer.tasks import get_task
 from designer.tasks.charlm import sample_text
+from tests.helpers import experiment_doc, layer_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -217,13 +218,9 @@ def test_probe_credit_and_paths(tmp_path, capsys):
     three routes of dL/dh_k; both in words without --json."""
     document = {
         **SMALL,
-        "task": {"name": "sine", "seq_len": 7},
-        "model": {
-            "layers": [
-                {"type": "gru", "hidden_size": 4, "bidirectional": True},
-                {"type": "lstm", "hidden_size": 8, "residual": True},
-            ]
-        },
+        **experiment_doc(
+            "sine", 7, layer_doc("gru", 4, bidirectional=True), layer_doc("lstm", 8, residual=True)
+        ),
     }
     spec = write(tmp_path, document)
     assert main(["probe", spec, "--credit", "--paths", "--memory", "--json"]) == 0

@@ -17,6 +17,7 @@ from designer.model import Recurrent
 from designer.probes import PROBE_SEED, Edit, probe
 from designer.trainer import VAL_BATCH, VAL_SEED_OFFSET
 from designer.whatif import EditError, check_edit, evaluate, what_if
+from tests.helpers import experiment_doc, layer_doc
 from tests.unit.test_probes import reference_cell
 
 CAUSAL = {
@@ -29,17 +30,11 @@ CAUSAL = {
         ]
     },
 }
-MIXED = {
-    "task": {"name": "sine", "seq_len": 6},
-    "model": {
-        "layers": [
-            {"type": "gru", "hidden_size": 4, "bidirectional": True},
-            {"type": "lstm", "hidden_size": 3, "residual": True},
-            {"type": "linear", "out_features": 3, "activation": "tanh"},
-            {"type": "rnn", "hidden_size": 3, "residual": True},
-        ]
-    },
-}
+MIXED = experiment_doc(
+    "sine", 6,
+    layer_doc("gru", 4, bidirectional=True), layer_doc("lstm", 3, residual=True),
+    layer_doc("linear", out_features=3, activation="tanh"), layer_doc("rnn", 3, residual=True),
+)  # fmt: skip
 
 
 def mixed_model(document=MIXED):

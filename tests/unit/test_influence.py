@@ -10,18 +10,13 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer import credit as credit_module
 from designer.influence import input_influence
 from designer.probes import probe_batch
+from tests.helpers import experiment_doc, layer_doc
 
-MIXED = {
-    "task": {"name": "sine", "seq_len": 7},
-    "model": {
-        "layers": [
-            {"type": "gru", "hidden_size": 4, "bidirectional": True},
-            {"type": "lstm", "hidden_size": 3, "residual": True},
-            {"type": "attention"},
-            {"type": "rnn", "hidden_size": 3, "residual": True},
-        ]
-    },
-}
+MIXED = experiment_doc(
+    "sine", 7,
+    layer_doc("gru", 4, bidirectional=True), layer_doc("lstm", 3, residual=True),
+    layer_doc("attention"), layer_doc("rnn", 3, residual=True),
+)  # fmt: skip
 CAUSAL = {
     "task": {"name": "multivariate", "seq_len": 6, "channels": 3},
     "model": {

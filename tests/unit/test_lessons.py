@@ -1,20 +1,26 @@
 """The lessons: well-formed data, checks that can fail, the command line, the shared
-runs a class trains once, and (slow) each lesson's result appearing with the shipped
-settings, on three seeds for the fragile ones."""
+runs a class trains once, (slow) each lesson's result appearing with the shipped
+settings, on three seeds for the fragile ones, and every lesson in Chinese: each text
+it shows and each sentence its check says, whatever the runs did, with no English
+sentence left, while the English stays as it was and --json output stays English."""
 
+import itertools
 import json
 import math
+import re
+from dataclasses import replace
 
 import pytest
 
 from designer.__main__ import main
+from designer.i18n import _, using
 from designer.lessons import LESSONS
-from designer.lessons.base import VIEWS, RunResult
-from designer.lessons.check import check_lesson
-from designer.probes import ProbeSummary
+from designer.lessons.base import VIEWS, RunResult, loss_words, short
+from designer.lessons.check import Outcome, check_lesson
 from designer.runner import ProcessRunner
 from designer.shared_runs import SharedRuns, run_key
 from designer.spec import Experiment
+from tests.helpers import english_sentences, run_result
 
 TINY = Experiment.from_dict(
     {
@@ -45,37 +51,12 @@ def test_the_lessons_are_numbered_one_to_nine():
     assert [lesson.number for lesson in LESSONS.values()] == list(range(1, 10))
 
 
-def result(label, val, baseline=0.16, state="finished", grads=None, first=None, evals=None):
-    """A made-up run result, for checking the checks."""
-
-    def probe(norms):  # one recurrent layer with these ||dL/dh_t||
-        return ProbeSummary(0, 0.0, [{"grad_norm": norms}], [], {}) if norms else None
-
-    return RunResult(
-        label=label,
-        title=label,
-        state=state,
-        error=None,
-        steps=100,
-        seconds=1.0,
-        val_loss=val,
-        val_metric=val,
-        baseline_loss=baseline,
-        baseline_metric=baseline,
-        metric_name="mse",
-        grad_norms=[1.0],
-        evals=evals or [{"val_metric": val}],
-        first_probe=probe(first),
-        last_probe=probe(grads),
-    )
-
-
 def test_why_gates_passes_only_when_the_lstm_learns_and_the_rnn_does_not():
     check = LESSONS["why-gates"].check
-    assert check({"A": result("A", 0.16), "B": result("B", 0.0009)}).passed
-    assert not check({"A": result("A", 0.16), "B": result("B", 0.15)}).passed
-    assert not check({"A": result("A", 0.001), "B": result("B", 0.0009)}).passed
-    verdict = check({"A": result("A", 0.16), "B": result("B", 0.0009)})
+    assert check({"A": run_result("A", 0.16), "B": run_result("B", 0.0009)}).passed
+    assert not check({"A": run_result("A", 0.16), "B": run_result("B", 0.15)}).passed
+    assert not check({"A": run_result("A", 0.001), "B": run_result("B", 0.0009)}).passed
+    verdict = check({"A": run_result("A", 0.16), "B": run_result("B", 0.0009)})
     assert "0.0009" in verdict.text and "0.16" in verdict.text
 
 
@@ -83,35 +64,39 @@ def test_vanishing_gradients_compares_how_far_the_gradient_reaches():
     check = LESSONS["vanishing-gradients"].check
     vanishing = [[1e-8, 1e-4, 1.0]]
     kept = [[0.2, 0.5, 1.0]]
-    ok = check({"A": result("A", 0.16, grads=vanishing[0]), "B": result("B", 0.001, grads=kept[0])})
+    ok = check(
+        {"A": run_result("A", 0.16, last=vanishing[0]), "B": run_result("B", 0.001, last=kept[0])}
+    )
     assert ok.passed and math.isclose(ok.numbers["rnn_reach"], 1e-8)
-    same = check({"A": result("A", 0.16, grads=kept[0]), "B": result("B", 0.001, grads=kept[0])})
+    same = check(
+        {"A": run_result("A", 0.16, last=kept[0]), "B": run_result("B", 0.001, last=kept[0])}
+    )
     assert not same.passed
 
 
 def test_exploding_needs_the_unclipped_run_to_blow_up():
     check = LESSONS["exploding-gradients"].check
-    assert check({"A": result("A", None, state="diverged"), "B": result("B", 0.01)}).passed
-    assert not check({"A": result("A", 0.02), "B": result("B", 0.01)}).passed
+    assert check({"A": run_result("A", None, state="diverged"), "B": run_result("B", 0.01)}).passed
+    assert not check({"A": run_result("A", 0.02), "B": run_result("B", 0.01)}).passed
 
 
 def test_residual_depth_needs_the_gradient_to_reach_the_bottom():
     check = LESSONS["residual-depth"].check
     runs = {
-        "A": result("A", 0.159, first=[1e-8]),
-        "B": result("B", 0.006, first=[0.17]),
+        "A": run_result("A", 0.159, first=[1e-8]),
+        "B": run_result("B", 0.006, first=[0.17]),
     }
     assert check(runs).passed
-    runs["A"] = result("A", 0.159, first=[0.1])
+    runs["A"] = run_result("A", 0.159, first=[0.1])
     assert not check(runs).passed
 
 
 def test_char_rnn_looks_at_the_best_evaluation():
     check = LESSONS["char-rnn"].check
     evals = [{"val_metric": 3.5}, {"val_metric": 2.6}, {"val_metric": 2.9}]
-    assert check({"A": result("A", 2.9, baseline=4.24, evals=evals)}).passed
+    assert check({"A": run_result("A", 2.9, baseline=4.24, evals=evals)}).passed
     worse = [{"val_metric": 3.5}, {"val_metric": 3.2}]
-    assert not check({"A": result("A", 3.2, baseline=4.24, evals=worse)}).passed
+    assert not check({"A": run_result("A", 3.2, baseline=4.24, evals=worse)}).passed
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -148,6 +133,18 @@ def wait(runner, timeout=60.0):
     assert not runner.alive
 
 
+LONG = TINY.model_copy(update={"train": TINY.train.model_copy(update={"steps": 100_000})})
+
+
+def stopped_long_run(store: SharedRuns) -> ProcessRunner:
+    """A long shared run started in `store` and stopped before it ends."""
+    runner = store.start(LONG)
+    runner.stop(wait=10)
+    wait(runner)
+    assert store.error(LONG) == "the run stopped"
+    return runner
+
+
 def test_identical_experiments_share_one_run_and_it_is_kept(tmp_path):
     store = SharedRuns(tmp_path, make)
     assert store.get(TINY) is None
@@ -170,13 +167,9 @@ def test_identical_experiments_share_one_run_and_it_is_kept(tmp_path):
 
 def test_a_stopped_shared_run_is_not_kept(tmp_path):
     store = SharedRuns(tmp_path, make)
-    long = TINY.model_copy(update={"train": TINY.train.model_copy(update={"steps": 100_000})})
-    runner = store.start(long)
-    runner.stop(wait=10)
-    wait(runner)
-    assert store.get(long) is None
+    stopped_long_run(store)
+    assert store.get(LONG) is None
     assert not list(tmp_path.glob("*.pt"))
-    assert store.error(long) == "the run stopped"
 
 
 # --- the results themselves (each trains for up to a minute) ------------------------------------
@@ -218,24 +211,27 @@ def test_train_warns_once_then_reports_the_divergence(capsys, tmp_path):
 
 def test_a_run_that_failed_stopped_or_diverged_unexpectedly_shows_nothing():
     lesson = LESSONS["why-gates"]
-    good = {"A": result("A", 0.16), "B": result("B", 0.0009)}
+    good = {"A": run_result("A", 0.16), "B": run_result("B", 0.0009)}
     assert lesson.judge(good).passed
     for state in ("failed", "stopped", "diverged"):
-        runs = {**good, "A": result("A", None, state=state)}
+        runs = {**good, "A": run_result("A", None, state=state)}
         verdict = lesson.judge(runs)
         assert not verdict.passed and f"Run A (tanh RNN, 64 units) {state}" in verdict.text
     # where divergence is the result, it is the check's to judge
     exploding = LESSONS["exploding-gradients"]
-    runs = {"A": result("A", None, state="diverged"), "B": result("B", 0.01)}
+    runs = {"A": run_result("A", None, state="diverged"), "B": run_result("B", 0.01)}
     assert exploding.judge(runs).passed
-    runs["B"] = result("B", None, state="diverged")
+    runs["B"] = run_result("B", None, state="diverged")
     assert not exploding.judge(runs).passed
 
 
 def test_no_gradient_at_all_reaching_the_first_step_is_worded_not_divided():
     check = LESSONS["vanishing-gradients"].check
     verdict = check(
-        {"A": result("A", 0.16, grads=[0.0, 1e-4, 1.0]), "B": result("B", 0.001, grads=[0.2, 1.0])}
+        {
+            "A": run_result("A", 0.16, last=[0.0, 1e-4, 1.0]),
+            "B": run_result("B", 0.001, last=[0.2, 1.0]),
+        }
     )
     assert verdict.passed and "the RNN none at all" in verdict.text
 
@@ -254,11 +250,203 @@ def test_a_diverged_shared_run_is_kept_as_it_always_ends(tmp_path):
 
 def test_a_failed_shared_run_says_why_and_trains_again_when_asked(tmp_path):
     store = SharedRuns(tmp_path, make)
-    long = TINY.model_copy(update={"train": TINY.train.model_copy(update={"steps": 100_000})})
-    first = store.start(long)
-    first.stop(wait=10)
-    wait(first)
-    assert store.error(long) == "the run stopped"
-    again = store.start(long)
-    assert again is not first and store.error(long) is None
+    first = stopped_long_run(store)
+    again = store.start(LONG)
+    assert again is not first and store.error(LONG) is None
     again.stop(wait=10)
+
+
+# --- the lessons in Chinese -------------------------------------------------------------------
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def texts(lesson) -> list[str]:
+    """Each text field of a lesson, as marked (the English message ids)."""
+    question = lesson.prediction
+    found = [lesson.title, lesson.source, lesson.summary, lesson.try_next]
+    found += [question.question, *question.choices, question.why]
+    found += [run.title for run in lesson.runs]
+    for step in lesson.steps:
+        found += [step.title, step.text]
+    return found
+
+
+def zh(message: str) -> str:
+    with using("zh"):
+        return _(message)
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_every_text_of_the_lesson_reads_in_chinese(name):
+    for english in texts(LESSONS[name]):
+        chinese = zh(english)
+        assert chinese != english, f"no translation: {english!r}"
+        assert not english_sentences(chinese), (english, chinese)
+        assert _(english) == english  # English is itself
+
+
+# Lessons 1 to 5: the check's sentence for every outcome of the runs.
+FIRST_FIVE = ["why-gates", "vanishing-gradients", "exploding-gradients", "irnn", "echo-state"]
+VALUES = [0.16, 0.0009, 5.0, None, float("nan")]
+STATES = ["finished", "diverged"]
+PROFILES = [[1e-8, 1e-4, 1.0], [0.2, 0.5, 1.0], [0.0, 1e-4, 1.0], None]
+
+
+def probed(label: str, val: float | None, state: str = "finished", grads=None) -> RunResult:
+    """A run whose probes saw `grads`, with a gradient norm that blew up once."""
+    return run_result(
+        label, val, state=state, first=grads, last=grads,
+        grad_norms=(1.0, 350.0, float("nan")), evals=[{"step": 20, "val_metric": val}],
+    )  # fmt: skip
+
+
+def every_outcome():
+    """The lesson's check on runs that learned, did not, diverged, or have no number."""
+    for a, b, state_a, state_b, profile_a, profile_b in itertools.product(
+        VALUES, VALUES, STATES, STATES, PROFILES, PROFILES[:2]
+    ):
+        yield {"A": probed("A", a, state_a, profile_a), "B": probed("B", b, state_b, profile_b)}
+
+
+@pytest.mark.parametrize("name", FIRST_FIVE)
+def test_every_verdict_of_the_lesson_is_a_chinese_sentence(name):
+    lesson = LESSONS[name]
+    outcomes = set()
+    for runs in every_outcome():
+        english = lesson.check(runs)
+        with using("zh"):
+            verdict = lesson.check(runs)
+        assert verdict.passed == english.passed and verdict.numbers.keys() == english.numbers.keys()
+        assert CHINESE.search(verdict.text), verdict.text
+        assert not english_sentences(verdict.text), (english.text, verdict.text)
+        assert verdict.text.endswith("。") and verdict.text != english.text
+        outcomes.add(verdict.passed)
+    assert outcomes == {True, False}  # the sentences of both a result and none
+
+
+def test_the_checks_numbers_appear_in_the_chinese_sentence():
+    runs = {"A": probed("A", 0.16), "B": probed("B", 0.0009)}
+    with using("zh"):
+        verdict = LESSONS["why-gates"].judge(runs)
+    assert verdict.passed
+    assert verdict.text == (
+        "LSTM 学会了加法：验证 MSE 为 0.0009，基线为 0.16。tanh RNN 没有学会：验证 MSE 为 "
+        "0.16，基线为 0.16，停在始终回答均值所能达到的水平。"
+    )
+    exploding = {"A": probed("A", None, state="diverged"), "B": probed("B", 0.01)}
+    with using("zh"):
+        verdict = LESSONS["exploding-gradients"].judge(exploding)
+    assert verdict.passed and "在第 101 步发散" in verdict.text and "350" in verdict.text
+
+
+def test_a_gradient_that_does_not_reach_the_first_step_is_worded_in_chinese():
+    check = LESSONS["vanishing-gradients"].check
+    runs = {"A": probed("A", 0.16, grads=[0.0, 1.0]), "B": probed("B", 0.001, grads=[0.2, 1.0])}
+    with using("zh"):
+        verdict = check(runs)
+    assert verdict.passed and "RNN 完全没有传回" in verdict.text
+    no_probe = {"A": probed("A", 0.16), "B": probed("B", 0.001)}
+    with using("zh"):
+        verdict = check(no_probe)
+    assert not verdict.passed and "非数值" in verdict.text and "本课" in verdict.text
+
+
+# Lessons 6 to 9: results each check passes and fails, and runs that ended badly.
+def judged(label: str, val: float | None, baseline: float = 0.16, **more) -> RunResult:
+    """A run whose first and last probes saw `first` (evaluated unless it has no value)."""
+    first = more.pop("first", None)
+    evals = None if val is not None else []
+    return run_result(label, val, baseline=baseline, first=first, last=first, evals=evals, **more)
+
+
+# For each lesson: results its check passes, and results it fails.
+RESULTS = {
+    "bidirectional": (
+        {
+            "A": judged("A", 0.85, 0.6, metric="accuracy"),
+            "B": judged("B", 0.99, 0.6, metric="accuracy"),
+        },
+        {
+            "A": judged("A", 0.85, 0.6, metric="accuracy"),
+            "B": judged("B", 0.86, 0.6, metric="accuracy"),
+        },
+    ),
+    "residual-depth": (
+        {"A": judged("A", 0.159, first=[1e-8]), "B": judged("B", 0.006, first=[0.17])},
+        {"A": judged("A", 0.159, first=[0.1]), "B": judged("B", 0.006, first=[0.17])},
+    ),
+    "char-rnn": (
+        {"A": judged("A", 2.6, 4.24, metric="bits per char")},
+        {"A": judged("A", 3.4, 4.24, metric="bits per char")},
+    ),
+    "feedforward-vs-recurrent": (
+        {"A": judged("A", 0.16), "B": judged("B", 0.001)},
+        {"A": judged("A", 0.16), "B": judged("B", 0.15)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RESULTS))
+def test_the_verdicts_read_in_chinese_and_stay_english_in_english(name):
+    lesson = LESSONS[name]
+    passing, failing = RESULTS[name]
+    assert lesson.judge(passing).passed and not lesson.judge(failing).passed
+    english = lesson.judge(failing).text
+    assert english.startswith("The lesson's result did not appear this time. ")
+    with using("zh"):
+        for runs in (passing, failing):
+            verdict = lesson.judge(runs)
+            assert not english_sentences(verdict.text), verdict.text
+            numbers = [short(r.val_metric) for r in runs.values() if r.state != "diverged"]
+            assert all(n in verdict.text for n in numbers), verdict.text
+        assert lesson.judge(failing).text.startswith("这一次没有出现本课要展示的结果。")
+    assert lesson.judge(failing).text == english  # English again outside the block
+
+
+@pytest.mark.parametrize("name", list(RESULTS))
+@pytest.mark.parametrize("state", ["failed", "stopped", "diverged"])
+@pytest.mark.parametrize("error", [None, "RuntimeError: boom"])
+def test_a_run_that_ended_badly_is_one_chinese_sentence(name, state, error):
+    lesson = LESSONS[name]
+    passing, _failing = RESULTS[name]
+    label = lesson.runs[0].label
+    runs = {**passing, label: replace(passing[label], state=state, error=error)}
+    if state == "diverged" and label in lesson.may_diverge:
+        return
+    with using("en"):
+        english = lesson.judge(runs).text
+    assert english == (
+        f"Run {label} ({lesson.runs[0].title}) {state}{f': {error}' if error else ''}."
+    )
+    with using("zh"):
+        text = lesson.judge(runs).text
+    assert text.startswith(f"运行 {label}（{zh(lesson.runs[0].title)}）")
+    assert text.endswith("。") and not english_sentences(text.replace(error or "", ""))
+
+
+def test_loss_words_name_each_metric_in_chinese():
+    cases = {
+        "mse": "验证 MSE 为 0.01，基线为 0.16",
+        "accuracy": "验证准确率为 0.01，基线为 0.16",
+        "bits per char": "验证每字符比特数为 0.01，基线为 0.16",
+    }
+    for metric, words in cases.items():
+        run = judged("A", 0.01, metric=metric)
+        assert loss_words(run) == f"validation {metric} 0.01, against 0.16 for the baseline"
+        with using("zh"):
+            assert loss_words(run) == words
+    with using("zh"):
+        assert loss_words(judged("A", None, state="diverged")) == "在第 101 步发散"
+        assert short(float("nan")) == "非数值" and short(None) == "无"
+
+
+def test_the_json_outcome_is_english_in_every_language():
+    lesson = LESSONS["feedforward-vs-recurrent"]
+    _passing, failing = RESULTS[lesson.name]
+    with using("zh"):
+        outcome = Outcome(lesson, 0, lesson.judge(failing), failing, 1.0)
+        assert outcome.verdict.text.startswith("这一次")
+        data = outcome.to_dict()
+    with using("en"):
+        assert data["text"] == lesson.judge(failing).text
+    assert data["runs"][0]["title"] == "A"

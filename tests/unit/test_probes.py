@@ -10,6 +10,7 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer.model import Recurrent
 from designer.probes import PROBE_SEED, probe, run_recurrent
 from designer.trainer import PROBE_BUDGET
+from tests.helpers import experiment_doc, layer_doc
 
 CELLS = {nn.RNN: nn.RNNCell, nn.LSTM: nn.LSTMCell, nn.GRU: nn.GRUCell}
 
@@ -176,18 +177,13 @@ def test_probe_matches_step_by_step_autograd_reference(name):
 
 def test_step_by_step_forward_reproduces_fused_modules():
     exp = Experiment.from_dict(
-        {
-            "task": {"name": "multivariate", "seq_len": 40},
-            "model": {
-                "layers": [
-                    {"type": "lstm", "hidden_size": 16, "bidirectional": True},
-                    {"type": "gru", "hidden_size": 8, "residual": True},
-                    {"type": "rnn", "hidden_size": 8, "nonlinearity": "relu", "residual": True},
-                    {"type": "rnn", "hidden_size": 8, "bidirectional": True, "leak_rate": 0.2},
-                ]
-            },
-        }
-    )
+        experiment_doc(
+            "multivariate", 40,
+            layer_doc("lstm", 16, bidirectional=True), layer_doc("gru", 8, residual=True),
+            layer_doc("rnn", 8, nonlinearity="relu", residual=True),
+            layer_doc("rnn", 8, bidirectional=True, leak_rate=0.2),
+        )
+    )  # fmt: skip
     task = get_task(exp.task)
     model = build_model(exp, task).eval()
     x, _ = task.batch(6, seed=0)

@@ -72,9 +72,9 @@ def test_optimizers_reduce_the_loss(optimizer):
     assert trainer.optimizer.param_groups[0]["weight_decay"] == 0.0001
 
 
-def test_clipping_caps_the_norm_and_counts_steps():
-    exp = experiment(clip_norm=1e-3, lr=0.1)
-    trainer = Trainer(exp)
+def step_norms(trainer: Trainer) -> list[float]:
+    """The gradient norm each optimizer step of `trainer` applies (after clipping),
+    appended as the steps run."""
     seen = []
     original = trainer.optimizer.step
 
@@ -84,6 +84,13 @@ def test_clipping_caps_the_norm_and_counts_steps():
         original()
 
     trainer.optimizer.step = spy
+    return seen
+
+
+def test_clipping_caps_the_norm_and_counts_steps():
+    exp = experiment(clip_norm=1e-3, lr=0.1)
+    trainer = Trainer(exp)
+    seen = step_norms(trainer)
     records = [r for r in trainer.run(5) if r["event"] == "step"]
     assert all(r["clipped"] for r in records) and trainer.clipped_steps == 5
     assert all(n == pytest.approx(1e-3, rel=1e-4) for n in seen)
@@ -502,15 +509,7 @@ def test_a_changed_learning_rate_acts_from_the_next_step_and_is_recorded():
 
 def test_changed_clipping_acts_from_the_next_step():
     trainer = Trainer(experiment(clip_norm=None, lr=0.1), probes=False)
-    seen = []
-    original = trainer.optimizer.step
-
-    def spy():
-        grads = [p.grad for p in trainer.params if p.grad is not None]
-        seen.append(float(torch.nn.utils.get_total_norm(grads)))
-        original()
-
-    trainer.optimizer.step = spy
+    seen = step_norms(trainer)
     assert not any(r["clipped"] for r in sgd_steps(trainer, 2))
     trainer.change(clip_norm=1e-3)
     clipped = sgd_steps(trainer, 2)
