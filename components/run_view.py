@@ -28,7 +28,6 @@ from designer.figures.tasks import model_view
 from designer.health import explosion_warning
 from designer.i18n import N_, Text, _, language, ngettext
 from designer.runner import Runner
-from designer.tasks.charlm import sample_text
 from designer.trainer import History
 
 # While a run trains, what the model does now is redrawn at most this often (a plotly
@@ -277,60 +276,68 @@ def model_now(runner: Runner) -> None:
         # a zoom anyway, and a static plot is cheaper for the browser to draw)
         config={"staticPlot": runner.alive, "displaylogo": False},
     )
-    if task.name == "charlm":
-        c1, c2 = st.columns([1, 3])
-        temperature = c1.slider(
-            _("Temperature"),
-            0.1,
-            2.0,
-            0.8,
-            0.1,
-            key="train_temperature",
-            help=_("Low: safe, repetitive text. High: adventurous, misspelt."),
-        )
-        # the prompt stays English: the model learned an English story
-        prompt = c2.text_input(_("Start the text with"), "The lighthouse", key="train_prompt")
-        # the best evaluation's weights: sent by the training process as the run ends
-        best = None if runner.alive else record.best
-        # the step of the weights the model holds: where a stopped run stopped, else
-        # the latest evaluation (a run that diverged holds those from before it did)
-        last = record.step_count if runner.state in ("finished", "stopped") else step
-        weights = "last"
-        if best is not None and best["step"] != last:
-            weights = st.radio(
-                _("Weights"),
-                ("best", "last"),
-                format_func=lambda w: (
-                    _("Best: step {step}, the lowest validation loss ({loss})").format(
-                        step=f"{best['step']:,}", loss=f"{best['val_loss']:.4g}"
-                    )
-                    if w == "best"
-                    else _("Last: step {step}").format(step=f"{last:,}")
-                ),
-                horizontal=True,
-                key="train_sample_weights",
-                help=_(
-                    "The story is short: after a few hundred steps the model learns it by "
-                    "heart and the validation loss rises again. The weights of its lowest "
-                    "point usually write the better text."
-                ),
-            )
-        elif runner.alive:
-            st.caption(_("The weights of the best evaluation can be picked once the run ends."))
-        if st.button(_("Sample text"), key="train_sample", icon=":material/edit_note:"):
-            # kept as a Text: the caption follows a change of language
-            if weights == "best":
-                text = sample_text(record.best_model(), task, prompt, 300, temperature, seed=step)
-                used = Text(
-                    "Written with the best evaluation's weights, of step {step}.",
-                    step=f"{best['step']:,}",
+    if task.generates_text:
+        _text_sampler(runner, step)
+
+
+def _text_sampler(runner: Runner, step: int) -> None:
+    """A prompt, a temperature and the weights to write with, for a model that writes
+    text; the text it wrote stays under them."""
+    record = runner.record
+    task = record.task
+    c1, c2 = st.columns([1, 3])
+    temperature = c1.slider(
+        _("Temperature"),
+        0.1,
+        2.0,
+        0.8,
+        0.1,
+        key="train_temperature",
+        help=_("Low: safe, repetitive text. High: adventurous, misspelt."),
+    )
+    # the prompt stays English: the model learned an English story
+    prompt = c2.text_input(_("Start the text with"), "The lighthouse", key="train_prompt")
+    # the best evaluation's weights: sent by the training process as the run ends
+    best = None if runner.alive else record.best
+    # the step of the weights the model holds: where a stopped run stopped, else
+    # the latest evaluation (a run that diverged holds those from before it did)
+    last = record.step_count if runner.state in ("finished", "stopped") else step
+    weights = "last"
+    if best is not None and best["step"] != last:
+        weights = st.radio(
+            _("Weights"),
+            ("best", "last"),
+            format_func=lambda w: (
+                _("Best: step {step}, the lowest validation loss ({loss})").format(
+                    step=f"{best['step']:,}", loss=f"{best['val_loss']:.4g}"
                 )
-            else:
-                with runner.model_lock:
-                    text = sample_text(record.model, task, prompt, 300, temperature, seed=step)
-                used = Text("Written with the last weights, of step {step}.", step=f"{last:,}")
-            st.session_state["train_sample_written"] = (text, used)
-        if "train_sample_written" in st.session_state:
-            text, used = st.session_state["train_sample_written"]
-            st.caption(str(used))
-            st.code(text, language=None, wrap_lines=True)
+                if w == "best"
+                else _("Last: step {step}").format(step=f"{last:,}")
+            ),
+            horizontal=True,
+            key="train_sample_weights",
+            help=_(
+                "The story is short: after a few hundred steps the model learns it by "
+                "heart and the validation loss rises again. The weights of its lowest "
+                "point usually write the better text."
+            ),
+        )
+    elif runner.alive:
+        st.caption(_("The weights of the best evaluation can be picked once the run ends."))
+    if st.button(_("Sample text"), key="train_sample", icon=":material/edit_note:"):
+        # kept as a Text: the caption follows a change of language
+        if weights == "best":
+            text = task.sample_text(record.best_model(), prompt, 300, temperature, seed=step)
+            used = Text(
+                "Written with the best evaluation's weights, of step {step}.",
+                step=f"{best['step']:,}",
+            )
+        else:
+            with runner.model_lock:
+                text = task.sample_text(record.model, prompt, 300, temperature, seed=step)
+            used = Text("Written with the last weights, of step {step}.", step=f"{last:,}")
+        st.session_state["train_sample_written"] = (text, used)
+    if "train_sample_written" in st.session_state:
+        text, used = st.session_state["train_sample_written"]
+        st.caption(str(used))
+        st.code(text, language=None, wrap_lines=True)

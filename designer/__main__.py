@@ -611,7 +611,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from designer import checkpoints
-    from designer.tasks.charlm import sample_text
 
     try:
         saved = checkpoints.load(args.checkpoint)
@@ -622,7 +621,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             Text("cannot load checkpoint {path}: {reason}", path=args.checkpoint, reason=err.text)
         ) from None
     task = get_task(saved.experiment.task)
-    if task.name != "charlm":
+    if not task.generates_text:
         raise UsageError(
             Text(
                 "sampling needs a character language model (task charlm); this checkpoint's "
@@ -632,7 +631,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         )
     if not 1 <= args.length <= 10_000:
         raise UsageError(Text("--length must be between 1 and 10,000"))
-    text = sample_text(model, task, args.prompt, args.length, args.temperature, args.seed)
+    text = task.sample_text(model, args.prompt, args.length, args.temperature, args.seed)
     step = saved.best["step"] if best else saved.step
     if args.json:
         emit(

@@ -37,23 +37,7 @@ def token_labels(task: Task, ids: list[int]) -> list[str]:
 
 def target_labels(task: Task, classes: list[int]) -> list[str]:
     """One label per per-step class target ('' where the step is not scored)."""
-    out = []
-    for c in classes:
-        if c == IGNORE:
-            out.append("")
-        elif task.name == "brackets":
-            out.append("✓" if c == 1 else "✗")
-        elif task.name == "copy":
-            out.append(chr(ord("A") + c))
-        elif task.name == "charlm":
-            out.append(_visible(task.chars[c]))
-        else:
-            out.append(str(c))
-    return out
-
-
-def _visible(ch: str) -> str:
-    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(ch, ch)
+    return ["" if c == IGNORE else task.class_label(c) for c in classes]
 
 
 def _sample_frame(fig: go.Figure, title: str) -> go.Figure:
@@ -120,94 +104,72 @@ def _token_figure(task: Task, x: list[int], y: list[int] | int) -> go.Figure:
 def sample_figure(task: Task, seed: int = 0) -> go.Figure:
     """One sample of the task, drawn with `seed`, as a small figure."""
     x, y = task.batch(1, seed)
-    x0, y0 = x[0], y[0]
-    cut = task.token_input and task.seq_len > MAX_TOKEN_STEPS
-    shown = {"shown": MAX_TOKEN_STEPS, "steps": task.seq_len}
-
     if task.token_input:
-        ids = [int(i) for i in x0]
-        if task.per_step:
-            fig = _token_figure(task, ids, [int(c) for c in y0])
-            title = (
-                _(
-                    "One sample: the input tokens and the answer at each scored step "
-                    "(first {shown} of {steps} steps)"
-                ).format(**shown)
-                if cut
-                else _("One sample: the input tokens and the answer at each scored step")
-            )
-        else:
-            label = {0: _("negative"), 1: _("positive")}.get(int(y0), str(int(y0)))
-            fig = _token_figure(task, ids, int(y0))
-            title = (
-                _(
-                    "One sample, answer after the last word: {answer} "
-                    "(first {shown} of {steps} steps)"
-                ).format(answer=label, **shown)
-                if cut
-                else _("One sample, answer after the last word: {answer}").format(answer=label)
-            )
-        return _sample_frame(fig, title)
-
-    t = list(range(task.seq_len))
+        return _token_sample(task, x[0], y[0])
     fig = go.Figure()
-    if task.name == "adding":
-        values, marker = x0[:, 0].tolist(), x0[:, 1].tolist()
-        marked = [i for i, m in enumerate(marker) if m > 0.5]
+    colors = {"input": INPUT_COLOR, "target": TARGET_COLOR, "mark": MARK_COLOR}
+    title = task.draw_sample(fig, x[0], y[0], colors)
+    if title is None:
+        title = _draw_features(task, fig, x[0], y[0])
+    return _sample_frame(fig, title)
+
+
+def _token_sample(task: Task, x0: torch.Tensor, y0: torch.Tensor) -> go.Figure:
+    """A token task's sample: its tokens decoded, with the answer at each scored step
+    or, for an answer after the last step, in the title."""
+    ids = [int(i) for i in x0]
+    cut = task.seq_len > MAX_TOKEN_STEPS
+    shown = {"shown": MAX_TOKEN_STEPS, "steps": task.seq_len}
+    if task.per_step:
+        fig = _token_figure(task, ids, [int(c) for c in y0])
+        title = (
+            _(
+                "One sample: the input tokens and the answer at each scored step "
+                "(first {shown} of {steps} steps)"
+            ).format(**shown)
+            if cut
+            else _("One sample: the input tokens and the answer at each scored step")
+        )
+    else:
+        label = task.class_label(int(y0))
+        fig = _token_figure(task, ids, int(y0))
+        title = (
+            _(
+                "One sample, answer after the last word: {answer} (first {shown} of {steps} steps)"
+            ).format(answer=label, **shown)
+            if cut
+            else _("One sample, answer after the last word: {answer}").format(answer=label)
+        )
+    return _sample_frame(fig, title)
+
+
+def _draw_features(task: Task, fig: go.Figure, x0: torch.Tensor, y0: torch.Tensor) -> str:
+    """The picture of a continuous sample that the task leaves to the figures: a
+    forecast's series (the input and the next value, or each channel), else the
+    input features. Returns its title."""
+    t = list(range(task.seq_len))
+    if not (task.forecasts and task.kind == "regression"):
+        for k in range(x0.shape[-1]):
+            fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=_("feature {k}").format(k=k)))
+        return _("One sample of the input")
+    if x0.shape[-1] == 1:
         fig.add_trace(
-            go.Scatter(x=t, y=values, mode="lines+markers", name=_("value"), line_color=INPUT_COLOR)
+            go.Scatter(x=t, y=x0[:, 0].tolist(), name=_("input x_t"), line_color=INPUT_COLOR)
         )
         fig.add_trace(
             go.Scatter(
-                x=marked,
-                y=[values[i] for i in marked],
-                mode="markers",
-                name=_("marked"),
-                marker=dict(size=14, color=MARK_COLOR, symbol="star"),
+                x=t,
+                y=y0[:, 0].tolist(),
+                name=_("target x_(t+1)"),
+                line=dict(color=TARGET_COLOR, dash="dot"),
             )
         )
-        terms = " + ".join(f"{values[i]:.2f}" for i in marked)
-        title = _("One sample: target = {terms} = {total}").format(
-            terms=terms, total=f"{float(y0[0]):.2f}"
-        )
-        fig.update_yaxes(range=[-0.05, 1.1])
-    elif task.name == "parity":
-        bits = x0[:, 0].tolist()
-        ones = int(sum(bits))
-        fig.add_trace(go.Bar(x=t, y=bits, name=_("bit"), marker_color=INPUT_COLOR))
-        title = (
-            _("One sample: {ones} ones, so the answer is odd (class 1)")
-            if int(y0) == 1
-            else _("One sample: {ones} ones, so the answer is even (class 0)")
-        ).format(ones=ones)
-        fig.update_yaxes(range=[0, 1.2], tickvals=[0, 1])
-    elif task.per_step and task.kind == "regression":
-        names = task.input_names()
-        if x0.shape[-1] == 1:
-            fig.add_trace(
-                go.Scatter(x=t, y=x0[:, 0].tolist(), name=_("input x_t"), line_color=INPUT_COLOR)
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=t,
-                    y=y0[:, 0].tolist(),
-                    name=_("target x_(t+1)"),
-                    line=dict(color=TARGET_COLOR, dash="dot"),
-                )
-            )
-            title = _("One sample: forecast the next value at every step")
-        else:
-            for k in range(x0.shape[-1]):
-                name = names[k] if k < len(names) else _("channel {k}").format(k=k)
-                fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=name, mode="lines"))
-            title = _("One sample: {n} channels, each forecast one step ahead").format(
-                n=x0.shape[-1]
-            )
-    else:  # any other continuous task: its input features
-        for k in range(x0.shape[-1]):
-            fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=_("feature {k}").format(k=k)))
-        title = _("One sample of the input")
-    return _sample_frame(fig, title)
+        return _("One sample: forecast the next value at every step")
+    names = task.input_names()
+    for k in range(x0.shape[-1]):
+        name = names[k] if k < len(names) else _("channel {k}").format(k=k)
+        fig.add_trace(go.Scatter(x=t, y=x0[:, k].tolist(), name=name, mode="lines"))
+    return _("One sample: {n} channels, each forecast one step ahead").format(n=x0.shape[-1])
 
 
 # --- what the model does on it ----------------------------------------------------------
@@ -230,9 +192,7 @@ def _answer_frame(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
 
 def _series(task: Task, y: torch.Tensor, pred: torch.Tensor) -> go.Figure:
     """Forecasting: the first sample's true next values and the predictions."""
-    names = list(
-        getattr(task, "target_columns", None) or getattr(task, "channel_names", None) or []
-    )
+    names = task.output_names()
     fig = go.Figure()
     t = list(range(y.shape[1]))
     for k in range(min(y.shape[2], 3)):
@@ -348,14 +308,6 @@ def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -
         truth.append(int(y[b]))
         guess.append(int(probs[b].argmax()))
         confidence.append(f"{float(probs[b].max()):.0%}")
-    names = {
-        "sentiment": (_("negative"), _("positive")),
-        "parity": (_("even"), _("odd")),
-    }.get(task.name)
-
-    def label(c: int) -> str:
-        return names[c] if names else str(c)
-
     marks = ["✓" if t == g else "✗" for t, g in zip(truth, guess, strict=True)]
     fig = go.Figure(
         go.Table(
@@ -368,8 +320,8 @@ def _answers(task: Task, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -
             cells={
                 "values": [
                     inputs,
-                    [label(c) for c in truth],
-                    [label(c) for c in guess],
+                    [task.class_label(c) for c in truth],
+                    [task.class_label(c) for c in guess],
                     confidence,
                     marks,
                 ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -59,3 +59,23 @@ class AddingTask(Task):
     def marked_steps(self, x: torch.Tensor) -> list[int]:
         """The two steps whose values are added: where the marker (feature 1) is 1."""
         return (x[:, 1] > 0.5).nonzero().flatten().tolist()
+
+    def draw_sample(self, fig: Any, x: torch.Tensor, y: torch.Tensor, colors: dict) -> str:
+        """The values, the two marked ones starred, and their sum in the title."""
+        values, marked = x[:, 0].tolist(), self.marked_steps(x)
+        t = list(range(len(values)))
+        fig.add_scatter(
+            x=t, y=values, mode="lines+markers", name=_("value"), line_color=colors["input"]
+        )
+        fig.add_scatter(
+            x=marked,
+            y=[values[i] for i in marked],
+            mode="markers",
+            name=_("marked"),
+            marker=dict(size=14, color=colors["mark"], symbol="star"),
+        )
+        fig.update_yaxes(range=[-0.05, 1.1])
+        terms = " + ".join(f"{values[i]:.2f}" for i in marked)
+        return _("One sample: target = {terms} = {total}").format(
+            terms=terms, total=f"{float(y[0]):.2f}"
+        )

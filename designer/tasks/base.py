@@ -143,6 +143,10 @@ class Task:
     # The loss's unit where it has a name worth showing (charlm: bits per char).
     loss_unit: ClassVar[str] = ""
     uploads: ClassVar[bool] = False  # the visitor may upload the task's data (csv)
+    # The model writes text (sample_text): the app offers a prompt and a temperature.
+    generates_text: ClassVar[bool] = False
+    # The classes' names (message ids) where they have names, e.g. negative, positive.
+    class_names: ClassVar[tuple[str, ...]] = ()
 
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -190,6 +194,31 @@ class Task:
     def input_names(self) -> list[str]:
         """The names of the input features, for a legend (empty: number them)."""
         return []
+
+    def output_names(self) -> list[str]:
+        """The names of the predicted values, for a legend (empty: number them)."""
+        return []
+
+    def class_label(self, c: int) -> str:
+        """A class as a student reads it, in the figures of a sample and of the model's
+        answers: its name where the task names its classes, else its number."""
+        return _(self.class_names[c]) if c < len(self.class_names) else str(c)
+
+    def draw_sample(self, fig: Any, x: torch.Tensor, y: torch.Tensor, colors: dict) -> str | None:
+        """Draw one sample (x: (T, F), y: its target) on `fig`, a plotly figure, with
+        its own methods (add_scatter, add_bar, update_yaxes), and return the sentence
+        above it; None leaves the picture to designer.figures.tasks (a forecast, or the
+        input features). `colors` names the figures' colours: input, target, mark.
+        A task draws its own sample where its rule shows in the picture; this module
+        imports no plotly, so that an exported script needs none."""
+        return None
+
+    def sample_text(
+        self, model: Any, prompt: str, length: int, temperature: float, seed: int
+    ) -> str:
+        """`length` characters the model writes after `prompt` (tasks that set
+        generates_text)."""
+        raise NotImplementedError
 
     def data_note(self) -> str | None:
         """Where the task's data comes from and what its baselines score, in a line of

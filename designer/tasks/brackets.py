@@ -82,6 +82,10 @@ class BracketsTask(Task):
     def token_labels(self, ids: list[int]) -> list[str]:
         return [CHARS.get(int(i), "·") for i in ids]
 
+    def class_label(self, c: int) -> str:
+        """A bracket's tag: matched ✓, unmatched ✗."""
+        return "✓" if c == 1 else "✗"
+
     @staticmethod
     def decode(ids: torch.Tensor | list[int]) -> str:
         """The bracket string of one row of token ids, padding dropped."""

@@ -40,6 +40,7 @@ TEXTS = {  # name -> (file, what it is: a message id)
 TRAIN_FRACTION = 0.9
 MAX_CHARS = 1500  # distinct characters kept; the rarer ones (4% of the Chinese text) read as RARE
 RARE = "□"
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}  # a space, a line end and a tab, made visible
 
 
 def corpus_text(name: str = "lighthouse") -> str:
@@ -102,6 +103,7 @@ class CharLMTask(Task):
     metric_name = N_("bits per char")
     loss_unit = N_("bits per char")  # the loss is the metric: cross-entropy in bits
     higher_is_better = False
+    generates_text = True
 
     def __post_init__(self) -> None:
         text, self.chars, ids = load_corpus(self.params["text"])
@@ -147,8 +149,16 @@ class CharLMTask(Task):
 
     def token_labels(self, ids: list[int]) -> list[str]:
         """Each character, with a space, a line end and a tab made visible."""
-        visible = {" ": "␣", "\n": "↵", "\t": "⇥"}
-        return [visible.get(self.chars[i - 1], self.chars[i - 1]) if i else "·" for i in ids]
+        return [VISIBLE.get(self.chars[i - 1], self.chars[i - 1]) if i else "·" for i in ids]
+
+    def class_label(self, c: int) -> str:
+        """The character to predict (class c is the character of id c + 1), made visible."""
+        return VISIBLE.get(self.chars[c], self.chars[c])
+
+    def sample_text(
+        self, model: torch.nn.Module, prompt: str, length: int, temperature: float, seed: int
+    ) -> str:
+        return sample_text(model, self, prompt, length, temperature, seed)
 
     def encode(self, text: str) -> torch.Tensor:
         """Token ids (1..V) of `text`, shape (len,); characters not in the corpus are dropped."""

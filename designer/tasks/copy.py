@@ -53,6 +53,10 @@ class CopyTask(Task):
         names = {0: "·", BLANK: "_", GO: "go"}
         return [names.get(i, chr(ord("A") + i - 3)) for i in ids]
 
+    def class_label(self, c: int) -> str:
+        """The symbol to write: A, B, C, ..."""
+        return chr(ord("A") + c)
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -370,6 +370,9 @@ class CSVTask(Task):
     def input_names(self) -> list[str]:
         return list(self.columns)
 
+    def output_names(self) -> list[str]:
+        return list(self.target_columns)
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -58,6 +58,9 @@ class MultivariateTask(Task):
     def input_names(self) -> list[str]:
         return list(self.channel_names)
 
+    def output_names(self) -> list[str]:
+        return list(self.channel_names)
+
     def make_batch(
         self, batch_size: int, gen: torch.Generator, split: Literal["train", "val"]
     ) -> tuple[torch.Tensor, torch.Tensor]:

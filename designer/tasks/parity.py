@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
-from designer.i18n import N_
+from designer.i18n import N_, _
 from designer.tasks.base import MAX_SEQ_LEN, Param, Task
 
 
@@ -32,6 +32,7 @@ class ParityTask(Task):
     per_step = False
     metric_name = N_("accuracy")
     higher_is_better = True
+    class_names = (N_("even"), N_("odd"))
 
     def __post_init__(self) -> None:
         self.input_size = 1
@@ -43,3 +44,15 @@ class ParityTask(Task):
         bits = torch.randint(0, 2, (batch_size, self.seq_len), generator=gen)  # (B,T)
         y = bits.sum(1) % 2  # (B,) long
         return bits[:, :, None].float(), y
+
+    def draw_sample(self, fig: Any, x: torch.Tensor, y: torch.Tensor, colors: dict) -> str:
+        """The bits as bars, and the count of ones that decides the answer."""
+        bits = x[:, 0].tolist()
+        ones = int(sum(bits))
+        fig.add_bar(x=list(range(len(bits))), y=bits, name=_("bit"), marker_color=colors["input"])
+        fig.update_yaxes(range=[0, 1.2], tickvals=[0, 1])
+        return (
+            _("One sample: {ones} ones, so the answer is odd (class 1)")
+            if int(y) == 1
+            else _("One sample: {ones} ones, so the answer is even (class 0)")
+        ).format(ones=ones)

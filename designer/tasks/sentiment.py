@@ -65,6 +65,7 @@ class SentimentTask(Task):
     per_step = False
     metric_name = N_("accuracy")
     higher_is_better = True
+    class_names = (N_("negative"), N_("positive"))
 
     vocabulary = list(VOCABULARY)  # index = token id; 0 is padding
 
