@@ -16,6 +16,7 @@ import ast
 import inspect
 import json
 import pprint
+import re
 import sys
 import textwrap
 from typing import Any
@@ -27,7 +28,6 @@ from designer.model import leaky_rnn
 from designer.spec import Experiment, TrainSpec
 from designer.summary import GATES, output_width
 from designer.tasks import TASKS, Task, get_task
-from designer.tasks.charlm import corpus_text
 from designer.trainer import fit_readout, readout_batches, readout_inputs
 from designer.variants import layer_name, task_words
 
@@ -672,13 +672,21 @@ class TextError(ValueError):
 '''
 
 
+# the block at the end of a task's class that answers the exporter's questions (Task's
+# loss_in_bits, embedded_data): the exporter's business, not the script's
+EXPORT_QUESTIONS = re.compile(
+    r"\n+ *# --- the exported code's questions .*?# --- end of the exported code's questions ---\n",
+    re.DOTALL,
+)
+
+
 def _task_source(task: Task) -> tuple[str, list[ast.stmt]]:
     """The app's own code of the task (its module and the tasks' base), without
     their imports (returned apart, to merge) and docstrings."""
     modules = [base_module, sys.modules[type(task).__module__]]
     body, imports = [], []
     for module in modules:
-        source = inspect.getsource(module)
+        source = EXPORT_QUESTIONS.sub("\n", inspect.getsource(module))
         tree = ast.parse(source)
         lines = source.splitlines()
         skip: set[int] = set()
@@ -737,12 +745,12 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
     docstring_end = model.index('"""', 3) + 3
     model_imports, model_classes = model[docstring_end:].split("\n\n\n", 1)
     task_code, task_imports = _task_source(task)
-    if task.name == "charlm":  # the corpus travels inside the script
-        corpus = corpus_text(task.params["text"])
-        task_code = task_code.replace(
-            '(DATA / TEXTS[name][0]).read_text(encoding="utf-8")', "CORPUS  # the chosen text"
-        )
-        task_code += f"\n\n\nCORPUS = {_literal(corpus)}\n"
+    embedded = task.embedded_data()
+    if embedded is not None:  # the task's data travels inside the script
+        reads, constant, text = embedded
+        assert task_code.count(reads) == 1, reads  # the task's code and its answer agree
+        task_code = task_code.replace(reads, f"{constant}  # the chosen text")
+        task_code += f"\n\n\n{constant} = {_literal(text)}\n"
     if "csv.field_size_limit(MAX_BYTES)" in task_code:  # a task that reads CSV files
         task_code = task_code.replace(
             "csv.field_size_limit(MAX_BYTES)",
@@ -997,7 +1005,7 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
         width = out
     head = HEAD_PER_STEP if task.per_step else HEAD_LAST_STEP
     loss = MSE if task.kind == "regression" else CROSS_ENTROPY
-    if task.name == "charlm":  # its loss is in bits, as the app's (designer.tasks.charlm)
+    if task.loss_in_bits:  # as the app's loss (designer.tasks.charlm)
         loss = CROSS_ENTROPY_BITS
     encode = (
         f"    h = np.eye({task.vocab_size})[x]  # (B, T, {task.vocab_size}): one-hot tokens\n"
