@@ -16,73 +16,27 @@ import ast
 import inspect
 import json
 import pprint
+import re
 import sys
 import textwrap
 from typing import Any
 
 import designer.tasks.base as base_module
 from designer import trainer
+from designer.export import layers
 from designer.i18n import Text, _
 from designer.model import leaky_rnn
 from designer.spec import Experiment, TrainSpec
 from designer.summary import GATES, output_width
 from designer.tasks import TASKS, Task, get_task
-from designer.tasks.charlm import corpus_text
 from designer.trainer import fit_readout, readout_batches, readout_inputs
 from designer.variants import layer_name, task_words
 
-RECURRENT = '''
-
-class Recurrent(nn.Module):
-    """One recurrent layer: a fused nn.RNN, nn.LSTM or nn.GRU run over the whole
-    sequence, dropout on its output, and an optional residual path (the input added
-    to the output, through a learned projection when their widths differ)."""
-
-    def __init__(
-        self,
-        kind,
-        in_width,
-        hidden_size,
-        bidirectional=False,
-        residual=False,
-        dropout=0.0,
-        freeze=False,
-        init="default",
-        forget_bias=None,
-        nonlinearity="tanh",
-        gain=1.0,
-        spectral_radius=None,
-        input_scaling=1.0,
-        leak_rate=1.0,
-    ):
-        super().__init__()
-        module = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
-        extra = {"nonlinearity": nonlinearity} if kind == "rnn" else {}
-        self.cell = module(
-            in_width, hidden_size, batch_first=True, bidirectional=bidirectional, **extra
-        )
-        initialize(self.cell, hidden_size, init, forget_bias, gain, spectral_radius, input_scaling)
-        if freeze:  # a fixed random reservoir, as in an echo state network
-            self.cell.requires_grad_(False)
-        out_width = hidden_size * (2 if bidirectional else 1)
-        self.skip = None
-        if residual:
-            same = in_width == out_width
-            self.skip = nn.Identity() if same else nn.Linear(in_width, out_width, bias=False)
-        self.dropout = nn.Dropout(dropout)
-        self.leak_rate = leak_rate  # rnn only: below 1, a leaky integrator (see leaky_rnn)
-
-    def forward(self, x):  # x: (B, T, in_width)
-        if self.leak_rate < 1.0:  # a leaky rnn: stepped through time, with the same weights
-            out = leaky_rnn(self.cell, x, self.leak_rate)  # (B, T, hidden_size * directions)
-        else:
-            out, _ = self.cell(x)  # (B, T, hidden_size * directions)
-        out = self.dropout(out)
-        if self.skip is not None:
-            out = out + self.skip(x)
-        return out
-'''
-
+# the layers' classes, from their real file
+RECURRENT = "\n\n" + inspect.getsource(layers.Recurrent)
+INITIALIZE = "\n\n" + inspect.getsource(layers.initialize)
+PER_STEP_LINEAR = "\n\n" + inspect.getsource(layers.PerStepLinear)
+ATTENTION = "\n\n" + inspect.getsource(layers.Attention)
 RECURRENT_INITIALIZE = (
     "        initialize(self.cell, hidden_size, init, forget_bias, gain, spectral_radius, "
     "input_scaling)\n"
@@ -98,116 +52,6 @@ RECURRENT_LEAK = (  # the argument, the attribute, and the forward pass with and
     "        out, _ = self.cell(x)  # (B, T, hidden_size * directions)\n",
 )
 
-INITIALIZE = '''
-
-def initialize(
-    cell,
-    hidden_size,
-    init="default",
-    forget_bias=None,
-    gain=1.0,
-    spectral_radius=None,
-    input_scaling=1.0,
-):
-    """The layer's initial weights. PyTorch stacks the gates' weights in one matrix
-    (LSTM: input, forget, cell, output; GRU: reset, update, new), so each gate's
-    block is initialised, and rescaled, on its own."""
-    h = hidden_size
-    with torch.no_grad():
-        for name, param in cell.named_parameters():
-            blocks = param.split(h, dim=0)  # one block per gate
-            if init == "default":  # PyTorch's own
-                break
-            if name.startswith("bias"):
-                param.zero_()
-            elif name.startswith("weight_hh"):
-                for block in blocks:
-                    if init == "orthogonal":
-                        nn.init.orthogonal_(block)
-                    elif init == "xavier":
-                        nn.init.xavier_uniform_(block)
-                    else:  # identity: the IRNN of Le et al. (2015)
-                        block.copy_(torch.eye(h))
-            elif name.startswith("weight_ih"):
-                for block in blocks:
-                    if init == "identity":
-                        nn.init.normal_(block, std=0.001)
-                    else:
-                        nn.init.xavier_uniform_(block)
-        if forget_bias is not None:  # the forget gate's total bias (Jozefowicz et al. 2015)
-            for name, param in cell.named_parameters():
-                if name.startswith("bias_ih"):
-                    param[h : 2 * h] = forget_bias
-                elif name.startswith("bias_hh"):
-                    param[h : 2 * h] = 0.0
-        if gain != 1.0:  # the recurrent weights scaled: the signal grows or fades in time
-            for name, param in cell.named_parameters():
-                if name.startswith("weight_hh"):
-                    param.mul_(gain)
-        if spectral_radius is not None:  # an echo state network's reservoir (Jaeger 2001)
-            for name, param in cell.named_parameters():
-                if name.startswith("weight_hh"):
-                    for block in param.split(h, dim=0):  # one per gate, (H, H)
-                        # its spectral radius (largest |eigenvalue|) set to spectral_radius
-                        exact = block.double()
-                        radius = torch.linalg.eigvals(exact).abs().max()
-                        if radius > 0:
-                            block.copy_(exact * (spectral_radius / radius))
-        if input_scaling != 1.0:  # how hard the input drives the layer
-            for name, param in cell.named_parameters():
-                if name.startswith("weight_ih"):
-                    param.mul_(input_scaling)
-'''
-
-PER_STEP_LINEAR = '''
-
-class PerStepLinear(nn.Module):
-    """A dense layer applied at every time step (the same weights at each step),
-    with an activation, dropout and an optional residual path."""
-
-    def __init__(self, in_width, out_features, activation, residual=False, dropout=0.0):
-        super().__init__()
-        self.linear = nn.Linear(in_width, out_features)
-        self.activation = activation
-        self.skip = None
-        if residual:
-            same = in_width == out_features
-            self.skip = nn.Identity() if same else nn.Linear(in_width, out_features, bias=False)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x):  # x: (B, T, in_width)
-        out = self.dropout(self.activation(self.linear(x)))  # (B, T, out_features)
-        if self.skip is not None:
-            out = out + self.skip(x)
-        return out
-'''
-
-ATTENTION = '''
-
-class Attention(nn.Module):
-    """Single-head scaled dot-product attention over the time steps. Causal when the
-    task predicts at every step: step t looks only at steps up to t."""
-
-    def __init__(self, width, causal, residual=False):
-        super().__init__()
-        self.causal = causal
-        self.residual = residual
-        self.query = nn.Linear(width, width)
-        self.key = nn.Linear(width, width)
-        self.value = nn.Linear(width, width)
-        self.out = nn.Linear(width, width)
-
-    def forward(self, x):  # x: (B, T, width)
-        q, k = self.query(x), self.key(x)  # (B, T, width) each
-        scores = q @ k.transpose(1, 2) / math.sqrt(x.shape[-1])  # (B, T, T)
-        if self.causal:
-            T = x.shape[1]
-            future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-            scores = scores.masked_fill(future, float("-inf"))
-        weights = F.softmax(scores, dim=-1)  # row t: where step t looks
-        out = self.out(weights @ self.value(x))  # (B, T, width)
-        return out + x if self.residual else out
-'''
 
 LINE = 100  # the longest line, as the project's ruff settings have it
 ACTIVATIONS = {
@@ -672,13 +516,21 @@ class TextError(ValueError):
 '''
 
 
+# the block at the end of a task's class that answers the exporter's questions (Task's
+# loss_in_bits, embedded_data): the exporter's business, not the script's
+EXPORT_QUESTIONS = re.compile(
+    r"\n+ *# --- the exported code's questions .*?# --- end of the exported code's questions ---\n",
+    re.DOTALL,
+)
+
+
 def _task_source(task: Task) -> tuple[str, list[ast.stmt]]:
     """The app's own code of the task (its module and the tasks' base), without
     their imports (returned apart, to merge) and docstrings."""
     modules = [base_module, sys.modules[type(task).__module__]]
     body, imports = [], []
     for module in modules:
-        source = inspect.getsource(module)
+        source = EXPORT_QUESTIONS.sub("\n", inspect.getsource(module))
         tree = ast.parse(source)
         lines = source.splitlines()
         skip: set[int] = set()
@@ -737,12 +589,12 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
     docstring_end = model.index('"""', 3) + 3
     model_imports, model_classes = model[docstring_end:].split("\n\n\n", 1)
     task_code, task_imports = _task_source(task)
-    if task.name == "charlm":  # the corpus travels inside the script
-        corpus = corpus_text(task.params["text"])
-        task_code = task_code.replace(
-            '(DATA / TEXTS[name][0]).read_text(encoding="utf-8")', "CORPUS  # the chosen text"
-        )
-        task_code += f"\n\n\nCORPUS = {_literal(corpus)}\n"
+    embedded = task.embedded_data()
+    if embedded is not None:  # the task's data travels inside the script
+        reads, constant, text = embedded
+        assert task_code.count(reads) == 1, reads  # the task's code and its answer agree
+        task_code = task_code.replace(reads, f"{constant}  # the chosen text")
+        task_code += f"\n\n\n{constant} = {_literal(text)}\n"
     if "csv.field_size_limit(MAX_BYTES)" in task_code:  # a task that reads CSV files
         task_code = task_code.replace(
             "csv.field_size_limit(MAX_BYTES)",
@@ -997,7 +849,7 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
         width = out
     head = HEAD_PER_STEP if task.per_step else HEAD_LAST_STEP
     loss = MSE if task.kind == "regression" else CROSS_ENTROPY
-    if task.name == "charlm":  # its loss is in bits, as the app's (designer.tasks.charlm)
+    if task.loss_in_bits:  # as the app's loss (designer.tasks.charlm)
         loss = CROSS_ENTROPY_BITS
     encode = (
         f"    h = np.eye({task.vocab_size})[x]  # (B, T, {task.vocab_size}): one-hot tokens\n"

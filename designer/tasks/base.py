@@ -304,3 +304,14 @@ class Task:
                 for p in self.PARAMS
             ],
         }
+
+    # --- the exported code's questions (designer.codegen), left out of the exported script ---
+    loss_in_bits: ClassVar[bool] = False  # the NumPy module divides its loss by ln 2
+
+    def embedded_data(self) -> tuple[str, str, str] | None:
+        """What an exported script carries inside instead of a file the task reads, so
+        that it runs alone: (the expression that reads the file, the constant that
+        replaces it, the text), or None where the task reads no file of its own."""
+        return None
+
+    # --- end of the exported code's questions ---

@@ -169,6 +169,16 @@ class CharLMTask(Task):
         """The text of token ids (1..V); padding (0) is dropped."""
         return "".join(self.chars[int(i) - 1] for i in ids if int(i) != 0)
 
+    # --- the exported code's questions (designer.codegen), left out of the exported script ---
+    loss_in_bits = True  # the loss is the cross-entropy in bits, as loss() has it
+
+    def embedded_data(self) -> tuple[str, str, str]:
+        """The chosen text, which the exported script carries as CORPUS."""
+        reads = '(DATA / TEXTS[name][0]).read_text(encoding="utf-8")'
+        return reads, "CORPUS", corpus_text(self.params["text"])
+
+    # --- end of the exported code's questions ---
+
 
 @torch.no_grad()
 def sample_text(

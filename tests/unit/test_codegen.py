@@ -5,6 +5,7 @@ every layer type and option and every task. And it passes ruff."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -463,3 +464,33 @@ def test_the_training_script_fits_the_readout_as_the_app_does(tmp_path):
     ]
     for name, value in app.model.state_dict().items():
         assert torch.equal(script.state_dict[name], value), name
+
+
+def test_the_exported_layers_are_a_real_module_that_runs_as_it_is():
+    """designer/export/layers.py is what the exported model is made of: it imports and
+    its layers run, and module_code copies its classes unchanged where nothing is cut."""
+    from designer.export import layers
+
+    x = torch.randn(2, 5, 3)
+    recurrent = layers.Recurrent("lstm", 3, 4, init="orthogonal", leak_rate=1.0)
+    assert recurrent(x).shape == (2, 5, 4)
+    leaky = layers.Recurrent("rnn", 3, 4, leak_rate=0.5)
+    assert leaky(x).shape == (2, 5, 4)
+    assert layers.PerStepLinear(3, 6, torch.nn.Tanh(), residual=True)(x).shape == (2, 5, 6)
+    assert layers.Attention(3, causal=True, residual=True)(x).shape == (2, 5, 3)
+    exp = Experiment.from_dict(
+        {
+            "task": {"name": "sine"},
+            "model": {
+                "layers": [
+                    {"type": "lstm", "hidden_size": 4, "init": "orthogonal"},
+                    {"type": "rnn", "hidden_size": 4, "leak_rate": 0.5},
+                    {"type": "linear", "out_features": 3},
+                    {"type": "attention"},
+                ]
+            },
+        }
+    )
+    code = module_code(exp)
+    for piece in (layers.Recurrent, layers.initialize, layers.PerStepLinear, layers.Attention):
+        assert inspect.getsource(piece) in code
