@@ -8,7 +8,7 @@ from pathlib import Path
 def app() -> None:
     import streamlit as st
 
-    from components.language import choose_language, language_switch
+    from components.shell.language import choose_language, language_switch
     from designer.i18n import _
 
     # A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
@@ -27,7 +27,7 @@ def app() -> None:
         st.Page("app_pages/compare.py", title=_("Compare"), icon=":material/compare:"),
         st.Page("app_pages/lessons.py", title=_("Lessons"), icon=":material/school:"),
     ]
-    from components.classroom import apply_style, classroom_mode
+    from components.lessons.classroom import apply_style, classroom_mode
 
     if classroom_mode():  # one lesson for a class: nothing else is reachable
         apply_style()

@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from components.compare_inside import show_inside
-from components.compare_runs import chosen_runs, compare_picker
-from components.kept_runs import kept_runs
-from components.links import current_link
-from components.run_view import draw_charts
-from components.state import escape_markdown, get_experiment, show_notices, show_url_warning
-from components.tables import fitted_table
-from designer.compare import changes, metrics_rows, why_not_comparable
+from components.compare.compare_inside import show_inside
+from components.compare.compare_runs import chosen_runs, compare_picker
+from components.shell.links import current_link
+from components.shell.state import escape_markdown, get_experiment, show_notices, show_url_warning
+from components.shell.tables import fitted_table
+from components.train.kept_runs import kept_runs
+from components.train.run_view import draw_charts
 from designer.figures.compare import (
     grad_norm_overlay,
     loss_overlay,
@@ -18,6 +17,7 @@ from designer.figures.compare import (
     radius_figure,
 )
 from designer.i18n import _
+from designer.training.compare import changes, metrics_rows, why_not_comparable
 
 POLL_SECONDS = 3.0  # a run still training redraws the page this often
 

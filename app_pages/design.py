@@ -2,14 +2,17 @@
 
 import streamlit as st
 
-from components.code_export import code_export
-from components.equations_panel import layer_equations
-from components.layer_settings import layer_settings
-from components.layer_stack import layer_stack
-from components.links import current_link
-from components.sidebar import sidebar
-from components.stack_edit import stack_view
-from components.state import (
+from components.design.code_export import code_export
+from components.design.equations_panel import layer_equations
+from components.design.layer_settings import layer_settings
+from components.design.layer_stack import layer_stack
+from components.design.stack_edit import stack_view
+from components.design.summary import model_summary
+from components.design.task_picker import task_picker, task_preview
+from components.design.welcome import welcome
+from components.shell.links import current_link
+from components.shell.sidebar import sidebar
+from components.shell.state import (
     apply_stack_event,
     get_experiment,
     history,
@@ -20,13 +23,10 @@ from components.state import (
     show_url_warning,
     undo,
 )
-from components.summary import model_summary
-from components.task_picker import task_picker, task_preview
-from components.uploads import ask_for_pending_upload
-from components.welcome import welcome
+from components.shell.uploads import ask_for_pending_upload
 from designer import get_task
+from designer.document.presets import matching_preset, preset_description, preset_title
 from designer.i18n import _
-from designer.presets import matching_preset, preset_description, preset_title
 
 exp = get_experiment()
 task = get_task(exp.task)

@@ -2,17 +2,17 @@
 
 import streamlit as st
 
-from components.graph_sweep import show_sweep
-from components.links import current_link
-from components.node_details import parse_node_id, show_node_details
-from components.probe_source import current_probe
-from components.state import get_experiment, show_url_warning
+from components.graph.graph_sweep import show_sweep
+from components.graph.node_details import parse_node_id, show_node_details
+from components.inspect.probe_source import current_probe
+from components.shell.links import current_link
+from components.shell.state import get_experiment, show_url_warning
 from designer import get_task
 from designer.figures.graph import graph_figure
-from designer.graph import unroll, visible_steps
 from designer.i18n import _
+from designer.inside.graph import unroll, visible_steps
 
-NODE = "graph_node"  # the clicked node's id (designer.graph.node_id)
+NODE = "graph_node"  # the clicked node's id (designer.inside.graph.node_id)
 
 exp = get_experiment()
 current_link()  # the link's runs (their probes colour the graph)

@@ -3,13 +3,13 @@ which path, which input steps the output uses, how far back each layer remembers
 
 import streamlit as st
 
-from components.credit_view import show_credit, show_paths
-from components.influence_view import show_influence
-from components.memory_view import show_memory
-from components.probe_source import current_weights
-from components.probe_views import show_probe
-from components.state import get_experiment, show_url_warning
-from components.whatif_view import show_what_if
+from components.inspect.credit_view import show_credit, show_paths
+from components.inspect.influence_view import show_influence
+from components.inspect.memory_view import show_memory
+from components.inspect.probe_source import current_weights
+from components.inspect.probe_views import show_probe
+from components.inspect.whatif_view import show_what_if
+from components.shell.state import get_experiment, show_url_warning
 from designer.i18n import N_, _
 
 VIEWS = {

@@ -1,19 +1,20 @@
 """Lessons: the classic results of recurrent networks, one click each. The class
-predicts, trains (once for the whole class: designer.shared_runs), and walks through
+predicts, trains (once for the whole class: designer.serving.shared_runs), and walks through
 what appeared, step by step, with the app's own views beside the text."""
 
 import streamlit as st
 
-from components import class_tally, language
-from components.classroom import classroom_mode, lesson_link
-from components.lesson_runs import lesson_runners, shared_runs
-from components.lesson_views import show_view
-from components.state import escape_markdown, set_experiment
+from components.lessons import class_tally
+from components.lessons.classroom import classroom_mode, lesson_link
+from components.lessons.lesson_runs import lesson_runners, shared_runs
+from components.lessons.lesson_views import show_view
+from components.shell import language
+from components.shell.state import escape_markdown, set_experiment
 from designer.i18n import _
+from designer.inside.probes import listed
 from designer.lessons import LESSONS, Lesson, Step, runs_from_earlier
 from designer.lessons.check import results
-from designer.probes import listed
-from designer.tallies import Class
+from designer.serving.tallies import Class
 
 POLL_SECONDS = 3.0  # a class polls the same runs: each poll is a page run on the server
 

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from components.hyperparameters import hyperparameters
-from components.kept_runs import kept_runs
-from components.links import current_link
-from components.run_controls import controls
-from components.run_view import curves, model_now, pair, status
-from components.runs import MAX_RUN_PARAMETERS, current_run, discard_run, run_matches
-from components.state import get_experiment, set_experiment, show_notices, show_url_warning
+from components.shell.links import current_link
+from components.shell.state import get_experiment, set_experiment, show_notices, show_url_warning
+from components.train.hyperparameters import hyperparameters
+from components.train.kept_runs import kept_runs
+from components.train.run_controls import controls
+from components.train.run_view import curves, model_now, pair, status
+from components.train.runs import MAX_RUN_PARAMETERS, current_run, discard_run, run_matches
 from designer import get_task, summarize
 from designer.figures.tasks import sample_figure
 from designer.i18n import _

@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from designer.document.spec import Experiment
 from designer.figures.graph import graph_figure
-from designer.graph import unroll, visible_steps
-from designer.spec import Experiment
+from designer.inside.graph import unroll, visible_steps
 from designer.tasks import get_task
 
 

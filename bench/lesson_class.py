@@ -1,6 +1,6 @@
 """A class on one lesson: N students open the same lesson at once, each in a browser
 context of their own, make their prediction and press Train together. Identical
-experiments share one run (designer.shared_runs), so the server trains the lesson's
+experiments share one run (designer.serving.shared_runs), so the server trains the lesson's
 runs once and every student watches them.
 
     python -m bench.lesson_class [--sessions 30] [--lesson why-gates] [--slots 2]

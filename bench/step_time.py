@@ -16,8 +16,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from designer.spec import Experiment
-from designer.trainer import Trainer
+from designer.document.spec import Experiment
+from designer.training.trainer import Trainer
 
 CONFIGS = (
     # name, layers, hidden, seq_len, batch, blocks, steps per block
@@ -104,13 +104,13 @@ def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
 
 
 def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
-    """The credit matrix and the gradient paths (designer.credit), the input influence
-    (designer.influence) and one cell's walk-through (designer.cell) against one
+    """The credit matrix and the gradient paths (designer.inside.credit), the input influence
+    (designer.inside.influence) and one cell's walk-through (designer.inside.cell) against one
     training step of the large model, on a task scored at every step (the sine wave,
     T=100), so that the matrix and the influence have their full number of rows."""
-    from designer.cell import cell_step
-    from designer.credit import credit_matrix, gradient_paths
-    from designer.influence import input_influence
+    from designer.inside.cell import cell_step
+    from designer.inside.credit import credit_matrix, gradient_paths
+    from designer.inside.influence import input_influence
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

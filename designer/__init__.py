@@ -4,11 +4,11 @@ It never imports streamlit, so it works the same from the app, a notebook, the
 command line and the tests.
 """
 
-from designer.model import build_model
-from designer.spec import Experiment, SpecError
-from designer.summary import summarize
+from designer.document.spec import Experiment, SpecError
+from designer.document.summary import summarize
 from designer.tasks import get_task
-from designer.trainer import Trainer, TrainingDiverged
+from designer.training.model import build_model
+from designer.training.trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "Experiment",

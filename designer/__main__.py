@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from designer import i18n
+from designer.document.spec import Experiment, Problem, SpecError
+from designer.document.summary import summarize
 from designer.i18n import Text, _
-from designer.spec import Experiment, Problem, SpecError
-from designer.summary import summarize
 from designer.tasks import MAX_SEQ_LEN, TASKS, get_task, make_task
 from designer.tasks.datafiles import allow_any_path
 
@@ -111,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from designer.trainer import TrainingDiverged
+    from designer.training.trainer import TrainingDiverged
 
     trainer = _trainer_to_run(args)
     exp = trainer.exp
@@ -150,7 +150,7 @@ def _trainer_to_run(args: argparse.Namespace) -> Any:
     """The trainer train runs: a checkpoint's (--resume) or a fresh one for SPEC."""
     import torch
 
-    from designer.trainer import Trainer
+    from designer.training.trainer import Trainer
 
     if args.threads < 1:
         raise UsageError(Text("--threads must be at least 1"))
@@ -177,8 +177,8 @@ def _train_steps(
 ) -> dict[str, Any]:
     """Train `steps` steps, reporting each evaluation (and with --each-step each step);
     returns the last evaluation. A divergence closes the bar and propagates."""
-    from designer.health import explosion_warning
-    from designer.trainer import TrainingDiverged
+    from designer.training.health import explosion_warning
+    from designer.training.trainer import TrainingDiverged
 
     task = trainer.task
     say: Callable[[str], None] = bar.write if bar is not None else print
@@ -292,8 +292,8 @@ def _done_line(done: dict[str, Any], trainer: Any, save: str | None) -> str:
 
 def _resumed(args: argparse.Namespace) -> Any:
     """The trainer of a checkpoint (--resume), checked against SPEC if one is given."""
-    from designer import checkpoints
-    from designer.trainer import Trainer
+    from designer.training import checkpoints
+    from designer.training.trainer import Trainer
 
     if args.task is not None or args.seed is not None:
         raise UsageError(Text("--task and --seed cannot change a resumed run"))
@@ -312,7 +312,7 @@ def _model_to_look_inside(args: argparse.Namespace) -> tuple[Experiment, Any, An
     """(experiment, task, model) for probe and cell: a checkpoint's trained model
     (SPEC, if given too, may change the task's settings but not the model), or
     SPEC's untrained one."""
-    from designer import checkpoints
+    from designer.training import checkpoints
 
     model = None
     if args.checkpoint:
@@ -336,14 +336,14 @@ def _model_to_look_inside(args: argparse.Namespace) -> tuple[Experiment, Any, An
         raise UsageError(Text("give SPEC.json, --checkpoint CKPT, or both"))
     task = get_task(exp.task)
     if model is None:
-        from designer.model import build_model
+        from designer.training.model import build_model
 
         model = build_model(exp, task)
     return exp, task, model
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from designer.probes import probe
+    from designer.inside.probes import probe
 
     exp, task, model = _model_to_look_inside(args)
     seed = exp.train.seed if args.seed is None else args.seed
@@ -382,13 +382,13 @@ def _probe_extras(
     each None unless asked for; the per-layer ones are written into `layers` too."""
     credit = paths = None
     if args.credit:
-        from designer.credit import credit_matrix
+        from designer.inside.credit import credit_matrix
 
         credit = credit_matrix(model, task, seed=seed)
         for entry, layer in zip(layers, credit.layers, strict=True):
             entry["credit"] = layer.matrix
     if args.paths:
-        from designer.credit import gradient_paths
+        from designer.inside.credit import gradient_paths
 
         paths = gradient_paths(model, task, seed=seed)
         for entry, layer in zip(layers, paths, strict=True):
@@ -396,12 +396,12 @@ def _probe_extras(
             entry["paths"] = {k: described[k] for k in ("above", "norms", "shares", "overall")}
     influence = None
     if args.inputs:
-        from designer.influence import input_influence
+        from designer.inside.influence import input_influence
 
         influence = input_influence(model, task, seed=seed)
     memory = None
     if args.memory:
-        from designer.memory import memory_capacity
+        from designer.inside.memory import memory_capacity
 
         memory = memory_capacity(model, task, seed=seed, noise=True)
         for entry, curve in zip(layers, memory, strict=True):
@@ -465,7 +465,7 @@ def _print_memory(memory: list[Any]) -> None:
 
 def _print_influence(influence: Any) -> None:
     """Per shown sample, the input steps the last output step draws on most."""
-    from designer.probes import listed
+    from designer.inside.probes import listed
 
     t = influence.output_steps[-1]
     print(
@@ -487,7 +487,7 @@ def _print_influence(influence: Any) -> None:
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
-    from designer.cell import CellError, cell_step
+    from designer.inside.cell import CellError, cell_step
 
     exp, task, model = _model_to_look_inside(args)
     seed = exp.train.seed if args.seed is None else args.seed
@@ -569,7 +569,7 @@ def _print_paths(paths: list[Any]) -> None:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from designer.graph import unroll, visible_steps, write_json
+    from designer.inside.graph import unroll, visible_steps, write_json
 
     exp = read_experiment(args.spec)
     task = get_task(exp.task)
@@ -610,7 +610,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from designer import checkpoints
+    from designer.training import checkpoints
 
     try:
         saved = checkpoints.load(args.checkpoint)
@@ -661,7 +661,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from designer import codegen
+    from designer.export import codegen
 
     exp = read_experiment(args.spec)
     task = get_task(exp.task)

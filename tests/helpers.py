@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from designer import Experiment
+from designer.inside.probes import ProbeSummary
 from designer.lessons.base import RunResult
-from designer.probes import ProbeSummary
 
 # Property-based tests: examples per test scale with the hypothesis profile, 1x by
 # default, 25x with the "long" profile (tests/conftest.py registers it).
@@ -122,7 +122,7 @@ def run_result(
 # --- the app through AppTest ------------------------------------------------------------
 def link_of(at: Any) -> Any:
     """The link an AppTest's page shows (its runs, kept on the server), or None."""
-    from components.links import run_store
+    from components.shell.links import run_store
 
     link_id = at.session_state["link_id"] if "link_id" in at.session_state else None  # noqa: SIM401
     return run_store().get(link_id) if link_id else None

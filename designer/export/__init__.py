@@ -1,1 +1,1 @@
-"""The real Python files that the exported code (designer.codegen) is made of."""
+"""The real Python files that the exported code (designer.export.codegen) is made of."""

@@ -1,8 +1,8 @@
-"""The layer classes of the exported model (designer.codegen.module_code copies them,
+"""The layer classes of the exported model (designer.export.codegen.module_code copies them,
 as they are here, into the code it writes). Real Python, so that ruff checks them and
 a test imports and runs them: the exported model is built from these very lines.
 
-designer.codegen cuts two things out of Recurrent where no layer of a stack uses them:
+designer.export.codegen cuts two things out of Recurrent where no layer of a stack uses them:
 the call to `initialize`, and the leak rate (see codegen._recurrent_class)."""
 
 import math
@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from designer.model import leaky_rnn
+from designer.training.model import leaky_rnn
 
 
 class Recurrent(nn.Module):

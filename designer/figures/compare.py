@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from designer.compare import RunDigest, label
 from designer.figures.curves import Chart, chart, downsample, series
 from designer.figures.style import GREY, PALE_GREY, SERIES_COLORS, laid_out
 from designer.i18n import _
+from designer.training.compare import RunDigest, label
 
 RUN_COLORS = SERIES_COLORS[:4]  # A, B, C, D
 LAYER_DASHES = ("solid", "dash", "dot", "dashdot")

@@ -1,4 +1,4 @@
-"""Figures of where the gradient comes from (designer.credit): the credit matrix of
+"""Figures of where the gradient comes from (designer.inside.credit): the credit matrix of
 each recurrent layer, and dL/dh_k divided into its three paths."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from designer.credit import Credit, LayerPaths
 from designer.figures.style import BLUE, GREEN, GREY, ORANGE, SERIES_COLORS, laid_out
 from designer.i18n import N_, _
+from designer.inside.credit import Credit, LayerPaths
 
 FLOOR = 1e-30  # log10 of exact zeros (above the diagonal of a causal layer) stays finite
 PATH_STYLE = {

@@ -5,7 +5,7 @@ while the run trained (History.changes), the loss chart has a dotted vertical li
 
 Each curve is first described as a plain `Chart` (a JSON-ready dict: series of
 points, horizontal reference lines, axis settings). While a run trains, the Train
-page draws these on a canvas (components.live_chart), which costs the browser a
+page draws these on a canvas (components.train.live_chart), which costs the browser a
 few milliseconds a redraw where a plotly figure costs a hundred; `figure(chart)`
 turns the same description into a plotly figure, to zoom and hover once the run
 has ended.
@@ -46,7 +46,7 @@ def term(word: str) -> str:
 
 
 class TrainingHistory(Protocol):
-    """What the charts read of a run's history (designer.trainer.History has it, and so
+    """What the charts read of a run's history (designer.training.trainer.History has it, and so
     does its snapshot): per training step its number, loss, gradient norm before
     clipping and whether clipping acted; and the evaluations, each a mapping with
     'step', 'val_loss' and 'val_metric'."""
@@ -67,7 +67,7 @@ class TrainingHistory(Protocol):
     def evals(self) -> Sequence[Mapping[str, float]]: ...
 
     # and, when it has them, `changes`: the settings changed while training, each a
-    # mapping with 'step', 'lr' and 'clip_norm' (designer.trainer.History.changes)
+    # mapping with 'step', 'lr' and 'clip_norm' (designer.training.trainer.History.changes)
 
 
 def downsample(

@@ -25,9 +25,9 @@ from designer.figures.style import (
     RED,
     laid_out,
 )
-from designer.graph import node_id
 from designer.i18n import N_, _
-from designer.probes import ProbeResult
+from designer.inside.graph import node_id
+from designer.inside.probes import ProbeResult
 
 TYPE_COLORS = {
     "input": GREY,
@@ -149,7 +149,7 @@ def graph_figure(
     height: int | None = None,
 ) -> go.Figure:
     """The unrolled graph as a plotly figure; each node's customdata is its id
-    (designer.graph.node_id), so a click can be mapped back to the node."""
+    (designer.inside.graph.node_id), so a click can be mapped back to the node."""
     pos, xs, gaps, lane = positions(G)
     webgl = G.number_of_nodes() > WEBGL_NODES
     Scatter = go.Scattergl if webgl else go.Scatter

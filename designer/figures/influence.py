@@ -1,5 +1,5 @@
 """The task's own input, each step coloured by its influence on one output,
-||dy_t/dx_k|| (designer.influence): the characters of a text or the words of a
+||dy_t/dx_k|| (designer.inside.influence): the characters of a text or the words of a
 sentence as cells in lines of text, a series as its curve with coloured markers and
 the influence as bars beneath, the adding problem's marked values as stars."""
 
@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from designer.figures.style import GREY, RED, SERIES_COLORS, laid_out
 from designer.i18n import _
-from designer.influence import Influence
+from designer.inside.influence import Influence
 from designer.tasks import Task
 
 COLORS = [[0, "#f7fbff"], [0.25, "#c6dbef"], [0.6, "#4292c6"], [1, "#08306b"]]

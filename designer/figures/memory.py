@@ -1,4 +1,4 @@
-"""Figures of a stack's memory (designer.memory): how well each recurrent layer's state
+"""Figures of a stack's memory (designer.inside.memory): how well each recurrent layer's state
 h_t still holds the input k steps back, and how that changes with the spectral radius
 of a layer's recurrent weights."""
 
@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from designer.figures.style import GREY, SERIES_COLORS, laid_out
 from designer.i18n import N_, _
-from designer.memory import MemoryCurve
+from designer.inside.memory import MemoryCurve
 
 SCORE_TITLE = {
     "features": N_("R² of x(t−k) read from h_t"),

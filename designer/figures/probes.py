@@ -3,7 +3,7 @@ layer x time picture of ||dL/dh_t|| (vanishing gradients), and how gradients, sp
 radii and hidden-state trajectories change over training (from the probes a run
 recorded).
 
-Inputs are probe summaries (designer.probes.ProbeSummary): per layer the norms as
+Inputs are probe summaries (designer.inside.probes.ProbeSummary): per layer the norms as
 lists and the states as (D, T, B, H) tensors. Heatmaps are capped in size (every
 redraw sends the whole figure to the browser): wider ones show every k-th unit/step.
 """
@@ -20,8 +20,8 @@ from plotly.subplots import make_subplots
 
 from designer.figures.style import GREY, SERIES_COLORS, laid_out
 from designer.i18n import _
-from designer.probes import ProbeSummary
-from designer.whatif import gate_label
+from designer.inside.probes import ProbeSummary
+from designer.inside.whatif import gate_label
 
 MAX_UNITS = 128
 MAX_STEPS = 300

@@ -4,7 +4,7 @@ loss, each node taking the colour of its exact ||dL/dh_t|| from a probe.
 
 How the frames stay light enough to play smoothly with hundreds of nodes: a frame
 never carries per-node arrays. Every node trace is drawn once; the top one gives each
-node a number, the index of its group in the forward order (designer.graph.
+node a number, the index of its group in the forward order (designer.inside.graph.
 forward_order), and a frame changes only that trace's colour scale: a step function
 of the group index that paints the groups computed so far in their layer's colour and
 the others pale. In the backward pass the scale turns the groups the gradient has
@@ -35,9 +35,9 @@ from designer.figures.graph import (
     positions,
     probe_values,
 )
-from designer.graph import forward_order, node_id
 from designer.i18n import _
-from designer.probes import ProbeResult
+from designer.inside.graph import forward_order, node_id
+from designer.inside.probes import ProbeResult
 
 MAX_FRAMES = 250  # groups are merged into frames beyond this (both passes and the start)
 FRAME_MS = 60  # per frame while playing
@@ -108,7 +108,7 @@ def sweep_figure(G: nx.MultiDiGraph, probe: ProbeResult, height: int | None = No
     """The unrolled graph `G` with Play/Pause buttons and a step slider that animate
     the forward pass, then the backward pass coloured by the probe's ||dL/dh_t||
     (mean over the probe batch, log10, one Viridis scale for the whole animation).
-    Each node's customdata is its id (designer.graph.node_id)."""
+    Each node's customdata is its id (designer.inside.graph.node_id)."""
     pos, xs, gaps, lane = positions(G)
     order = forward_order(G)
     types = [G.nodes[group[0]]["kind"] for group in order]

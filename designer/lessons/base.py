@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from designer.document.spec import Experiment
 from designer.i18n import N_, _
-from designer.probes import ProbeSummary
-from designer.spec import Experiment
-from designer.trainer import RunRecord
+from designer.inside.probes import ProbeSummary
+from designer.training.trainer import RunRecord
 
 # What a step shows beside its text: the runs' curves overlaid; each run's gradient
 # profile through time; one run's gradient map (layers x time); one run's states

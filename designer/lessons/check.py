@@ -1,6 +1,6 @@
 """Training a lesson's runs and checking its result, headless (`python -m designer
 lessons check`). The runs train as the app trains them: each in a process of its
-own (designer.runner), as many at once as the machine has cores."""
+own (designer.training.runner), as many at once as the machine has cores."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from designer.i18n import using
 from designer.lessons.base import Lesson, RunResult, Verdict
-from designer.runner import ProcessRunner, Runner
-from designer.runstore import ENDED
-from designer.slots import TrainingSlots
+from designer.serving.runstore import ENDED
+from designer.serving.slots import TrainingSlots
+from designer.training.runner import ProcessRunner, Runner
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The runs that more than one lesson trains: lesson 1's two networks on the adding
 problem, which lessons 2 and 9 show again. One document is one shared run
-(designer.shared_runs), so a class that took lesson 1 finds them trained; they live
+(designer.serving.shared_runs), so a class that took lesson 1 finds them trained; they live
 here, beside the lesson framework, so that no lesson imports another."""
 
 from designer.i18n import N_

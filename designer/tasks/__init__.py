@@ -19,7 +19,7 @@ from designer.tasks.sine import SineTask
 
 
 class TaskSpec(Protocol):
-    """What names a task: designer.spec.TaskSpec (this package does not import the
+    """What names a task: designer.document.spec.TaskSpec (this package does not import the
     spec, so that the arrows between the engine's modules run one way)."""
 
     name: str

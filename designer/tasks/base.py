@@ -305,7 +305,7 @@ class Task:
             ],
         }
 
-    # --- the exported code's questions (designer.codegen), left out of the exported script ---
+    # --- the exported code's questions (designer.export), left out of the exported script ---
     loss_in_bits: ClassVar[bool] = False  # the NumPy module divides its loss by ln 2
 
     def embedded_data(self) -> tuple[str, str, str] | None:

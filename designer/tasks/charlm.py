@@ -169,7 +169,7 @@ class CharLMTask(Task):
         """The text of token ids (1..V); padding (0) is dropped."""
         return "".join(self.chars[int(i) - 1] for i in ids if int(i) != 0)
 
-    # --- the exported code's questions (designer.codegen), left out of the exported script ---
+    # --- the exported code's questions (designer.export), left out of the exported script ---
     loss_in_bits = True  # the loss is the cross-entropy in bits, as loss() has it
 
     def embedded_data(self) -> tuple[str, str, str]:

@@ -9,7 +9,7 @@ import zlib
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment
-from designer.presets import default_experiment
+from designer.document.presets import default_experiment
 from tests.app.conftest import APP
 from tests.helpers import english_sentences
 

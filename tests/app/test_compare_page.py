@@ -12,7 +12,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from designer import Experiment, Trainer, checkpoints
+from designer import Experiment, Trainer
+from designer.training import checkpoints
 from tests.helpers import (
     english_left,
     english_sentences,
@@ -195,11 +196,11 @@ def test_a_run_brought_back_continues_where_it_ended(app):
 
 
 def test_a_variant_waiting_for_a_training_slot_shows_its_place(app, monkeypatch):
-    import components.runs
-    from designer.slots import TrainingSlots
+    import components.train.runs
+    from designer.serving.slots import TrainingSlots
 
     one = TrainingSlots(1)  # a server that trains one run at a time
-    monkeypatch.setattr(components.runs, "training_slots", lambda: one)
+    monkeypatch.setattr(components.train.runs, "training_slots", lambda: one)
     at = app()
     at.button(key="train_start").click().run()
     link = link_of(at)

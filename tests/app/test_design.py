@@ -19,12 +19,12 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
-from components.layer_stack import labels
-from components.stack_edit import stack_view
-from components.summary import summary_rows
+from components.design.layer_stack import labels
+from components.design.stack_edit import stack_view
+from components.design.summary import summary_rows
 from designer import Experiment, get_task, summarize
+from designer.document.presets import PRESETS, default_experiment, preset_experiment
 from designer.i18n import _, using
-from designer.presets import PRESETS, default_experiment, preset_experiment
 from designer.tasks import TASKS
 from tests.app.conftest import APP
 from tests.helpers import english_sentences, visible_texts
@@ -328,8 +328,8 @@ def _stack_events_script():
     st.session_state["events"], then shows what the component would be given."""
     import streamlit as st
 
-    from components.stack_edit import stack_view
-    from components.state import (
+    from components.design.stack_edit import stack_view
+    from components.shell.state import (
         apply_stack_event,
         get_experiment,
         layer_errors,

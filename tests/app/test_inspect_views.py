@@ -7,9 +7,9 @@ import pytest
 
 from designer import Experiment, build_model, get_task
 from designer.i18n import using
-from designer.memory import memory_sweep
-from designer.probes import Edit
-from designer.whatif import EditError, check_edit, edits_from_text
+from designer.inside.memory import memory_sweep
+from designer.inside.probes import Edit
+from designer.inside.whatif import EditError, check_edit, edits_from_text
 from tests.helpers import english_left, english_sentences, link_of, wait_for
 
 INSPECT = "app_pages/inspect.py"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.lesson_runs import shared_runs
+from components.lessons.lesson_runs import shared_runs
 from designer import lessons
 from designer.i18n import _, using
 from designer.lessons import (

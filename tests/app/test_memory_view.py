@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 
 def _memory_script(layers: list, task: dict) -> None:
     """Shows the memory panel of the untrained model of a small experiment."""
-    from components.memory_view import show_memory
-    from components.probe_source import Weights
+    from components.inspect.memory_view import show_memory
+    from components.inspect.probe_source import Weights
     from designer import Experiment, build_model, get_task
 
     exp = Experiment.from_dict({"version": 1, "task": task, "model": {"layers": layers}})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.stack_edit import (
+from components.design.stack_edit import (
     EditError,
     UndoStack,
     apply_event,
@@ -10,8 +10,8 @@ from components.stack_edit import (
     stack_view,
 )
 from designer import Experiment, get_task, summarize
-from designer.presets import preset_experiment
-from designer.spec import LAYER_TYPES
+from designer.document.presets import preset_experiment
+from designer.document.spec import LAYER_TYPES
 
 STACK = [
     {"type": "lstm", "hidden_size": 8},
@@ -117,7 +117,9 @@ def test_stack_view_matches_the_engine_summary():
 def test_the_component_never_parses_markup_from_data():
     from pathlib import Path
 
-    js = (Path(__file__).resolve().parents[2] / "components/layer_stack/layer_stack.js").read_text()
+    js = (
+        Path(__file__).resolve().parents[2] / "components/design/layer_stack/layer_stack.js"
+    ).read_text()
     for unsafe in (".innerHTML", ".outerHTML", ".insertAdjacentHTML", "document.write"):
         assert unsafe not in js
     assert "textContent" in js

@@ -17,9 +17,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from designer import Experiment
-from designer.health import explosion_warning
 from designer.i18n import using
-from designer.trainer import History
+from designer.training.health import explosion_warning
+from designer.training.trainer import History
 from tests.helpers import (
     diverging_experiment,
     english_sentences,
@@ -50,7 +50,7 @@ SHORT = Experiment.from_dict(
         "train": {"steps": 40, "batch_size": 16, "eval_every": 10, "probe_every": 1000},
     }
 )
-# more parameters than the server trains (components.runs.MAX_RUN_PARAMETERS)
+# more parameters than the server trains (components.train.runs.MAX_RUN_PARAMETERS)
 TOO_BIG = SHORT.with_layers([{"type": "lstm", "hidden_size": 512}] * 2)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -257,9 +257,9 @@ def test_a_link_whose_runs_are_gone_says_so_and_keeps_the_experiment(app):
 def test_a_character_model_writes_with_its_best_or_its_last_weights():
     """A finished charlm run whose best evaluation came before its end: the text is
     written with the best weights unless the last are picked, and the page says which."""
-    from components.links import run_store
+    from components.shell.links import run_store
     from designer import Trainer
-    from designer.model import build_model
+    from designer.training.model import build_model
 
     exp = Experiment.from_dict(
         {

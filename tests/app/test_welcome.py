@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.welcome import shared_link
+from components.design.welcome import shared_link
 from designer import Experiment
 from designer.lessons import LESSONS, runs_from_earlier
 from tests.helpers import raw_markdown

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from components.stack_edit import SNAP_WIDTHS
+from components.design.stack_edit import SNAP_WIDTHS
 from tests.helpers import artifact
 
 pytestmark = pytest.mark.e2e

@@ -1,6 +1,6 @@
 """One cell's forward and backward step against PyTorch's own nn.RNNCell, nn.LSTMCell
 and nn.GRUCell (forward values, and the vector-Jacobian product by autograd), against
-the probe, and against the time path of designer.credit (what travels back through
+the probe, and against the time path of designer.inside.credit (what travels back through
 the step is exactly the gradient's path through time)."""
 
 import pytest
@@ -8,9 +8,9 @@ import torch
 import torch.nn as nn
 
 from designer import Experiment, build_model, get_task
-from designer.cell import CellError, cell_step
-from designer.credit import gradient_paths
-from designer.probes import _weights, probe
+from designer.inside.cell import CellError, cell_step
+from designer.inside.credit import gradient_paths
+from designer.inside.probes import _weights, probe
 
 STACK = {
     "task": {"name": "sine", "seq_len": 7},
@@ -110,7 +110,7 @@ def test_each_number_agrees_with_pytorch_and_the_probe(stack, layer, step, direc
 @pytest.mark.parametrize(("layer", "step", "direction"), [c for c in CASES if c[1] not in (0,)])
 def test_what_travels_back_is_the_path_through_time(stack, layer, step, direction):
     """The part of dL/dh_(t-1) that this step sends back is the time path of
-    designer.credit at t - 1, and the probe's total is that plus the rest."""
+    designer.inside.credit at t - 1, and the probe's total is that plus the rest."""
     model, task = stack
     got = cell_step(model, task, layer, step, sample=1, direction=direction)
     if got.grad_h_prev_total is None:

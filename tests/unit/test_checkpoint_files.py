@@ -14,9 +14,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from designer import Experiment, Trainer, checkpoints
-from designer.checkpoints import CheckpointError
-from designer.trainer import verified
+from designer import Experiment, Trainer
+from designer.training import checkpoints
+from designer.training.checkpoints import CheckpointError
+from designer.training.trainer import verified
 from tests.helpers import examples
 
 
@@ -208,7 +209,7 @@ def test_nesting_and_the_older_format_hidden_behind_an_archive_are_refused(good)
 def test_an_uploaded_checkpoint_is_verified_and_probed_again(good):
     """From a stranger, the latest full probe is not read but taken again from the
     weights; the optimizer and random states must fit the model."""
-    from designer.trainer import verified
+    from designer.training.trainer import verified
 
     loaded = checkpoints.load(good, untrusted=True)
     assert loaded.last_probe is None

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from designer import Experiment, checkpoints
+from designer import Experiment
 from designer.__main__ import main
-from designer.credit import credit_matrix
-from designer.model import build_model
+from designer.inside.credit import credit_matrix
 from designer.tasks import get_task
 from designer.tasks.charlm import sample_text
+from designer.training import checkpoints
+from designer.training.model import build_model
 from tests.helpers import experiment_doc, layer_doc
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from designer import Experiment, Trainer, build_model, checkpoints, get_task
-from designer.codegen import ExportError, module_code, notebook, numpy_code, training_code
+from designer import Experiment, Trainer, build_model, get_task
+from designer.export.codegen import ExportError, module_code, notebook, numpy_code, training_code
 from designer.tasks import TASKS
-from designer.trainer import verified
+from designer.training import checkpoints
+from designer.training.trainer import verified
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = "a,b\n" + "".join(f"{i % 7},{(i * 3) % 5}\n" for i in range(120))

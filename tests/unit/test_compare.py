@@ -4,7 +4,6 @@ tasks do not compare, and the overlaid figures (one colour per run)."""
 import pytest
 
 from designer import Experiment, Trainer
-from designer.compare import changes, digest, metrics_rows, why_not_comparable
 from designer.figures.compare import (
     grad_norm_overlay,
     loss_overlay,
@@ -14,7 +13,8 @@ from designer.figures.compare import (
     run_color,
 )
 from designer.figures.curves import figure
-from designer.runstore import StoredRun
+from designer.serving.runstore import StoredRun
+from designer.training.compare import changes, digest, metrics_rows, why_not_comparable
 
 
 def kept(layers, task=None, steps=20, name="run") -> StoredRun:

@@ -11,12 +11,13 @@ import pytest
 import torch
 import torch.nn as nn
 
-from designer import Experiment, build_model, credit, get_task
-from designer.credit import credit_matrix, credit_rows, gradient_paths
-from designer.model import Recurrent
-from designer.probes import PROBE_SEED, Edit, probe
-from designer.trainer import VAL_BATCH, VAL_SEED_OFFSET
-from designer.whatif import EditError, check_edit, evaluate, what_if
+from designer import Experiment, build_model, get_task
+from designer.inside import credit
+from designer.inside.credit import credit_matrix, credit_rows, gradient_paths
+from designer.inside.probes import PROBE_SEED, Edit, probe
+from designer.inside.whatif import EditError, check_edit, evaluate, what_if
+from designer.training.model import Recurrent
+from designer.training.trainer import VAL_BATCH, VAL_SEED_OFFSET
 from tests.helpers import experiment_doc, layer_doc
 from tests.unit.test_probes import reference_cell
 
@@ -335,7 +336,7 @@ def test_what_if_runs_a_float64_model_in_chunks_as_the_whole_batch_would():
     model, task = whatif_model([{"type": "gru", "hidden_size": 5}], task="sine", seq_len=12)
     model = model.double()
     whole = evaluate(model, task, (Edit(layer=0, units=(1,)),))
-    from designer import whatif
+    from designer.inside import whatif
 
     saved = whatif.EVALUATE_ELEMENTS
     whatif.EVALUATE_ELEMENTS = 1  # one sequence at a time

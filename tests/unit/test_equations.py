@@ -2,8 +2,8 @@
 
 import pytest
 
-from designer.equations import RESIDUAL, TITLES, equations
-from designer.spec import LAYER_TYPES
+from designer.document.equations import RESIDUAL, TITLES, equations
+from designer.document.spec import LAYER_TYPES
 
 
 @pytest.mark.parametrize("layer_type", LAYER_TYPES)

@@ -10,8 +10,8 @@ import pytest
 from designer import Experiment, build_model, get_task
 from designer.__main__ import main
 from designer.figures.graph import graph_figure, lanes
-from designer.graph import node_id, to_node_link, unroll, visible_steps
-from designer.probes import probe
+from designer.inside.graph import node_id, to_node_link, unroll, visible_steps
+from designer.inside.probes import probe
 
 # the edge kinds the module's docstring promises
 EDGE_KINDS = ("input", "depth", "recurrent", "backward", "residual", "attention", "loss")
@@ -22,7 +22,7 @@ def experiment(layers, task) -> Experiment:
 
 
 def expected_counts(layers, T: int, per_step: bool) -> tuple[int, Counter]:
-    """Nodes and edges per kind, from the definitions in designer/graph.py."""
+    """Nodes and edges per kind, from the definitions in designer/inside/graph.py."""
     dirs = [2 if layer.get("bidirectional") else 1 for layer in layers]
     below = [1] + dirs  # directions feeding layer l (the input has one)
     scored = T if per_step else 1

@@ -16,14 +16,14 @@ import pytest
 
 from designer import i18n
 from designer.__main__ import main
-from designer.checkpoints import CheckpointError, load
+from designer.document.spec import LAYER_TYPES, Experiment, SpecError
+from designer.document.spec import english as in_english
 from designer.i18n import Text, _, extract, read_catalog, using
-from designer.runner import Said
-from designer.spec import LAYER_TYPES, Experiment, SpecError
-from designer.spec import english as in_english
 from designer.tasks import TASKS, TaskDataError
 from designer.tasks.csv import parse_upload
-from designer.trainer import TrainingDiverged
+from designer.training.checkpoints import CheckpointError, load
+from designer.training.runner import Said
+from designer.training.trainer import TrainingDiverged
 from tests.helpers import english_sentences
 
 GLOSSARY = Path(i18n.__file__).parent / "locales" / "glossary.md"

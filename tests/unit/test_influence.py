@@ -7,9 +7,9 @@ import torch
 from torch.autograd.functional import jacobian
 
 from designer import Experiment, Trainer, build_model, get_task
-from designer import credit as credit_module
-from designer.influence import input_influence
-from designer.probes import probe_batch
+from designer.inside import credit as credit_module
+from designer.inside.influence import input_influence
+from designer.inside.probes import probe_batch
 from tests.helpers import experiment_doc, layer_doc
 
 MIXED = experiment_doc(

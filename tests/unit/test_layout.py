@@ -102,3 +102,16 @@ def test_a_lesson_imports_no_other_lesson():
     for name in lessons:
         others = [t for t in graph.successors(name) if t.startswith("designer.lessons")]
         assert set(others) <= framework - {"designer.lessons"}, f"{name} imports {others}"
+
+
+def test_folders_say_what_they_hold():
+    """Where a thing goes is answered by a folder name: the engine's top holds only the
+    command line and the languages beside its packages, and every component lives in
+    the folder of the page (or, in shell/, of every page) it serves."""
+    loose = {p.name for p in ENGINE.glob("*.py")}
+    assert loose == {"__init__.py", "__main__.py", "i18n.py"}
+    components = ENGINE.parent / "components"
+    assert {p.name for p in components.glob("*.py")} == {"__init__.py"}
+    pages = {p.stem for p in (ENGINE.parent / "app_pages").glob("*.py")}
+    folders = {p.name for p in components.iterdir() if (p / "__init__.py").exists()}
+    assert folders - pages == {"shell"}, "a component folder is named after its page"

@@ -13,13 +13,13 @@ from dataclasses import replace
 import pytest
 
 from designer.__main__ import main
+from designer.document.spec import Experiment
 from designer.i18n import _, using
 from designer.lessons import LESSONS
 from designer.lessons.base import VIEWS, RunResult, loss_words, short
 from designer.lessons.check import Outcome, check_lesson
-from designer.runner import ProcessRunner
-from designer.shared_runs import SharedRuns, run_key
-from designer.spec import Experiment
+from designer.serving.shared_runs import SharedRuns, run_key
+from designer.training.runner import ProcessRunner
 from tests.helpers import english_sentences, run_result
 
 TINY = Experiment.from_dict(
@@ -187,8 +187,8 @@ def test_the_lesson_shows_its_result(lesson, seed):
 
 # --- a run heading for divergence is reported before it gets there ------------------------------
 def test_an_explosion_is_reported_before_the_loss_is_infinite():
-    from designer.health import explosion_warning
-    from designer.trainer import History
+    from designer.training.health import explosion_warning
+    from designer.training.trainer import History
 
     calm = History(step=list(range(60)), loss=[0.1] * 60, grad_norm=[1.0] * 60)
     assert explosion_warning(calm, baseline_loss=0.16) is None

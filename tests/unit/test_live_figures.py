@@ -26,7 +26,7 @@ from designer.figures.probes import (
 )
 from designer.figures.tasks import model_view
 from designer.tasks import TASKS
-from designer.trainer import History
+from designer.training.trainer import History
 
 
 def test_downsample_keeps_short_series_and_buckets_long_ones():

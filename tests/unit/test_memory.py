@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from designer import Experiment, build_model, get_task
-from designer.memory import (
+from designer.inside.memory import (
     layer_states,
     memory_capacity,
     memory_curve,
     memory_sweep,
     random_inputs,
 )
-from designer.model import leaky_rnn
+from designer.training.model import leaky_rnn
 
 
 def built(layers, task):

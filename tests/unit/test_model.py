@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 
 from designer import Experiment, build_model, get_task, summarize
-from designer.model import Recurrent
-from designer.summary import GATES
+from designer.document.summary import GATES
+from designer.training.model import Recurrent
 
 
 def experiment(layers, task=None, embedding_dim=None, **train):
@@ -270,7 +270,7 @@ def test_the_summary_says_when_no_layer_looks_across_time():
 def test_the_recurrent_gain_scales_the_recurrent_weights_only():
     """gain multiplies W_hh after its init (the same init otherwise): above 1 the
     recurrence amplifies, as the spectral radius shows."""
-    from designer.probes import spectral_radius
+    from designer.inside.probes import spectral_radius
 
     def cell(gain):
         exp = Experiment.from_dict(

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from designer import Experiment, build_model
 from designer.__main__ import main
-from designer.codegen import training_code
+from designer.export.codegen import training_code
 from designer.figures.tasks import model_view, sample_figure
 from designer.lessons import LessonRun
 from designer.tasks import TASKS, get_task, make_task

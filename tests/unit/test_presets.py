@@ -5,7 +5,7 @@ import math
 import pytest
 
 from designer import Experiment, Trainer, get_task
-from designer.presets import (
+from designer.document.presets import (
     DEFAULT_PRESET,
     PRESETS,
     default_experiment,

@@ -7,9 +7,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from designer import Experiment, Trainer, build_model, get_task
-from designer.model import Recurrent
-from designer.probes import PROBE_SEED, probe, run_recurrent
-from designer.trainer import PROBE_BUDGET
+from designer.inside.probes import PROBE_SEED, probe, run_recurrent
+from designer.training.model import Recurrent
+from designer.training.trainer import PROBE_BUDGET
 from tests.helpers import experiment_doc, layer_doc
 
 CELLS = {nn.RNN: nn.RNNCell, nn.LSTM: nn.LSTMCell, nn.GRU: nn.GRUCell}
@@ -354,7 +354,7 @@ def test_trainer_probes_on_a_time_budget_and_at_start_and_end():
 
 
 def test_history_keeps_probes_within_a_memory_budget(monkeypatch):
-    import designer.trainer as train
+    import designer.training.trainer as train
 
     exp = Experiment.from_dict(
         {

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from designer import Experiment, Trainer, build_model
-from designer.codegen import training_code
+from designer.export.codegen import training_code
 from designer.i18n import using
 from designer.tasks import make_task
 from designer.tasks.charlm import MAX_CHARS, RARE, TEXTS, corpus_text, sample_text

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from designer import Experiment, SpecError
-from designer.runner import ProcessRunner
-from designer.slots import TrainingSlots
+from designer.serving.slots import TrainingSlots
+from designer.training.runner import ProcessRunner
 from tests import helpers
 from tests.helpers import diverging_experiment
 

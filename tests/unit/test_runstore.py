@@ -10,11 +10,12 @@ from functools import partial
 
 import pytest
 
-from designer import Experiment, Trainer, checkpoints
-from designer.checkpoints import CheckpointError
-from designer.runner import ProcessRunner
-from designer.runstore import RunStore, StoredRun
+from designer import Experiment, Trainer
+from designer.serving.runstore import RunStore, StoredRun
 from designer.tasks import datafiles
+from designer.training import checkpoints
+from designer.training.checkpoints import CheckpointError
+from designer.training.runner import ProcessRunner
 from tests import helpers
 
 wait_for = partial(helpers.wait_for, timeout=60.0)

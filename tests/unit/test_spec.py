@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from designer.spec import (
+from designer.document.spec import (
     MAX_BATCH,
     MAX_LAYERS,
     MAX_PARAMETERS,

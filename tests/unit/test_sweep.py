@@ -18,8 +18,8 @@ from designer.figures.sweep import (
     sweep_figure,
     sweep_frames,
 )
-from designer.graph import forward_order, node_id, unroll, visible_steps
-from designer.probes import probe
+from designer.inside.graph import forward_order, node_id, unroll, visible_steps
+from designer.inside.probes import probe
 
 MIXED = [
     {"type": "lstm", "hidden_size": 6, "bidirectional": True},

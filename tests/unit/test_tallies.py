@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from designer import shared_runs, tallies
-from designer.shared_runs import SharedRuns
-from designer.tallies import Tallies
+from designer.serving import shared_runs, tallies
+from designer.serving.shared_runs import SharedRuns
+from designer.serving.tallies import Tallies
 
 KEY = "a" * 32  # the shape of a shared run's key
 

@@ -9,9 +9,10 @@ from functools import partial
 import pytest
 import torch
 
-from designer import Experiment, SpecError, Trainer, TrainingDiverged, checkpoints
-from designer.spec import TrainSpec
-from designer.trainer import History, RunRecord, scheduled_lr
+from designer import Experiment, SpecError, Trainer, TrainingDiverged
+from designer.document.spec import TrainSpec
+from designer.training import checkpoints
+from designer.training.trainer import History, RunRecord, scheduled_lr
 from tests import helpers
 
 
@@ -406,7 +407,7 @@ def test_the_ridge_readout_is_numpys_closed_form_on_the_same_features(task):
     import numpy as np
 
     from designer.tasks import IGNORE
-    from designer.trainer import READOUT_BATCHES, READOUT_SEED_OFFSET
+    from designer.training.trainer import READOUT_BATCHES, READOUT_SEED_OFFSET
 
     exp = reservoir(task, ridge=0.5)
     trainer = Trainer(exp, probes=False)
@@ -469,7 +470,7 @@ def test_the_readout_is_fitted_once_before_the_first_step_and_probe():
 
 
 def test_the_readout_fit_stops_at_its_row_limit():
-    from designer.trainer import fit_readout
+    from designer.training.trainer import fit_readout
 
     trainer = Trainer(reservoir({"name": "sine", "seq_len": 10}), probes=False)
     batches = (trainer.task.batch(16, seed) for seed in range(100))

@@ -35,7 +35,7 @@ from hypothesis.control import currently_in_test_context
 from pydantic.fields import FieldInfo
 
 from designer import Experiment, SpecError, build_model, get_task
-from designer.spec import (
+from designer.document.spec import (
     LAYER_TYPES,
     MAX_DOCUMENT_BYTES,
     Layer,
@@ -141,7 +141,7 @@ def check_document(doc: Any) -> Experiment | None:
     return exp
 
 
-# --- valid documents, generated from the schema in designer/spec.py -------------------
+# --- valid documents, generated from the schema in designer/document/spec.py -------------------
 SMALL = 7  # widths in generated valid documents: 1 to 1 + SMALL, so the suite stays fast
 WIDTHS = ("hidden_size", "out_features", "embedding_dim")
 

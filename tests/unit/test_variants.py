@@ -5,8 +5,8 @@ its original."""
 import torch
 
 from designer import Experiment, Trainer, get_task
-from designer.model import build_model
-from designer.variants import differences, initial_model, variants
+from designer.document.variants import differences, initial_model, variants
+from designer.training.model import build_model
 
 
 def experiment(layers=None, task=None, **train) -> Experiment:

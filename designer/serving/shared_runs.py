@@ -1,0 +1,168 @@
+"""Identical experiments share one run, across every session of the server.
+
+Training is deterministic on the CPU: the same document and seed give the same curve,
+bit for bit. So when a class opens the same lesson and thirty students press Train,
+one run trains and all thirty watch it: a run in progress is shared live, and a
+finished one is kept (in memory while it is watched, and on disk) for whoever asks
+next. A document that differs in anything trains anew.
+
+A shared run has no owner: nobody can pause or stop it for the others. It ends when it
+has trained its steps. Runs that were stopped or failed are not kept: the next
+request trains again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+import designer
+from designer.document.spec import Experiment, english
+from designer.i18n import N_, Text
+from designer.serving.runstore import StoredRun
+from designer.serving.tallies import Tallies
+from designer.training import checkpoints
+from designer.training.checkpoints import CheckpointError
+from designer.training.runner import Runner, Said
+
+KEPT_STATES = ("finished", "diverged")  # deterministic ends, the same on every retry
+MAX_IN_MEMORY = 24  # finished shared runs held in memory; older ones are read from disk
+# How a run that did not end as it always would ended, when it gave no reason.
+ENDINGS = {
+    "stopped": N_("the run stopped"),
+    "failed": N_("the run failed"),
+}
+RUN_ENDED = N_("the run {state}")  # any other state, named as the code names it
+MAX_ON_DISK = 200  # files kept; the least recently used go first
+
+
+def run_key(exp: Experiment) -> str:
+    """What identifies a shared run: a hash of the whole document (the seed and the
+    number of steps included) and of the versions that trained it (another version
+    of the engine or of torch may train it otherwise: it trains anew)."""
+    canonical = exp.model_dump_json() + f"|{_engine_version()}|{torch.__version__}"
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _engine_version() -> str:
+    """A hash of the engine's source: a kept run made by other code is not served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(designer.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class SharedRuns:
+    """The server's shared runs. `make(exp, on_finish)` builds a run (not started) of
+    an experiment; it is started here, once per document."""
+
+    def __init__(self, root: Path, make: Callable[[Experiment, Callable[[Runner], None]], Runner]):
+        self.root = root
+        self.make = make
+        self._runs: OrderedDict[str, Runner] = OrderedDict()
+        self._lock = threading.Lock()
+        self._errors: dict[str, str] = {}  # why the last try of a run failed or stopped
+        self.started = 0  # runs actually trained (the rest were shared)
+
+    def get(self, exp: Experiment) -> Runner | None:
+        """The shared run of this experiment, live or kept; None if there is none."""
+        key = run_key(exp)
+        with self._lock:
+            runner = self._runs.get(key)
+            if runner is not None:
+                self._runs.move_to_end(key)
+                return runner
+            stored = self._read(key, exp)
+            if stored is not None:
+                self._hold(key, stored)
+            return stored
+
+    def error(self, exp: Experiment) -> str | None:
+        """Why the last try of this experiment's run did not end as it always would
+        (it failed, or was stopped); None if it did, or none was tried."""
+        with self._lock:
+            return self._errors.get(run_key(exp))
+
+    def start(self, exp: Experiment) -> Runner:
+        """The shared run of this experiment: the one already there, or a new one,
+        started now."""
+        key = run_key(exp)
+        with self._lock:
+            runner = self._runs.get(key) or self._read(key, exp)
+            if runner is not None and runner.state in ("failed", "stopped"):
+                runner = None  # ended badly a moment ago: try again
+            if runner is None:
+                self._errors.pop(key, None)
+                runner = self.make(exp, lambda ended: self._ended(key, ended))
+                runner.start()
+                self.started += 1
+            self._hold(key, runner)
+            return runner
+
+    # --- kept runs -----------------------------------------------------------------
+    def _path(self, key: str) -> Path:
+        return self.root / f"{key}.pt"
+
+    def _read(self, key: str, exp: Experiment) -> StoredRun | None:
+        """A finished run from disk (the lock is held); None when there is none or the
+        file is not this experiment's."""
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            run = StoredRun(checkpoints.load(path))
+        except CheckpointError:
+            path.unlink(missing_ok=True)
+            return None
+        if run.record.exp != exp:
+            return None
+        path.touch()
+        return run
+
+    def _hold(self, key: str, runner: Runner) -> None:
+        """Keep `runner` in memory (the lock is held); past the limit, the least
+        recently asked-for finished runs leave memory (they stay on disk)."""
+        self._runs[key] = runner
+        self._runs.move_to_end(key)
+        ended = [k for k, r in self._runs.items() if not r.alive and r.state != "idle"]
+        for old in ended[: max(0, len(ended) - MAX_IN_MEMORY)]:
+            del self._runs[old]
+
+    def _ended(self, key: str, runner: Runner) -> None:
+        """A shared run ended: keep it on disk if it ended as it always would."""
+        if runner.state not in KEPT_STATES or not runner.record.step_count:
+            with self._lock:
+                self._errors[key] = runner.error or Said(
+                    Text(ENDINGS.get(runner.state, RUN_ENDED), state=runner.state)
+                )
+                if self._runs.get(key) is runner:
+                    del self._runs[key]  # the next request trains again
+            return
+        ended = {
+            "state": runner.state,
+            "error": english(runner.error) if runner.error is not None else None,
+            "total": runner.total,
+            "busy_seconds": runner.busy_seconds,
+            "name": runner.name,
+        }
+        with runner.model_lock:
+            checkpoint = runner.record.checkpoint(run=ended)
+        self.root.mkdir(parents=True, exist_ok=True)
+        partial = self.root / f".{key}.{threading.get_ident()}.part"
+        checkpoints.save(checkpoint, partial)
+        partial.replace(self._path(key))
+        self._prune()
+
+    def _prune(self) -> None:
+        with self._lock:  # a file read back now may be touched (or removed) meanwhile
+            files = sorted(self.root.glob("*.pt"), key=lambda p: p.stat().st_mtime)
+            for old in files[: max(0, len(files) - MAX_ON_DISK)]:
+                old.unlink(missing_ok=True)
+                Tallies(self.root).remove_run(old.stem)  # a class's count leaves with its run
