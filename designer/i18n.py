@@ -25,10 +25,11 @@ context's language, English unless set.
 from __future__ import annotations
 
 import datetime
+import difflib
 import gettext
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -182,6 +183,18 @@ class TextError(ValueError):
 
     def __str__(self) -> str:
         return str(self.text)
+
+
+def unknown_name(
+    got: str, known: Iterable[str], hinted: str, plain: str, /, **parts: object
+) -> Text:
+    """The sentence for a name that is none of `known`: `hinted` where one of them is near
+    enough to be what was meant (given as {hint}: a misspelling is the usual cause), else
+    `plain`. Both sentences are marked with N_ where they are written."""
+    hint = difflib.get_close_matches(got, list(known), n=1)
+    if hint:
+        return Text(hinted, hint=hint[0], **parts)
+    return Text(plain, **parts)
 
 
 def _text(message: str, parts: dict) -> Text:

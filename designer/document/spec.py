@@ -10,7 +10,6 @@ every problem as a plain sentence that names the layer and the field.
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 import zlib
 from typing import Annotated, Any, Literal, get_args
@@ -18,7 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from designer.document.summary import count_parameters
-from designer.i18n import DEFAULT, N_, Text, _, language
+from designer.i18n import DEFAULT, N_, Text, _, language, unknown_name
 from designer.tasks import MAX_SEQ_LEN, TaskDataError, check_task_params, make_task
 from designer.tasks.base import shown
 
@@ -663,12 +662,16 @@ def _unknown_field(loc: tuple[Any, ...], data: Any) -> Problem:
     name = str(loc[-1])
     _path, _label, owner = _locate(loc, data)
     known = list(owner.model_fields) if owner else []
-    hint = difflib.get_close_matches(name, known, n=1)
-    if hint:
-        message = Text("unknown field '{name}' (did you mean '{hint}'?)", name=name, hint=hint[0])
+    message = unknown_name(
+        name,
+        known,
+        N_("unknown field '{name}' (did you mean '{hint}'?)"),
+        N_("unknown field '{name}'"),
+        name=name,
+    )
+    if "hint" in message.parts:
         whole = N_("{where}: unknown field '{name}' (did you mean '{hint}'?)")
     else:
-        message = Text("unknown field '{name}'", name=name)
         whole = N_("{where}: unknown field '{name}'")
     return Problem(path, message, label, whole)
 
@@ -735,22 +738,19 @@ def _unknown_layer_type(got: Any) -> tuple[Text, str]:
     """A layer whose type is none of LAYER_TYPES, with the nearest one."""
     got_type = got.get("type") if isinstance(got, dict) else got
     typed = got_type if isinstance(got_type, str) else ""
-    hint = difflib.get_close_matches(typed, LAYER_TYPES, n=1)
-    types = ", ".join(LAYER_TYPES)
-    if hint:
-        message = Text(
-            "unknown layer type {got} (did you mean '{hint}'?); the types are {types}",
-            got=shown(got_type),
-            hint=hint[0],
-            types=types,
-        )
+    message = unknown_name(
+        typed,
+        LAYER_TYPES,
+        N_("unknown layer type {got} (did you mean '{hint}'?); the types are {types}"),
+        N_("unknown layer type {got}; the types are {types}"),
+        got=shown(got_type),
+        types=", ".join(LAYER_TYPES),
+    )
+    if "hint" in message.parts:
         whole = N_(
             "{where}: unknown layer type {got} (did you mean '{hint}'?); the types are {types}"
         )
     else:
-        message = Text(
-            "unknown layer type {got}; the types are {types}", got=shown(got_type), types=types
-        )
         whole = N_("{where}: unknown layer type {got}; the types are {types}")
     return message, whole
 

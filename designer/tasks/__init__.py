@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Protocol
 
-from designer.i18n import Text
+from designer.i18n import N_, Text, unknown_name
 from designer.tasks.adding import AddingTask
 from designer.tasks.base import IGNORE, MAX_SEQ_LEN, Param, Task, TaskDataError, shown
 from designer.tasks.brackets import BracketsTask
@@ -60,45 +59,40 @@ __all__ = [
 def check_task_params(name: str, params: dict[str, Any]) -> list[tuple[str, Text]]:
     """Every problem with a task section, as (field, sentence) pairs."""
     if name not in TASKS:
-        hint = difflib.get_close_matches(name, TASKS, n=1)
-        tasks = ", ".join(TASKS)
-        if hint:
-            message = Text(
-                "unknown task {name} (did you mean '{hint}'?); the tasks are {tasks}",
-                name=shown(name),
-                hint=hint[0],
-                tasks=tasks,
-            )
-        else:
-            message = Text(
-                "unknown task {name}; the tasks are {tasks}", name=shown(name), tasks=tasks
-            )
+        message = unknown_name(
+            name,
+            TASKS,
+            N_("unknown task {name} (did you mean '{hint}'?); the tasks are {tasks}"),
+            N_("unknown task {name}; the tasks are {tasks}"),
+            name=shown(name),
+            tasks=", ".join(TASKS),
+        )
         return [("name", message)]
     declared = {p.name: p for p in TASKS[name].PARAMS}
     problems = []
     for key, value in params.items():
         if key not in declared:
-            hint = difflib.get_close_matches(key, declared, n=1)
-            known = ", ".join(declared)
-            if hint:
-                message = Text(
-                    "unknown parameter of task '{name}' (did you mean '{hint}'?); it takes {known}",
-                    name=name,
-                    hint=hint[0],
-                    known=known,
-                )
-            elif known:
-                message = Text(
-                    "unknown parameter of task '{name}'; it takes {known}", name=name, known=known
-                )
-            else:
-                message = Text("unknown parameter of task '{name}'; it takes none", name=name)
+            message = _unknown_param(name, key, declared)
             problems.append((key, message))
             continue
         message = declared[key].check(value)
         if message:
             problems.append((key, message))
     return problems
+
+
+def _unknown_param(name: str, key: str, declared: dict[str, Param]) -> Text:
+    """The sentence for a parameter `key` that task `name` does not take."""
+    if not declared:
+        return Text("unknown parameter of task '{name}'; it takes none", name=name)
+    return unknown_name(
+        key,
+        declared,
+        N_("unknown parameter of task '{name}' (did you mean '{hint}'?); it takes {known}"),
+        N_("unknown parameter of task '{name}'; it takes {known}"),
+        name=name,
+        known=", ".join(declared),
+    )
 
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:
