@@ -140,6 +140,22 @@ def _layer_of(parameter: str) -> str:
     return _("head") if parts[0] == "head" else parts[0]
 
 
+def _lines_over_training(series: dict[str, list[tuple[int, float]]]) -> go.Figure:
+    """One line of (step, value) points a series, in the layers' colours by order."""
+    fig = go.Figure()
+    for i, (name, points) in enumerate(series.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[step for step, _ in points],
+                y=[value for _, value in points],
+                mode="lines+markers",
+                name=name,
+                line={"color": LAYER_COLORS[i % len(LAYER_COLORS)]},
+            )
+        )
+    return fig
+
+
 def param_grad_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
     """Per layer, the norm of the loss gradient over all its parameters, at each probe."""
     series: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -148,20 +164,10 @@ def param_grad_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figur
         for name, norm in summary.param_grad_norms.items():
             squares[_layer_of(name)] += norm**2
         for layer, square in squares.items():
-            series[layer].append((summary.step, math.sqrt(square)))
-    fig = go.Figure()
-    for i, (layer, points) in enumerate(series.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=[s for s, _ in points],
-                y=[max(v, 1e-30) for _, v in points],
-                mode="lines+markers",
-                name=layer,
-                line={"color": LAYER_COLORS[i % len(LAYER_COLORS)]},
-            )
-        )
+            # floored: a log axis has no place for an exact zero
+            series[layer].append((summary.step, max(math.sqrt(square), 1e-30)))
     return laid_out(
-        fig,
+        _lines_over_training(series),
         _("Parameter gradient norm per layer"),
         height,
         bottom=40,
@@ -181,17 +187,7 @@ def spectral_figure(probes: list[ProbeSummary], height: int = 300) -> go.Figure:
                 for d, radius in enumerate(radii):
                     arrow = " ←" if d == 1 else ""
                     series[f"{_layer_name(layer)} {gate}{arrow}"].append((summary.step, radius))
-    fig = go.Figure()
-    for i, (name, points) in enumerate(series.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=[s for s, _ in points],
-                y=[r for _, r in points],
-                mode="lines+markers",
-                name=name,
-                line={"color": LAYER_COLORS[i % len(LAYER_COLORS)]},
-            )
-        )
+    fig = _lines_over_training(series)
     fig.add_hline(y=1.0, line={"dash": "dash", "color": GREY, "width": 1})
     return laid_out(
         fig,
