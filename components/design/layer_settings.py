@@ -52,6 +52,13 @@ def _widget(kind, label: str, name: str, index: int, current: Any, **kwargs) -> 
     kind(label, **bind(key(name), path, current, to_doc=to_doc, layer=index), **kwargs)
 
 
+def _bounded(kind, label: str, name: str, index: int, current: Any, **kwargs: Any) -> None:
+    """A widget of `kind` for a recurrent layer's field `name`, offering no more than the
+    document allows (its upper bound, from RNNLayer)."""
+    _low, high = field_range(RNNLayer, name)
+    _widget(kind, label, name, index, current, max_value=high, **kwargs)
+
+
 def _drop_slider(label: str, name: str, index: int, current: float, **kwargs: Any) -> None:
     """A share of outputs dropped while training, from 0 to 0.9."""
     _widget(
@@ -80,15 +87,13 @@ def _reservoir_settings(layer: Any, index: int) -> None:
     with st.expander(_("Reservoir (echo state network)"), expanded=in_use):
         left, right = st.columns(2)
         with left:
-            _low, high = field_range(RNNLayer, "spectral_radius")
-            _widget(
+            _bounded(
                 st.number_input,
                 _("spectral radius"),
                 "spectral_radius",
                 index,
                 layer.spectral_radius,
                 min_value=0.05,
-                max_value=high,
                 step=0.05,
                 format="%.2f",
                 value=None,
@@ -101,15 +106,13 @@ def _reservoir_settings(layer: Any, index: int) -> None:
                 ),
             )
         with right:
-            _low, high = field_range(RNNLayer, "input_scaling")
-            _widget(
+            _bounded(
                 st.number_input,
                 _("input scaling"),
                 "input_scaling",
                 index,
                 layer.input_scaling,
                 min_value=0.01,
-                max_value=high,
                 step=0.1,
                 format="%.2f",
                 help=_(
@@ -118,15 +121,13 @@ def _reservoir_settings(layer: Any, index: int) -> None:
                 ),
             )
         if layer.type == "rnn":
-            _low, high = field_range(RNNLayer, "leak_rate")
-            _widget(
+            _bounded(
                 st.slider,
                 _("leak rate"),
                 "leak_rate",
                 index,
                 float(layer.leak_rate),
                 min_value=0.01,
-                max_value=high,
                 step=0.01,
                 help=_(
                     "Leaky integration: h_t = (1 − a)·h_(t−1) + a·f(...). 1 is the plain "
@@ -255,15 +256,13 @@ def _recurrent_start(layer: Any, index: int) -> None:
             format_func={name: _(INIT_WORDS.get(name, name)) for name in INITS}.get,
             help=_(INIT_HELP),
         )
-        _low, high = field_range(RNNLayer, "gain")
-        _widget(
+        _bounded(
             st.number_input,
             _("recurrent gain"),
             "gain",
             index,
             layer.gain,
             min_value=0.05,
-            max_value=high,
             step=0.1,
             format="%.2f",
             help=_(
