@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -73,11 +74,21 @@ def _time_block(step, n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
-def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
-    """One probe against one training step of the large model (4x128 LSTM, T=100)."""
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Torch on one thread while a bench times, as in the app's training processes;
+    the caller's thread count again afterwards."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
+    """One probe against one training step of the large model (4x128 LSTM, T=100)."""
+    with _one_thread():
         exp = _experiment(4, 128, 100, 64)
         trainer = Trainer(exp)
         repeats = 2 if quick else 5
@@ -99,8 +110,6 @@ def probe_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
                 f"training step {step_s * 1000:.0f} ms, ratio {probe_s / step_s:.2f}"
             ),
         }
-    finally:
-        torch.set_num_threads(threads)
 
 
 def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
@@ -112,9 +121,7 @@ def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
     from designer.inside.credit import credit_matrix, gradient_paths
     from designer.inside.influence import input_influence
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with _one_thread():
         exp = _experiment(4, 128, 100, 64, task="sine")
         trainer = Trainer(exp, probes=False)
         trainer.train_step()  # warm up
@@ -153,14 +160,10 @@ def credit_cost(quick: bool = False) -> Iterator[dict[str, Any]]:
                 f"cell's walk-through {cell_s * 1000:.0f} ms"
             ),
         }
-    finally:
-        torch.set_num_threads(threads)
 
 
 def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with _one_thread():
         for name, layers, hidden, seq_len, batch, blocks, per_block in CONFIGS:
             if quick:
                 blocks, per_block = 3, 2
@@ -208,5 +211,3 @@ def training_overhead(quick: bool = False) -> Iterator[dict[str, Any]]:
                     f"target <= 1.10); probing took {probe_share:.1%} of the time"
                 ),
             }
-    finally:
-        torch.set_num_threads(threads)
