@@ -43,6 +43,27 @@ def _bind(field: str, value: Any, key: str | None = None, **rules: Any) -> dict[
     return bind(key or PREFIX + field, ("train", field), value, **rules)
 
 
+def _choice(
+    label: str,
+    field: str,
+    value: str,
+    options: list[str],
+    labels: dict[str, str],
+    disabled: bool,
+    **kwargs: Any,
+) -> None:
+    """A choice among `options` bound to a `train` field, each option in the reader's
+    words (`labels`)."""
+    st.selectbox(
+        label,
+        options,
+        format_func=_words(labels).get,
+        disabled=disabled,
+        **_bind(field, value),
+        **kwargs,
+    )
+
+
 def _number(
     where: Any,
     label: str,
@@ -87,13 +108,7 @@ def hyperparameters(exp: Experiment, disabled: bool = False) -> None:
 
 def _optimizer(spec: TrainSpec, disabled: bool) -> None:
     """The optimizer, its learning rate and (SGD with momentum) its momentum."""
-    st.selectbox(
-        _("Optimizer"),
-        OPTIMIZERS,
-        format_func=_words(LABELS).get,
-        disabled=disabled,
-        **_bind("optimizer", spec.optimizer),
-    )
+    _choice(_("Optimizer"), "optimizer", spec.optimizer, OPTIMIZERS, LABELS, disabled)
     _number(st, _("Learning rate"), "lr", spec.lr, disabled, low=1e-6, format="%.5f", step=0.0005)
     if spec.optimizer == "momentum":
         _number(
@@ -113,17 +128,18 @@ def _optimizer(spec: TrainSpec, disabled: bool) -> None:
 
 def _schedule(spec: TrainSpec, disabled: bool) -> None:
     """The learning rate over the run, and the step decay's factor and period."""
-    st.selectbox(
+    _choice(
         _("Learning-rate schedule"),
+        "lr_schedule",
+        spec.lr_schedule,
         SCHEDULES,
-        format_func=_words(SCHEDULE_LABELS).get,
-        disabled=disabled,
+        SCHEDULE_LABELS,
+        disabled,
         help=_(
             "How the learning rate changes over the run: constant keeps it, step decay "
             "multiplies it by a factor every so many steps, cosine lowers it smoothly to 0 "
             "by the last step."
         ),
-        **_bind("lr_schedule", spec.lr_schedule),
     )
     if spec.lr_schedule == "step":
         c1, c2 = st.columns(2)
