@@ -5,6 +5,8 @@ on both; a change of settings on the current run only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from components.compare.compare_runs import COMPARE_SELECTION
@@ -38,6 +40,13 @@ def _each(action: str) -> None:
             getattr(run, action)()
 
 
+def _each_button(
+    row: st.delta_generator.DeltaGenerator, label: str, action: str, **kwargs: Any
+) -> None:
+    """A button (key train_ + `action`) that does `action` to every live run on show."""
+    row.button(label, key="train_" + action, on_click=_each, args=(action,), **kwargs)
+
+
 def _step(exp: Experiment) -> None:
     paused = [run for run in _shown() if run.alive and run.state == "paused"]
     for run in paused:
@@ -61,22 +70,9 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
         args=(exp,),
     )
     if paused:
-        b.button(
-            _("Resume"),
-            key="train_resume",
-            icon=":material/resume:",
-            on_click=_each,
-            args=("resume",),
-        )
+        _each_button(b, _("Resume"), "resume", icon=":material/resume:")
     else:
-        b.button(
-            _("Pause"),
-            key="train_pause",
-            icon=":material/pause:",
-            disabled=not active,
-            on_click=_each,
-            args=("pause",),
-        )
+        _each_button(b, _("Pause"), "pause", icon=":material/pause:", disabled=not active)
     b.button(
         _("Step"),
         key="train_step",
@@ -86,14 +82,7 @@ def controls(exp: Experiment, runs: list[Runner], too_big: bool) -> None:
         on_click=_step,
         args=(exp,),
     )
-    b.button(
-        _("Stop"),
-        key="train_stop",
-        icon=":material/stop:",
-        disabled=not active,
-        on_click=_each,
-        args=("stop",),
-    )
+    _each_button(b, _("Stop"), "stop", icon=":material/stop:", disabled=not active)
     base = runs[0] if runs else None
     if changeable(base):
         change_menu(b, base, pair=len(runs) > 1)
