@@ -28,7 +28,7 @@ from designer.document.variants import layer_name, task_words
 from designer.export import layers
 from designer.i18n import Text, _
 from designer.tasks import TASKS, Task, get_task
-from designer.training import trainer
+from designer.training import schedule, trainer
 from designer.training.model import leaky_rnn
 from designer.training.trainer import fit_readout, readout_batches, readout_inputs
 
@@ -452,26 +452,10 @@ def train(steps=STEPS, out="checkpoint.pt"):
         dist.destroy_process_group()
 '''
 
-# The learning rate of each step, when the schedule is not constant: it depends on the
-# step number alone, as in the app (designer.training.trainer.scheduled_lr), by the same arithmetic.
-LR_SCHEDULES = {
-    "step": '''
-
-def lr_at(step):
-    """The learning rate of step `step` (1-based): LR, times LR_DECAY every
-    LR_DECAY_EVERY steps."""
-    return LR * LR_DECAY ** ((step - 1) // LR_DECAY_EVERY)
-''',
-    "cosine": '''
-
-def lr_at(step):
-    """The learning rate of step `step` (1-based): from LR down to 0 along half a
-    cosine over STEPS steps, and 0 past them."""
-    return LR * 0.5 * (1 + math.cos(math.pi * min(step - 1, STEPS) / STEPS))
-''',
-}
+# The learning rate of each step, when the schedule is not constant: the app's own
+# function (designer.training.schedule), set before each update.
 SET_LR = """        for group in optimizer.param_groups:  # the learning-rate schedule
-            group["lr"] = lr_at(step)
+            group["lr"] = lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)
 """
 
 MAIN = """
@@ -639,28 +623,28 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
 
 
 def _schedule_settings(spec: TrainSpec) -> list[str]:
-    """The settings of a learning-rate schedule other than constant (see LR_SCHEDULES)."""
-    if spec.lr_schedule == "step":
-        return [
-            "# the learning rate times LR_DECAY every LR_DECAY_EVERY steps (see lr_at)",
-            f"LR_DECAY = {spec.lr_decay!r}",
-            f"LR_DECAY_EVERY = {spec.lr_decay_every}",
-        ]
-    if spec.lr_schedule == "cosine":
-        return ["# the learning rate falls from LR to 0 along half a cosine over STEPS (see lr_at)"]
-    return []
+    """The settings of a learning-rate schedule other than constant (see lr_at)."""
+    if spec.lr_schedule == "constant":
+        return []
+    return [
+        '# the learning rate of each step (see lr_at): with the schedule "step", LR times',
+        '# LR_DECAY every LR_DECAY_EVERY steps; "cosine", from LR to 0 along half a cosine',
+        f"LR_SCHEDULE = {_value(spec.lr_schedule)}",
+        f"LR_DECAY = {spec.lr_decay!r}",
+        f"LR_DECAY_EVERY = {spec.lr_decay_every}",
+    ]
 
 
 def _training(spec: TrainSpec) -> str:
-    """The training loop; with a learning-rate schedule, `lr_at(step)` and the line that
-    sets it before each update (a constant learning rate needs neither)."""
-    if spec.lr_schedule not in LR_SCHEDULES:
+    """The training loop; with a learning-rate schedule, the app's `lr_at` and the line
+    that sets it before each update (a constant learning rate needs neither)."""
+    if spec.lr_schedule == "constant":
         return TRAINING
     update = "        optimizer.step()\n"
     evaluate = "\n\n@torch.no_grad()\ndef evaluate("
     assert TRAINING.count(update) == 1 and TRAINING.count(evaluate) == 1
     code = TRAINING.replace(update, SET_LR + update)
-    return code.replace(evaluate, LR_SCHEDULES[spec.lr_schedule] + evaluate)
+    return code.replace(evaluate, "\n\n" + inspect.getsource(schedule.lr_at) + evaluate)
 
 
 READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"
