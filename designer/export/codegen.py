@@ -25,10 +25,10 @@ import designer.tasks.base as base_module
 from designer.document.spec import Experiment, TrainSpec
 from designer.document.summary import GATES, output_width
 from designer.document.variants import layer_name, task_words
-from designer.export import layers
+from designer.export import layers, train_script
 from designer.i18n import Text, _
 from designer.tasks import TASKS, Task, get_task
-from designer.training import trainer
+from designer.training import schedule, trainer
 from designer.training.model import leaky_rnn
 from designer.training.trainer import fit_readout, readout_batches, readout_inputs
 
@@ -278,18 +278,6 @@ def _model_class(exp: Experiment, task: Task) -> str:
 
 # --- the training script ----------------------------------------------------------------
 THIRD_PARTY = {"torch", "numpy"}
-EXTRA_IMPORTS = """
-import argparse
-import math
-import os
-import time
-from pathlib import Path
-
-import torch
-import torch.distributed as dist
-import torch.nn as nn
-from torch.nn.parallel import DistributedDataParallel
-"""
 STANDALONE_FILES = '''
 
 def readable_path(path):
@@ -329,191 +317,19 @@ file).
 '''
 
 
-TRAINING = '''
-
-# --- training, as the app trains -----------------------------------------------------------
-VAL_BATCH = 256  # the fixed validation batch
-VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training step
-RANK_SEED_OFFSET = 1_000_000_007  # each process (rank) draws its own batches
-
-
-def make_optimizer(params):
-    if OPTIMIZER == "sgd":
-        return torch.optim.SGD(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "momentum":
-        return torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adam":
-        return torch.optim.Adam(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adamw":
-        return torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    return torch.optim.RMSprop(params, lr=LR, weight_decay=WEIGHT_DECAY)
-
-
-@torch.no_grad()
-def evaluate(model, val_x, val_y):
-    """Loss and metric on the validation batch (dropout off)."""
-    model.eval()
-    pred = model(val_x)
-    model.train()
-    return float(TASK.loss(pred, val_y)), TASK.metric(pred, val_y)
-
-
-def train(steps=STEPS, out="checkpoint.pt"):
-    """Train for `steps` steps and write the checkpoint to `out`."""
-    # Under torchrun, each process is one rank of a DistributedDataParallel group:
-    # gloo on CPU, nccl where CUDA is present. Alone, this is the plain loop.
-    distributed = "RANK" in os.environ
-    cuda = torch.cuda.is_available()
-    rank, world = 0, 1
-    if distributed:
-        dist.init_process_group("nccl" if cuda else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
-
-    torch.manual_seed(SEED)
-    model = Model().to(device)  # the same initial weights on every rank
-    net = model
-    if distributed:  # gradients are averaged over the ranks at each backward pass
-        net = DistributedDataParallel(model, device_ids=[device] if cuda else None)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(params)
-    torch.manual_seed(SEED + rank)  # dropout masks
-    val_x, val_y = (t.to(device) for t in TASK.batch(VAL_BATCH, VAL_SEED_OFFSET + SEED, "val"))
-
-    history = {"step": [], "loss": [], "grad_norm": [], "clipped": [], "time": [], "evals": []}
-    losses, clipped_steps, started = [], 0, time.perf_counter()
-    for step in range(1, steps + 1):
-        seed = SEED * 1_000_003 + step + rank * RANK_SEED_OFFSET
-        x, y = (t.to(device) for t in TASK.batch(BATCH_SIZE, seed))
-        loss = TASK.loss(net(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # under DDP the gradients are averaged over the ranks here
-        mean_loss = loss.detach()
-        if distributed:  # the loss over all ranks' batches
-            dist.all_reduce(mean_loss)
-            mean_loss /= world
-        grads = [p.grad for p in params if p.grad is not None]
-        total_norm = nn.utils.get_total_norm(grads)
-        loss_value, grad_norm = float(mean_loss), float(total_norm)
-        if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
-            if rank == 0:
-                print(f"training diverged at step {step}: lower the learning rate or clip")
-            break
-        clipped = CLIP_NORM is not None and grad_norm > CLIP_NORM
-        if clipped:
-            nn.utils.clip_grads_with_norm_(params, CLIP_NORM, total_norm)
-            clipped_steps += 1
-        optimizer.step()
-        losses.append(loss_value)
-        for key, value in zip(
-            ("step", "loss", "grad_norm", "clipped", "time"),
-            (step, loss_value, grad_norm, clipped, time.perf_counter() - started),
-            strict=True,
-        ):
-            history[key].append(value)
-        if rank == 0 and (step % EVAL_EVERY == 0 or step == steps):
-            val_loss, val_metric = evaluate(model, val_x, val_y)
-            history["evals"].append(
-                {
-                    "event": "eval",
-                    "step": step,
-                    "train_loss": sum(losses) / len(losses),
-                    "val_loss": val_loss,
-                    "val_metric": val_metric,
-                    "clipped_steps": clipped_steps,
-                    "time": history["time"][-1],
-                }
-            )
-            losses = []
-            print(
-                f"step {step:>6}  train loss {history['evals'][-1]['train_loss']:.4g}  "
-                f"validation loss {val_loss:.4g}  {METRIC} {val_metric:.4g}",
-                flush=True,
-            )
-
-    if rank == 0:  # a checkpoint the app opens (Runs kept: open a checkpoint file)
-        done = history["step"][-1] if history["step"] else 0
-        torch.save(
-            {
-                "format": 1,
-                "experiment": EXPERIMENT,
-                "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                "history": history,
-                "step": done,
-                "run": {"name": NAME, "clipped_steps": clipped_steps},
-                "optimizer": optimizer.state_dict(),
-                "rng": torch.get_rng_state(),
-            },
-            out,
-        )
-        print(f"wrote {out} ({done} steps, {world} process{'es' if world > 1 else ''})")
-    if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
-'''
-
-# The learning rate of each step, when the schedule is not constant: it depends on the
-# step number alone, as in the app (designer.training.trainer.scheduled_lr), by the same arithmetic.
-LR_SCHEDULES = {
-    "step": '''
-
-def lr_at(step):
-    """The learning rate of step `step` (1-based): LR, times LR_DECAY every
-    LR_DECAY_EVERY steps."""
-    return LR * LR_DECAY ** ((step - 1) // LR_DECAY_EVERY)
-''',
-    "cosine": '''
-
-def lr_at(step):
-    """The learning rate of step `step` (1-based): from LR down to 0 along half a
-    cosine over STEPS steps, and 0 past them."""
-    return LR * 0.5 * (1 + math.cos(math.pi * min(step - 1, STEPS) / STEPS))
-''',
-}
-SET_LR = """        for group in optimizer.param_groups:  # the learning-rate schedule
-            group["lr"] = lr_at(step)
-"""
-
-MAIN = """
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("checkpoint.pt")))
-    args = parser.parse_args()
-    train(args.steps, args.out)
-
-
-if __name__ == "__main__":
-    main()
-"""
-
-
-# The app shows the tasks' sentences in the reader's language (designer.i18n); the
-# exported script, which needs no part of the app, keeps them in English.
-ENGLISH_ONLY = '''
-def N_(message: str) -> str:
-    """A sentence the app translates; in this script, the English itself."""
-    return message
-
-
-_ = N_
-
-
-class Text(str):
-    """A sentence with named parts, in English."""
-
-    def __new__(cls, message: str, **parts: object) -> str:
-        return super().__new__(cls, message.format(**parts))
-
-
-class TextError(ValueError):
-    """An error whose message is a sentence for a person."""
-
-    def __init__(self, message: str):
-        self.text = message
-        super().__init__(message)
-'''
+# The training part of the script, from its real file (designer/export/train_script.py):
+# its constants and functions as they are, less the lines of a learning-rate schedule or
+# a closed-form read-out that the experiment does not use.
+SCRIPT = inspect.getsource(train_script)
+TRAINING = SCRIPT[
+    SCRIPT.index("# --- training, as the app trains") : SCRIPT.index("\n\n\ndef main(")
+]
+MAIN = "\n\n" + SCRIPT[SCRIPT.index("def main(") :]
+ENGLISH_ONLY = SCRIPT[SCRIPT.index("def N_(") : SCRIPT.index("# --- end of the tasks' sentences")]
+SET_LR = re.search(r"\n( +for group in optimizer.param_groups:.*\n.*\n)", TRAINING)[1]
+FIT_READOUT = re.search(r"\n( +if RIDGE_READOUT is not None:.*\n.*\n)", TRAINING)[1]
+EVALUATE = "\n\n@torch.no_grad()\ndef evaluate("
+assert all(TRAINING.count(lines) == 1 for lines in (SET_LR, FIT_READOUT, EVALUATE))
 
 
 # the block at the end of a task's class that answers the exporter's questions (Task's
@@ -626,7 +442,10 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
         "# the experiment document, for the checkpoint",
         f"EXPERIMENT = {_literal(document)}",
     ]
-    imports = ast.parse(EXTRA_IMPORTS).body + ast.parse(model_imports).body + task_imports
+    script_imports = [
+        n for n in ast.parse(SCRIPT).body if isinstance(n, (ast.Import, ast.ImportFrom))
+    ]
+    imports = script_imports + ast.parse(model_imports).body + task_imports
     if spec.ridge_readout is not None:  # what fit_readout's signature names
         imports += ast.parse(READOUT_IMPORTS).body
     return {
@@ -639,34 +458,27 @@ def _sections(exp: Experiment, task: Task) -> dict[str, str]:
 
 
 def _schedule_settings(spec: TrainSpec) -> list[str]:
-    """The settings of a learning-rate schedule other than constant (see LR_SCHEDULES)."""
-    if spec.lr_schedule == "step":
-        return [
-            "# the learning rate times LR_DECAY every LR_DECAY_EVERY steps (see lr_at)",
-            f"LR_DECAY = {spec.lr_decay!r}",
-            f"LR_DECAY_EVERY = {spec.lr_decay_every}",
-        ]
-    if spec.lr_schedule == "cosine":
-        return ["# the learning rate falls from LR to 0 along half a cosine over STEPS (see lr_at)"]
-    return []
+    """The settings of a learning-rate schedule other than constant (see lr_at)."""
+    if spec.lr_schedule == "constant":
+        return []
+    return [
+        '# the learning rate of each step (see lr_at): with the schedule "step", LR times',
+        '# LR_DECAY every LR_DECAY_EVERY steps; "cosine", from LR to 0 along half a cosine',
+        f"LR_SCHEDULE = {_value(spec.lr_schedule)}",
+        f"LR_DECAY = {spec.lr_decay!r}",
+        f"LR_DECAY_EVERY = {spec.lr_decay_every}",
+    ]
 
 
 def _training(spec: TrainSpec) -> str:
-    """The training loop; with a learning-rate schedule, `lr_at(step)` and the line that
-    sets it before each update (a constant learning rate needs neither)."""
-    if spec.lr_schedule not in LR_SCHEDULES:
-        return TRAINING
-    update = "        optimizer.step()\n"
-    evaluate = "\n\n@torch.no_grad()\ndef evaluate("
-    assert TRAINING.count(update) == 1 and TRAINING.count(evaluate) == 1
-    code = TRAINING.replace(update, SET_LR + update)
-    return code.replace(evaluate, LR_SCHEDULES[spec.lr_schedule] + evaluate)
+    """The training loop; with a learning-rate schedule, the app's `lr_at` and the lines
+    that set it before each update (a constant learning rate needs neither)."""
+    if spec.lr_schedule == "constant":
+        return TRAINING.replace(SET_LR, "")
+    return TRAINING.replace(EVALUATE, "\n\n" + inspect.getsource(schedule.lr_at) + EVALUATE)
 
 
 READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"
-FIT_READOUT = """    # the read-out fitted in closed form before the first step, as the app does
-    fit_readout(model, TASK, readout_batches(TASK, BATCH_SIZE, SEED, device), RIDGE_READOUT)
-"""
 
 
 def _readout_settings(spec: TrainSpec) -> list[str]:
@@ -680,20 +492,16 @@ def _readout_settings(spec: TrainSpec) -> list[str]:
 
 def _with_readout(code: str, spec: TrainSpec) -> str:
     """The training loop, with `ridge_readout` set: the app's own closed-form read-out
-    (designer.training.trainer: its limits, its batches, the fit) and the call that fits it
-    before the first step, on every rank alike."""
+    (designer.training.trainer: its limits, its batches, the fit), which the loop fits
+    before the first step, on every rank alike; without it, the loop less those lines."""
     if spec.ridge_readout is None:
-        return code
-    model = "    model = Model().to(device)  # the same initial weights on every rank\n"
-    evaluate = "\n\n@torch.no_grad()\ndef evaluate("
-    assert code.count(model) == 1 and code.count(evaluate) == 1
+        return code.replace(FIT_READOUT, "")
     constants = [
         line for line in inspect.getsource(trainer).splitlines() if line.startswith("READOUT_")
     ]
     functions = [inspect.getsource(f) for f in (readout_batches, readout_inputs, fit_readout)]
     readout = "\n\n" + "\n".join(constants) + "\n\n\n" + "\n\n".join(functions)
-    code = code.replace(model, model + FIT_READOUT)
-    return code.replace(evaluate, readout + evaluate)
+    return code.replace(EVALUATE, readout + EVALUATE)
 
 
 def _rule(title: str) -> str:

@@ -33,6 +33,7 @@ from designer.tasks.base import IGNORE
 from designer.training import checkpoints
 from designer.training.checkpoints import Checkpoint, CheckpointError
 from designer.training.model import build_model
+from designer.training.schedule import lr_at
 
 VAL_BATCH = 256
 VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
@@ -130,21 +131,12 @@ def make_optimizer(params: list[nn.Parameter], spec: TrainSpec) -> torch.optim.O
 
 
 def scheduled_lr(spec: TrainSpec, step: int) -> float:
-    """The learning rate of step `step` (1-based) under the experiment's schedule.
-
-    It depends on the step number alone (no state kept between steps), so a run
-    continued from a checkpoint and the exported training script, which works it out
-    with the same arithmetic, follow the same schedule bit for bit. "constant": `lr`;
-    "step": `lr` times `lr_decay` every `lr_decay_every` steps; "cosine": from `lr`
-    down to 0 along half a cosine over `steps` steps (a run continued past them stays
-    at the end, 0). A run whose learning rate was changed as it trained passes the
-    settings in effect (RunRecord.spec), whose `lr` is the new base: the schedule goes
-    on from the point it had reached, scaled to it."""
-    if spec.lr_schedule == "step":
-        return spec.lr * spec.lr_decay ** ((step - 1) // spec.lr_decay_every)
-    if spec.lr_schedule == "cosine":
-        return spec.lr * 0.5 * (1 + math.cos(math.pi * min(step - 1, spec.steps) / spec.steps))
-    return spec.lr
+    """The learning rate of step `step` (1-based) under the experiment's schedule
+    (designer.training.schedule.lr_at, which the exported training script carries as
+    it is). A run whose learning rate was changed as it trained passes the settings in
+    effect (RunRecord.spec), whose `lr` is the new base: the schedule goes on from the
+    point it had reached, scaled to it."""
+    return lr_at(step, spec.lr, spec.lr_schedule, spec.steps, spec.lr_decay, spec.lr_decay_every)
 
 
 # --- the read-out in closed form (echo state networks) ---------------------------------

@@ -19,6 +19,7 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer.export.codegen import ExportError, module_code, notebook, numpy_code, training_code
 from designer.tasks import TASKS
 from designer.training import checkpoints
+from designer.training.schedule import lr_at
 from designer.training.trainer import verified
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,7 +281,8 @@ def test_the_training_script_draws_the_apps_curve(tmp_path, schedule):
         }
     )
     code = training_code(exp)
-    assert ("def lr_at(step):" in code) == bool(schedule)  # only a schedule needs it
+    # only a schedule needs it, and then the app's own function, as it is
+    assert (inspect.getsource(lr_at) in code) == bool(schedule)
     assert f"MOMENTUM = {exp.train.momentum!r}" in code
     (tmp_path / "train.py").write_text(code)
     if schedule:  # the schedule's code passes ruff too
@@ -495,3 +497,39 @@ def test_the_exported_layers_are_a_real_module_that_runs_as_it_is():
     code = module_code(exp)
     for piece in (layers.Recurrent, layers.initialize, layers.PerStepLinear, layers.Attention):
         assert inspect.getsource(piece) in code
+
+
+def test_the_training_scripts_template_is_a_real_module_that_trains_as_the_app(tmp_path):
+    """designer/export/train_script.py is what the script's training part is made of: it
+    imports and trains its own small experiment as it is, with the app's curve, bit for
+    bit on CPU; its settings are the ones the exported script sets."""
+    from designer.export import train_script
+
+    out = tmp_path / "run.pt"
+    train_script.train(train_script.STEPS, str(out))
+    script = checkpoints.load(out)
+    app = Trainer(Experiment.from_dict(train_script.EXPERIMENT), probes=False)
+    list(app.run(train_script.STEPS))
+    assert script.history["loss"] == app.history.loss
+    assert script.history["grad_norm"] == app.history.grad_norm
+    assert [e["val_loss"] for e in script.history["evals"]] == [
+        e["val_loss"] for e in app.history.evals
+    ]
+    source = inspect.getsource(train_script)
+    block = source[source.index("# --- settings ---") : source.index("# --- end of settings ---")]
+    template = {line.split(" = ")[0] for line in block.splitlines() if " = " in line}
+    everything = Experiment.from_dict(
+        {
+            **train_script.EXPERIMENT,
+            "train": {"lr_schedule": "step", "ridge_readout": 0.01},
+        }
+    )
+    code = training_code(everything)
+    rule = "# --- the settings of the experiment"
+    exported = code[code.index(rule) : code.index("# --- training, as the app trains")]
+    names = {line.split(" = ")[0] for line in exported.splitlines()[1:] if " = " in line}
+    assert names == template
+    # with a schedule and a read-out, nothing of the template is cut
+    pieces = ("make_optimizer", "evaluate", "start_processes", "save_checkpoint", "train", "main")
+    for piece in pieces:
+        assert inspect.getsource(getattr(train_script, piece)) in code, piece
