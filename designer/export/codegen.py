@@ -471,11 +471,14 @@ def _schedule_settings(spec: TrainSpec) -> list[str]:
 
 
 def _training(spec: TrainSpec) -> str:
-    """The training loop; with a learning-rate schedule, the app's `lr_at` and the lines
-    that set it before each update (a constant learning rate needs neither)."""
+    """The training loop with the app's own `make_optimizer`; with a learning-rate
+    schedule, the app's `lr_at` and the lines that set it before each update (a constant
+    learning rate needs neither)."""
+    optimizer = "\n\n" + inspect.getsource(schedule.make_optimizer)
     if spec.lr_schedule == "constant":
-        return TRAINING.replace(SET_LR, "")
-    return TRAINING.replace(EVALUATE, "\n\n" + inspect.getsource(schedule.lr_at) + EVALUATE)
+        return TRAINING.replace(SET_LR, "").replace(EVALUATE, optimizer + EVALUATE)
+    lr_at = "\n\n" + inspect.getsource(schedule.lr_at)
+    return TRAINING.replace(EVALUATE, optimizer + lr_at + EVALUATE)
 
 
 READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"

@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from designer.document.spec import Experiment
 from designer.tasks import get_task
 from designer.training.model import build_model
-from designer.training.schedule import lr_at
+from designer.training.schedule import lr_at, make_optimizer
 from designer.training.trainer import fit_readout, readout_batches
 
 # --- settings ---
@@ -102,18 +102,6 @@ VAL_SEED_OFFSET = 10**12  # validation data never shares a seed with a training 
 RANK_SEED_OFFSET = 1_000_000_007  # each process (rank) draws its own batches
 
 
-def make_optimizer(params):
-    if OPTIMIZER == "sgd":
-        return torch.optim.SGD(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "momentum":
-        return torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adam":
-        return torch.optim.Adam(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adamw":
-        return torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    return torch.optim.RMSprop(params, lr=LR, weight_decay=WEIGHT_DECAY)
-
-
 @torch.no_grad()
 def evaluate(model, val_x, val_y):
     """Loss and metric on the validation batch (dropout off)."""
@@ -168,7 +156,7 @@ def train(steps=STEPS, out="checkpoint.pt"):
     if distributed:  # gradients are averaged over the ranks at each backward pass
         net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(params)
+    optimizer = make_optimizer(params, OPTIMIZER, LR, WEIGHT_DECAY, MOMENTUM)
     torch.manual_seed(SEED + rank)  # dropout masks
     val_x, val_y = (t.to(device) for t in TASK.batch(VAL_BATCH, VAL_SEED_OFFSET + SEED, "val"))
 

@@ -1,10 +1,28 @@
-"""The learning rate at a step, under an experiment's schedule: one plain function
-that the trainer uses and the exported training script carries as it is (codegen
-copies it with inspect.getsource), so the two follow the same schedule bit for bit."""
+"""How a step updates the weights: the optimizer, and the learning rate at a step under
+an experiment's schedule. Plain functions that the trainer uses and the exported
+training script carries as they are (codegen copies them with inspect.getsource), so
+the two make the same optimizer and follow the same schedule, bit for bit."""
 
 from __future__ import annotations
 
 import math
+
+import torch
+
+
+def make_optimizer(
+    params: list[torch.nn.Parameter], name: str, lr: float, weight_decay: float, momentum: float
+) -> torch.optim.Optimizer:
+    """The optimizer `name` over `params` ("momentum": SGD with `momentum`)."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
 
 
 def lr_at(step: int, lr: float, schedule: str, steps: int, decay: float, decay_every: int) -> float:

@@ -33,7 +33,7 @@ from designer.tasks.base import IGNORE
 from designer.training import checkpoints
 from designer.training.checkpoints import Checkpoint, CheckpointError
 from designer.training.model import build_model
-from designer.training.schedule import lr_at
+from designer.training.schedule import lr_at, make_optimizer
 
 VAL_BATCH = 256
 VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
@@ -115,19 +115,6 @@ def pick_device(name: str = "cpu") -> torch.device:
     if name in ("cuda", "auto") and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
-
-
-def make_optimizer(params: list[nn.Parameter], spec: TrainSpec) -> torch.optim.Optimizer:
-    lr, wd = spec.lr, spec.weight_decay
-    if spec.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
-    if spec.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd)
-    if spec.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-    if spec.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
 
 
 def scheduled_lr(spec: TrainSpec, step: int) -> float:
@@ -469,7 +456,13 @@ class Trainer(RunRecord):
         self.device = pick_device(device or self.spec.device)
         self.model = self.model.to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self.params, self.spec)
+        self.optimizer = make_optimizer(
+            self.params,
+            self.spec.optimizer,
+            self.spec.lr,
+            self.spec.weight_decay,
+            self.spec.momentum,
+        )
         self._losses_since_eval: list[float] = []
         self.probes = probes
         self._train_time_at_probe = 0.0

@@ -19,7 +19,7 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer.export.codegen import ExportError, module_code, notebook, numpy_code, training_code
 from designer.tasks import TASKS
 from designer.training import checkpoints
-from designer.training.schedule import lr_at
+from designer.training.schedule import lr_at, make_optimizer
 from designer.training.trainer import verified
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -530,6 +530,8 @@ def test_the_training_scripts_template_is_a_real_module_that_trains_as_the_app(t
     names = {line.split(" = ")[0] for line in exported.splitlines()[1:] if " = " in line}
     assert names == template
     # with a schedule and a read-out, nothing of the template is cut
-    pieces = ("make_optimizer", "evaluate", "start_processes", "save_checkpoint", "train", "main")
+    pieces = ("evaluate", "start_processes", "save_checkpoint", "train", "main")
     for piece in pieces:
         assert inspect.getsource(getattr(train_script, piece)) in code, piece
+    # the optimizer and the schedule are the app's own functions, as they are
+    assert inspect.getsource(make_optimizer) in code and inspect.getsource(lr_at) in code
