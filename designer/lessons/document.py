@@ -484,7 +484,7 @@ def new_lesson(
         "title": title,
         "prediction": {"question": question, "choices": list(choices), "answer": answer},
         "runs": [
-            {"label": label, "title": run_title, "experiment": exp.to_dict()}
+            {"label": label, "title": run_title, "experiment": exp.to_dict(compact=True)}
             for label, (run_title, exp) in zip(string.ascii_uppercase, runs, strict=False)
         ],
         "steps": list(steps) if steps else [dict(step) for step in DEFAULT_STEPS],
