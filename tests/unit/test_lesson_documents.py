@@ -155,6 +155,21 @@ def test_each_problem_is_named_by_its_path(change, path, words):
     assert path in found and words in found[path], found
 
 
+def test_every_problem_is_named_at_once():
+    doc = document(titel=1)
+    doc["verdict"]["rule"] = "val_loss: B <<"
+    doc["steps"][1].update(view="states", run="E")
+    doc["prediction"]["answer"] = 7
+    doc["runs"][0]["experiment"]["train"] = {"lr": -1}
+    assert set(problems(doc)) == {
+        "",
+        "steps[1].run",
+        "prediction.answer",
+        "verdict.rule",
+        "runs[0].experiment.train.lr",
+    }
+
+
 def test_a_document_too_large_or_not_json_is_refused_before_it_is_read():
     with pytest.raises(SpecError, match="larger than 300,000 bytes"):
         read_lesson(" " * (MAX_BYTES + 1))
