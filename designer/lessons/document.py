@@ -440,6 +440,9 @@ def lesson_to_url(lesson: Lesson) -> str:
 def lesson_from_url(token: str) -> Lesson:
     """The lesson of a link; a damaged one, or one that inflates past MAX_BYTES, is
     refused before it is read."""
+    if len(token) > 2 * MAX_BYTES:  # more than any lesson's deflated document
+        message = Text("the document is larger than {limit} bytes", limit=f"{MAX_BYTES:,}")
+        raise SpecError([Problem("", message)])
     try:
         padded = token + "=" * (-len(token) % 4)
         raw = zlib.decompressobj().decompress(

@@ -188,6 +188,8 @@ def test_a_link_that_inflates_past_the_limit_is_refused():
         lesson_from_url(bomb)
     with pytest.raises(SpecError, match="damaged"):
         lesson_from_url("not a link!")
+    with pytest.raises(SpecError, match="larger than"):
+        lesson_from_url("A" * (2 * MAX_BYTES + 1))
 
 
 def test_a_document_s_problems_read_in_chinese():
@@ -299,7 +301,14 @@ def test_a_bad_rule_names_the_place_and_what_was_expected(rule, words):
 
 
 def test_the_documents_sentence_is_filled_in_without_reading_attributes():
-    results = {"A": run_result("A", 0.15), "B": run_result("B", None, state="diverged")}
+    evals = [{"step": 100, "val_loss": 0.1}, {"step": 200, "val_loss": 0.01}]
+    results = {
+        "A": run_result("A", 0.15, evals=evals),
+        "B": run_result("B", None, state="diverged"),
+    }
+    assert fill("{A.steps_to(0.1)} {B.steps_to(0.1)} {A.steps_to}", results) == (
+        "200 never {A.steps_to}"
+    )
     said = fill(
         "{A.val_loss} vs {baseline.val_metric}: {A.words}; {B.words}. "
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}",
