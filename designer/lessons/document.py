@@ -496,6 +496,7 @@ def new_lesson(
     passed: str = "",
     failed: str = "",
     seeds: list[int] | None = None,
+    may_diverge: list[str] | None = None,
 ) -> dict[str, Any]:
     """A lesson document from (title, experiment) runs, labelled A, B, ... in order, and
     the prediction (`answer`: the index of the choice the result supports) and rule; it
@@ -522,6 +523,8 @@ def new_lesson(
     doc.update({key: value for key, value in extra.items() if value})
     if seeds:
         doc["seeds"] = list(seeds)
+    if may_diverge:
+        doc["may_diverge"] = list(may_diverge)
     lesson_from_document(doc)
     return doc
 

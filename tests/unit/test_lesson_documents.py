@@ -11,6 +11,7 @@ import math
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -319,10 +320,20 @@ def test_the_documents_sentence_is_filled_in_without_reading_attributes():
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}"
     )
     rule = parse_rule("val_loss: A < 1", ["A", "B"])
-    from dataclasses import replace
-
     verdict = replace(rule, passed="Yes: {A.val_loss}.", failed="No.").judge(results)
     assert (verdict.passed, verdict.text) == (True, "Yes: 0.15.")
+
+
+def test_the_document_s_sentence_reads_in_the_reader_s_language():
+    said = Translated({"en": "B learned: {B.words}.", "zh": "B 学会了：{B.words}。"})
+    rule = replace(parse_rule("val_loss: B < A", ["A", "B"]), passed=said)
+    results = {"A": run_result("A", 0.15), "B": run_result("B", 0.001)}
+    with using("zh"):
+        assert rule.judge(results).text == "B 学会了：验证 MSE 为 0.001，基线为 0.16。"
+    assert (
+        rule.judge(results).text
+        == "B learned: validation mse 0.001, against 0.16 for the baseline."
+    )
 
 
 # --- a document's text on a page -------------------------------------------------------
