@@ -266,7 +266,7 @@ def _parameter_count(rng: random.Random) -> dict[str, Any]:
         "tolerance": 0.0,
         "decimals": 0,
         "solution": steps,
-        "experiment": exp.to_dict(),
+        "experiment": document,  # as written: the fields that matter, defaults left out
     }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from designer import Experiment
 from designer.i18n import _, using
 from designer.lessons.exercises import EXERCISES, Exercise, make
 from tests.helpers import english_left, open_lessons_page, query_param
@@ -172,3 +173,13 @@ def test_the_list_offers_the_exercises_and_opening_one_keeps_the_language(lang):
 def test_a_crafted_seed_in_the_address_shows_seed_zero(seed):
     at = open_exercise("lstm-cell", seed=seed)
     assert make("lstm-cell", 0).shown[0].latex() in latex(at)
+
+
+def test_the_counted_experiment_opens_in_design_once_answered():
+    exercise = make("parameter-count", 1)
+    at = open_exercise("parameter-count", seed="1")
+    assert not [b for b in at.button if b.key == "exercise_design"]  # not before an answer
+    answer(at, exercise, right_answer(exercise))
+    at.button(key="exercise_design").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["experiment"] == Experiment.from_dict(exercise.experiment)
