@@ -59,6 +59,9 @@ class ReadMore:
 
 @dataclass(frozen=True)
 class Exercise:
+    """One exercise with the numbers of one seed: all that a page (or a notebook) shows
+    of it and needs to check an answer."""
+
     name: str
     seed: int
     title: str  # N_-marked
@@ -92,7 +95,7 @@ class Exercise:
         """The expected answer, as the solution's last line writes it."""
         if self.tolerance == 0:
             return str(round(self.expected[0]))
-        return _bmatrix(tuple((v,) for v in self.expected), self.decimals)
+        return _column(self.expected, self.decimals)
 
 
 @dataclass(frozen=True)
