@@ -4,7 +4,7 @@ what appeared, step by step, with the app's own views beside the text."""
 
 import streamlit as st
 
-from components.lessons import class_tally
+from components.lessons import class_tally, exercise_view
 from components.lessons.classroom import classroom_mode, lesson_link
 from components.lessons.lesson_runs import lesson_runners, shared_runs
 from components.lessons.lesson_views import show_view
@@ -289,8 +289,11 @@ def _step(lesson: Lesson) -> int:
 
 
 chosen = LESSONS.get(st.query_params.get("lesson", ""))
-if chosen is None:
+if exercise := exercise_view.chosen():
+    exercise_view.show(exercise, keep=_language_param())
+elif chosen is None:
     lesson_list()
+    exercise_view.exercise_list(keep={**_classroom_param(), **_language_param()})
 else:
     back = not classroom_mode() and st.button(
         _("All lessons"), icon=":material/arrow_back:", key="lesson_back"

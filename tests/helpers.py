@@ -128,6 +128,26 @@ def link_of(at: Any) -> Any:
     return run_store().get(link_id) if link_id else None
 
 
+def open_lessons_page(lang: str | None = None, **params: str) -> Any:
+    """The app's Lessons page, opened from a link with `params` (and `lang`)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    for key, value in {**({"lang": lang} if lang else {}), **params}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/lessons.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def query_param(at: Any, name: str) -> str | None:
+    """One parameter of an AppTest page's address (AppTest may keep it as a list)."""
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
 def english_left(at: Any) -> list[str]:
     """The English sentences an AppTest page shows (none on a Chinese page: names,
     code and units aside); the page ran without an exception."""

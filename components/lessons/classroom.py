@@ -44,7 +44,13 @@ def lesson_link(name: str, classroom: bool = False, **extra: str) -> str:
     """The address that opens a lesson (in classroom mode, with `classroom`), in the
     language of whoever shares it when that is not English (a teacher shares a Chinese
     lesson; the classroom page has no language switch). `extra` goes in as it is."""
-    params = {"lesson": name, **({PARAM: "1"} if classroom else {}), **extra}
+    return lessons_link({"lesson": name, **extra}, classroom)
+
+
+def lessons_link(params: dict[str, str], classroom: bool = False) -> str:
+    """The Lessons page's address with `params` (a lesson, an exercise), in classroom
+    mode with `classroom`, in the sharer's language as lesson_link says."""
+    params = {**params, **({PARAM: "1"} if classroom else {})}
     lang = i18n.language()
     if lang != i18n.DEFAULT:
         params[language.PARAM] = lang

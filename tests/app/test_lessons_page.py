@@ -25,7 +25,7 @@ from designer.lessons import (
     why_gates,
 )
 from designer.lessons.base import Lesson, LessonRun, Step, Verdict, loss_words
-from tests.helpers import english_left, wait_for
+from tests.helpers import english_left, open_lessons_page, query_param, wait_for
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 LESSONS = "app_pages/lessons.py"
@@ -143,15 +143,7 @@ def tiny_zh(monkeypatch, request, chinese_thread):
 
 def open_lesson(name: str | None, lang: str | None = None, **params: str) -> AppTest:
     """The Lessons page on lesson `name` (None: the list), in `lang`."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if lang:
-        at.query_params["lang"] = lang
-    for key, value in {**({"lesson": name} if name else {}), **params}.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(LESSONS).run()
-    assert not at.exception, at.exception
-    return at
+    return open_lessons_page(lang, **({"lesson": name} if name else {}), **params)
 
 
 def started_runs(at: AppTest, lesson: Lesson) -> list:
@@ -175,7 +167,7 @@ def test_the_list_names_every_lesson():
     text = " ".join(m.value for m in at.markdown)
     for lesson in lessons.LESSONS.values():
         assert lesson.title in text
-    assert len([b for b in at.button if b.label == "Open"]) == len(lessons.LESSONS)
+    assert len([b for b in at.button if b.key.startswith("open_")]) == len(lessons.LESSONS)
 
 
 def test_predict_train_and_see_the_verdict(tiny):
@@ -307,9 +299,7 @@ def test_an_unknown_or_crafted_class_link_says_so_and_counts_nothing(tiny, class
 
 
 # --- in Chinese ------------------------------------------------------------------------------
-def param(at: AppTest, name: str) -> str | None:
-    value = at.query_params.get(name)
-    return value[0] if isinstance(value, list) else value
+param = query_param
 
 
 def zh(message: str) -> str:
