@@ -48,6 +48,7 @@ RUN: dict[str, tuple[str, ...]] = {
     'print(json.dumps(Experiment.json_schema()))"': (),
     # the browser benchmarks take minutes: their arguments are parsed, then --help
     "python -m bench.app_load": ("--help",),
+    "python -m bench.app_load --only cold_start": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
@@ -62,7 +63,7 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     "python -m pytest -q": (".ci/run", "\npython -m pytest -q\n"),  # its last line
     "streamlit run streamlit_app.py": (
         "bench/served.py",
-        '"-m", "streamlit", "run", "streamlit_app.py"',
+        'script: str | Path = "streamlit_app.py"',  # what served_app runs unless told
     ),
     "torchrun --nproc_per_node=2 train.py": ("tests/unit/test_codegen.py", '"--nproc_per_node=2"'),
     "python -m designer bench": ("tests/unit/test_cli.py", 'main(["bench", "--quick", "--json"])'),
