@@ -3,13 +3,18 @@ of sessions on one server, and what the live page costs a run compared with
 `python -m designer train`.
 
     python -m bench.app_load [--sessions 4] [--steps 1500] [--sessions-list 1,4,8]
-                             [--only cold_start|click_response|live_overhead|classroom]
+                             [--only cold_start|design_clicks|click_response|
+                                    live_overhead|classroom]
 
 Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 (/usr/bin/chromium) through Playwright, and prints JSON lines:
 - `cold_start`: each page's first visit on a server just started and ready (a fresh
   server for each page), against a Streamlit app of the same pages that only write
   text, in the same run (bench/cold_start.py); the target: 2 s;
+- `design_clicks`: 20 settings changes on the Design page (a layer added, widened,
+  narrowed, removed), each a script run: as the browser sees it, the whole answer,
+  and the page's script run alone in this process (bench/design_clicks.py), against a
+  text-only page's button in the same run; the target: 0.3 s;
 - `click_response`: with N sessions training, how long each page takes to answer a
   click (Pause until the page says Paused, Resume until it says Training);
 - `live_overhead`: the wall time of one run's training loop on the Train page (probes
@@ -66,7 +71,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from bench.cold_start import cold_start
+from bench.cold_start import cold_start, floor_script
+from bench.design_clicks import design_clicks
 from bench.served import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -513,6 +519,14 @@ def classroom(browser, sessions: int, window: float = 15.0) -> dict:
     }
 
 
+def clicks_on_design(browser, exp: Experiment) -> dict:
+    """The `design_clicks` line, on a quiet server and its floor app served beside it."""
+    with tempfile.TemporaryDirectory(prefix="designer-floor-") as folder:
+        floor = floor_script(Path(folder), PAGES)
+        with served_app() as url, served_app(script=floor, ready_path="/_stcore/health") as base:
+            return design_clicks(browser, url, base, exp.to_url())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
@@ -522,7 +536,8 @@ def main() -> None:
         "--sessions-list", default="1,4,8", help="classroom: the numbers of sessions"
     )
     parser.add_argument(
-        "--only", choices=("cold_start", "click_response", "live_overhead", "classroom")
+        "--only",
+        choices=("cold_start", "design_clicks", "click_response", "live_overhead", "classroom"),
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -533,7 +548,9 @@ def main() -> None:
             exp = experiment(args.steps)
             result = cold_start(browser, PAGES, lambda b, u, name: load_seconds(b, u, name, exp))
             print(json.dumps(result), flush=True)
-        if args.only not in ("classroom", "cold_start"):
+        if args.only in (None, "design_clicks"):
+            print(json.dumps(clicks_on_design(browser, experiment(args.steps))), flush=True)
+        if args.only in (None, "click_response", "live_overhead"):
             # as many training slots as sessions, so that none of them waits in the queue
             with served_app({"DESIGNER_MAX_TRAININGS": str(args.sessions)}) as url:
                 if args.only in (None, "click_response"):

@@ -20,7 +20,8 @@ from bench.served import served_app
 
 TARGET_S = 2.0  # the first visit of a fresh server, at most
 
-# A page per route, each writing its title and one line: what Streamlit itself costs.
+# A page per route, each writing its title, one line and a button: what Streamlit
+# itself costs.
 FLOOR_APP = """
 import streamlit as st
 
@@ -29,6 +30,10 @@ def page(title):
     def draw():
         st.title(title)
         st.write("A page that only writes text.")
+        # a rerun, for the floor of a click (bench/design_clicks.py): the count shows it
+        pressed = st.session_state.get("pressed", 0) + st.button("Press")
+        st.session_state["pressed"] = pressed
+        st.write(f"Pressed {pressed} times")
 
     return draw
 

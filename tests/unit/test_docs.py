@@ -49,6 +49,7 @@ RUN: dict[str, tuple[str, ...]] = {
     # the browser benchmarks take minutes: their arguments are parsed, then --help
     "python -m bench.app_load": ("--help",),
     "python -m bench.app_load --only cold_start": ("--help",),
+    "python -m bench.app_load --only design_clicks": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
