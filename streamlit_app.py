@@ -1,5 +1,5 @@
-"""Deep RNN Designer: the process's start-up settings, page configuration and
-navigation, nothing else."""
+"""Deep RNN Designer: the process's start-up settings, the web server (whose start-up
+warms what the pages need) and the pages' configuration and navigation, nothing else."""
 
 import os
 from pathlib import Path
@@ -46,7 +46,15 @@ def app() -> None:
 for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(name, "1")
 
-# Streamlit runs this file as the main module, so every training process that
-# multiprocessing starts imports it again (as "__mp_main__"): there it must do nothing.
-if __name__ != "__mp_main__":
+# Streamlit runs this file as the main module for each page run; `streamlit run` first
+# imports it by its own name to find `server`, the web server (its start-up warms the
+# imports: components/shell/startup.py); and every training process that
+# multiprocessing starts imports it again (as "__mp_main__"): there it does nothing.
+if __name__ == "__main__":
     app()
+elif __name__ != "__mp_main__":
+    import streamlit as st
+
+    from components.shell.startup import ROUTES, lifespan
+
+    server = st.App(__file__, lifespan=lifespan, routes=ROUTES)

@@ -3,10 +3,18 @@ of sessions on one server, and what the live page costs a run compared with
 `python -m designer train`.
 
     python -m bench.app_load [--sessions 4] [--steps 1500] [--sessions-list 1,4,8]
-                             [--only click_response|live_overhead|classroom]
+                             [--only cold_start|design_clicks|click_response|
+                                    live_overhead|classroom]
 
 Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 (/usr/bin/chromium) through Playwright, and prints JSON lines:
+- `cold_start`: each page's first visit on a server just started and ready (a fresh
+  server for each page), against a Streamlit app of the same pages that only write
+  text, in the same run (bench/cold_start.py); the target: 2 s;
+- `design_clicks`: 20 settings changes on the Design page (a layer added, widened,
+  narrowed, removed), each a script run: as the browser sees it, the whole answer,
+  and the page's script run alone in this process (bench/design_clicks.py), against a
+  text-only page's button in the same run; the target: 0.3 s;
 - `click_response`: with N sessions training, how long each page takes to answer a
   click (Pause until the page says Paused, Resume until it says Training);
 - `live_overhead`: the wall time of one run's training loop on the Train page (probes
@@ -18,11 +26,10 @@ Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
   context of its own (N students), train the same design at once on one server
   (100,000-step runs, so that none ends while it is measured; each is stopped at the
   end; each server keeps its runs in a temporary folder). Its figures:
-  - `load_cold_s`: each page's first load (Design, Graph, Train, Inspect) on a
-    server just started, a fresh server for each page; `load_warm_s`: the same page
-    in a new context on the server where the N sessions train, while they train (it
-    has served each page before). Both from the request until the page's script run
-    has finished and its title shows;
+  - `load_warm_s`: each page (Design, Graph, Train, Inspect) in a new context on the
+    server where the N sessions train, while they train (it has served each page
+    before), from the request until the page's script run has finished and its title
+    shows (a fresh server's first visit is the `cold_start` line);
   - `steps_per_s`: each session's training speed while all N train, from the Step
     counter on its page over a 15 s window (`steps_per_s_shown`: what its "Steps per
     second" says at the end of the window, over its run's last 50 steps);
@@ -64,6 +71,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from bench.cold_start import cold_start, floor_script
+from bench.design_clicks import design_clicks
 from bench.served import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -81,6 +90,8 @@ PAGES = {
     "graph": ("/graph", "Unrolled graph"),
     "train": ("/train", "Train"),
     "inspect": ("/inspect", "Inspect"),
+    "compare": ("/compare", "Compare"),
+    "lessons": ("/lessons", "Lessons"),
 }
 CLASS_STEPS = 100_000  # a classroom run trains for much longer than it is measured
 CLASS_QUEUE_CAP = 2  # training slots on the server where the classroom queues
@@ -312,15 +323,6 @@ def load_seconds(browser, url: str, name: str, exp: Experiment) -> float:
     return round(seconds, 2)
 
 
-def cold_loads(browser, exp: Experiment) -> dict[str, float]:
-    """Each page's first load on a server just started: a fresh server for each."""
-    cold = {}
-    for name in PAGES:
-        with class_server(1) as url:
-            cold[name] = load_seconds(browser, url, name, exp)
-    return cold
-
-
 def open_sessions(browser, url: str, exp: Experiment, sessions: int) -> list:
     """`sessions` contexts open the Train page together, as a class does."""
     pages = [new_page(browser) for _ in range(sessions)]
@@ -422,7 +424,7 @@ def class_training(browser, sessions: int, exp: Experiment, window: float) -> di
         TreeMemory(server_pid(url)) as memory,
         explained(browser),
     ):
-        for name in ("design", "graph", "inspect"):  # served once: later loads are warm
+        for name in PAGES.keys() - {"train"}:  # served once: later loads are warm
             load_seconds(browser, url, name, exp)
         progress(f"classroom {sessions}: {sessions} sessions start")
         pages = open_sessions(browser, url, exp, sessions)
@@ -503,8 +505,6 @@ def classroom(browser, sessions: int, window: float = 15.0) -> dict:
     """One line of the classroom benchmark, for `sessions` students."""
     started = time.perf_counter()
     exp = experiment(CLASS_STEPS)
-    progress(f"classroom {sessions}: cold loads")
-    cold = cold_loads(browser, exp)
     progress(f"classroom {sessions}: training")
     trained = class_training(browser, sessions, exp, window)
     progress(f"classroom {sessions}: queue")
@@ -512,12 +512,19 @@ def classroom(browser, sessions: int, window: float = 15.0) -> dict:
     return {
         "bench": "classroom",
         "sessions": sessions,
-        "load_cold_s": cold,
         **trained,
         **queue,
         "target_click_max_s": TARGET_CLICK_S,
         "wall_s": round(time.perf_counter() - started),
     }
+
+
+def clicks_on_design(browser, exp: Experiment) -> dict:
+    """The `design_clicks` line, on a quiet server and its floor app served beside it."""
+    with tempfile.TemporaryDirectory(prefix="designer-floor-") as folder:
+        floor = floor_script(Path(folder), PAGES)
+        with served_app() as url, served_app(script=floor, ready_path="/_stcore/health") as base:
+            return design_clicks(browser, url, base, exp.to_url())
 
 
 def main() -> None:
@@ -528,13 +535,22 @@ def main() -> None:
     parser.add_argument(
         "--sessions-list", default="1,4,8", help="classroom: the numbers of sessions"
     )
-    parser.add_argument("--only", choices=("click_response", "live_overhead", "classroom"))
+    parser.add_argument(
+        "--only",
+        choices=("cold_start", "design_clicks", "click_response", "live_overhead", "classroom"),
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        if args.only != "classroom":
+        if args.only in (None, "cold_start"):
+            exp = experiment(args.steps)
+            result = cold_start(browser, PAGES, lambda b, u, name: load_seconds(b, u, name, exp))
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "design_clicks"):
+            print(json.dumps(clicks_on_design(browser, experiment(args.steps))), flush=True)
+        if args.only in (None, "click_response", "live_overhead"):
             # as many training slots as sessions, so that none of them waits in the queue
             with served_app({"DESIGNER_MAX_TRAININGS": str(args.sessions)}) as url:
                 if args.only in (None, "click_response"):

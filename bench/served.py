@@ -39,16 +39,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[str]:
+def served_app(
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    script: str | Path = "streamlit_app.py",
+    ready_path: str = "/ready",
+) -> Iterator[str]:
     """Yield the URL of the app served by `streamlit run` (with `env` added to its
-    environment); the server is stopped on exit. Its log goes to a file: a pipe left
-    unread would stall a server that writes a lot."""
+    environment) once `ready_path` answers 200 (the app's own readiness: its warm-up has
+    ended; another script may only have Streamlit's `/_stcore/health`); the server is
+    stopped on exit. Its log goes to a file: a pipe left unread would stall a server
+    that writes a lot."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                sys.executable, "-m", "streamlit", "run", str(script),
                 "--server.headless=true", f"--server.port={port}",
                 "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
             ],
@@ -58,7 +65,7 @@ def served_app(env: dict[str, str] | None = None, timeout: float = 60.0) -> Iter
             env={**os.environ, **(env or {})},
         )  # fmt: skip
         try:
-            _wait_healthy(server, url, log, timeout)
+            _wait_healthy(server, url + ready_path, log, timeout)
             yield url
         finally:
             server.terminate()
@@ -70,10 +77,12 @@ def served_app(env: dict[str, str] | None = None, timeout: float = 60.0) -> Iter
 
 
 def _wait_healthy(server: subprocess.Popen, url: str, log: IO[bytes], timeout: float) -> None:
+    """Poll `url` until it answers 200 (a 503 while the server warms up is an HTTPError,
+    an OSError: polled again)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -82,7 +91,7 @@ def _wait_healthy(server: subprocess.Popen, url: str, log: IO[bytes], timeout: f
             log.seek(0)
             raise RuntimeError(f"streamlit exited: {log.read().decode()[-2000:]}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not become healthy within {timeout:g} s")
+            raise RuntimeError(f"{url} did not answer within {timeout:g} s")
         time.sleep(0.25)
 
 

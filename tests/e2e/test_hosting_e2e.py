@@ -1,7 +1,8 @@
 """In Chromium, a served app as a class meets it: a crafted link cannot read the
 server's files; a visitor's own CSV file trains, and its link reproduces it; a
 reload keeps the run; a closed tab ends its training; a restarted server still
-shows the link's finished runs and says the one in progress was lost."""
+shows the link's finished runs and says the one in progress was lost; a fresh server
+says it is ready only once its start-up has loaded what the pages need."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 import zlib
 from urllib.parse import parse_qs, urlparse
 
@@ -220,3 +222,37 @@ def test_a_restarted_server_restores_finished_runs_and_reports_the_lost_one(brow
         assert step_metric(page) == 80
         page.context.close()
     assert os.path.isdir(tmp_path / "store" / "links" / runs)
+
+
+def _ready(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url + "/ready", timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:  # 503 while it warms up
+        return err.code, json.loads(err.read())
+
+
+def _maps_torch(pid: int) -> bool:
+    return "libtorch" in open(f"/proc/{pid}/maps").read()
+
+
+def test_a_fresh_server_is_ready_once_warm_before_any_visit(browser):
+    """Streamlit's health check answers as soon as the server listens; `/ready` answers
+    503 until the start-up warm-up has imported torch and the pages' modules, then 200,
+    and the first visitor finds them loaded (no visit has run a page yet)."""
+    with served_app(ready_path="/_stcore/health") as url:
+        pid = server_pid(url)
+        seen = []
+        deadline = time.monotonic() + 60
+        while (status := _ready(url))[0] != 200 and time.monotonic() < deadline:
+            seen.append(status)
+            time.sleep(0.05)
+        assert status[0] == 200 and status[1]["ready"] is True, status
+        assert status[1]["warm_up_s"] > 0
+        assert all(code == 503 and body == {"ready": False} for code, body in seen)
+        assert _maps_torch(pid)  # loaded by the warm-up: nobody has opened a page
+        page = browser.new_context().new_page()
+        page.goto(url)
+        page.wait_for_selector(READY)
+        assert page.locator("h1", has_text="Deep RNN Designer").count() == 1
+        page.context.close()

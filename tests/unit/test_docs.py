@@ -53,6 +53,8 @@ RUN: dict[str, tuple[str, ...]] = {
     'print(json.dumps(Experiment.json_schema()))"': (),
     # the browser benchmarks take minutes: their arguments are parsed, then --help
     "python -m bench.app_load": ("--help",),
+    "python -m bench.app_load --only cold_start": ("--help",),
+    "python -m bench.app_load --only design_clicks": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
@@ -67,7 +69,7 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     "python -m pytest -q": (".ci/run", "\npython -m pytest -q\n"),  # its last line
     "streamlit run streamlit_app.py": (
         "bench/served.py",
-        '"-m", "streamlit", "run", "streamlit_app.py"',
+        'script: str | Path = "streamlit_app.py"',  # what served_app runs unless told
     ),
     "torchrun --nproc_per_node=2 train.py": ("tests/unit/test_codegen.py", '"--nproc_per_node=2"'),
     "python -m designer bench": ("tests/unit/test_cli.py", 'main(["bench", "--quick", "--json"])'),
