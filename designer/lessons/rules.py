@@ -241,7 +241,10 @@ def metric_value(result: RunResult, metric: str, arg: float | None = None) -> fl
     """One run's quantity (METRICS); NaN where the run has none to give."""
     nan = float("nan")
     if metric == "val_loss":
-        return math.inf if result.state == "diverged" else _float(result.val_loss)
+        # a run that diverged, or ended without a finite loss, learned nothing: it
+        # counts as infinite, as RunResult.ratio_to_baseline counts it
+        loss = _float(result.val_loss)
+        return loss if result.state != "diverged" and math.isfinite(loss) else math.inf
     if metric == "val_metric":
         return _float(result.val_metric)
     if metric in ("best_val_metric", "first_val_metric"):
