@@ -6,12 +6,16 @@ that diverged, failed or have no number. The expected values below were computed
 with the Python checks, before the modules were removed."""
 
 import hashlib
+import json
+from pathlib import Path
 
 import pytest
 
-from designer.lessons import LESSONS
+from designer.i18n import using
+from designer.lessons import BUILTIN, LESSONS
 from designer.lessons.base import RunResult
-from tests.helpers import run_result
+from designer.lessons.document import lesson_to_document
+from tests.helpers import english_sentences, run_result
 
 NAN, INF = float("nan"), float("inf")
 
@@ -51,6 +55,21 @@ def test_each_run_trains_the_experiment_it_always_trained(name):
             assert seeded.train.seed == seed
             same = seeded.model_copy(update={"train": run.experiment().train})
             assert experiment_hash(same) == EXPERIMENTS[name][run.label]
+
+
+def test_each_document_is_written_as_the_lesson_writes_it_again():
+    """No field at its default, the keys in the schema's order: a document reads the same
+    as lesson_to_document makes it, so a teacher can start from a copy of one."""
+    for lesson in LESSONS.values():
+        path = BUILTIN / f"{lesson.number:02d}-{lesson.name}.json"
+        written = json.dumps(lesson_to_document(lesson), indent=2, ensure_ascii=False)
+        assert path.read_text(encoding="utf-8") == written + "\n", path.name
+
+
+def test_the_lessons_page_of_the_docs_gives_each_lesson_s_rule():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "lessons.md").read_text()
+    for lesson in LESSONS.values():
+        assert f"| {lesson.number} | `{lesson.check.text}` |" in docs, lesson.name
 
 
 # --- the verdict rules, against the Python checks' answers -----------------------------------
@@ -235,3 +254,17 @@ def test_the_verdict_rule_passes_where_the_python_check_passed(name):
         expected.append(passed)
     assert got == expected
     assert set(expected) == {True, False}  # each table has both answers
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_every_verdict_fills_in_each_placeholder_in_both_languages(name):
+    """A placeholder the rules do not know ({A.grad_rech}) would stay as written: each
+    sentence, on each of the table's results, is whole and in its own language."""
+    lesson = LESSONS[name]
+    for *runs, _passed in VERDICTS[name]:
+        for language, stop in (("en", "."), ("zh", "。")):
+            with using(language):
+                text = lesson.judge({run.label: run for run in runs}).text
+            assert "{" not in text and "}" not in text and text.endswith(stop), text
+            if language == "zh":
+                assert not english_sentences(text), text
