@@ -29,7 +29,10 @@ from designer.lessons.base import RunResult, Verdict, loss_words, number
 
 # A metric's name -> what it measures, for a picker and the docs.
 METRICS: dict[str, str] = {
-    "val_loss": N_("the final validation loss; a run that diverged counts as infinite"),
+    "val_loss": N_(
+        "the final validation loss; a run that diverged, or ended without a finite one, "
+        "counts as infinite"
+    ),
     "val_metric": N_("the final validation metric: the task's mse, accuracy or bits per char"),
     "best_val_metric": N_(
         "the best validation metric over the run's evaluations (the highest accuracy)"

@@ -9,9 +9,14 @@ import copy
 import json
 import math
 import pickle
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from designer.__main__ import main
 from designer.document.spec import Experiment, SpecError
 from designer.i18n import Translated, _, using
 from designer.lessons import lesson_from_document, lesson_to_document, read_lesson
@@ -26,6 +31,8 @@ from designer.lessons.rules import METRICS, RuleError, fill, parse_rule
 from tests.helpers import experiment_doc, layer_doc, run_result
 
 RULE = "val_loss: B < 0.1 * baseline and A > 0.5 * baseline"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = "examples/lessons/gru-vs-rnn-memory.json"
 
 
 def experiment(kind: str) -> Experiment:
@@ -149,6 +156,21 @@ def test_each_problem_is_named_by_its_path(change, path, words):
     assert path in found and words in found[path], found
 
 
+def test_every_problem_is_named_at_once():
+    doc = document(titel=1)
+    doc["verdict"]["rule"] = "val_loss: B <<"
+    doc["steps"][1].update(view="states", run="E")
+    doc["prediction"]["answer"] = 7
+    doc["runs"][0]["experiment"]["train"] = {"lr": -1}
+    assert set(problems(doc)) == {
+        "",
+        "steps[1].run",
+        "prediction.answer",
+        "verdict.rule",
+        "runs[0].experiment.train.lr",
+    }
+
+
 def test_a_document_too_large_or_not_json_is_refused_before_it_is_read():
     with pytest.raises(SpecError, match="larger than 300,000 bytes"):
         read_lesson(" " * (MAX_BYTES + 1))
@@ -167,6 +189,8 @@ def test_a_link_that_inflates_past_the_limit_is_refused():
         lesson_from_url(bomb)
     with pytest.raises(SpecError, match="damaged"):
         lesson_from_url("not a link!")
+    with pytest.raises(SpecError, match="larger than"):
+        lesson_from_url("A" * (2 * MAX_BYTES + 1))
 
 
 def test_a_document_s_problems_read_in_chinese():
@@ -278,7 +302,14 @@ def test_a_bad_rule_names_the_place_and_what_was_expected(rule, words):
 
 
 def test_the_documents_sentence_is_filled_in_without_reading_attributes():
-    results = {"A": run_result("A", 0.15), "B": run_result("B", None, state="diverged")}
+    evals = [{"step": 100, "val_loss": 0.1}, {"step": 200, "val_loss": 0.01}]
+    results = {
+        "A": run_result("A", 0.15, evals=evals),
+        "B": run_result("B", None, state="diverged"),
+    }
+    assert fill("{A.steps_to(0.1)} {B.steps_to(0.1)} {A.steps_to}", results) == (
+        "200 never {A.steps_to}"
+    )
     said = fill(
         "{A.val_loss} vs {baseline.val_metric}: {A.words}; {B.words}. "
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}",
@@ -289,10 +320,20 @@ def test_the_documents_sentence_is_filled_in_without_reading_attributes():
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}"
     )
     rule = parse_rule("val_loss: A < 1", ["A", "B"])
-    from dataclasses import replace
-
     verdict = replace(rule, passed="Yes: {A.val_loss}.", failed="No.").judge(results)
     assert (verdict.passed, verdict.text) == (True, "Yes: 0.15.")
+
+
+def test_the_document_s_sentence_reads_in_the_reader_s_language():
+    said = Translated({"en": "B learned: {B.words}.", "zh": "B 学会了：{B.words}。"})
+    rule = replace(parse_rule("val_loss: B < A", ["A", "B"]), passed=said)
+    results = {"A": run_result("A", 0.15), "B": run_result("B", 0.001)}
+    with using("zh"):
+        assert rule.judge(results).text == "B 学会了：验证 MSE 为 0.001，基线为 0.16。"
+    assert (
+        rule.judge(results).text
+        == "B learned: validation mse 0.001, against 0.16 for the baseline."
+    )
 
 
 # --- a document's text on a page -------------------------------------------------------
@@ -302,3 +343,95 @@ def test_a_document_s_text_shows_links_images_and_html_as_written():
         r"**Bold** \[x\](https:\//e.com) !\[i\](y.png) \<b\>hi\</b\> \&lt; \$x\$ www\.e.com "
         r"a\@b.c \\"
     )
+
+
+# --- the command line ----------------------------------------------------------------
+def experiment_files(folder: Path) -> list[str]:
+    paths = []
+    for kind in ("rnn", "gru"):
+        path = folder / f"{kind}.json"
+        path.write_text(experiment(kind).to_json(), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def new_args(folder: Path, *more: str) -> list[str]:
+    """`lessons new` on two experiment files, writing folder/lesson.json."""
+    return [
+        "lessons",
+        "new",
+        *experiment_files(folder),
+        *("--question", "Which one learns to add?", "--choice", "the RNN", "--choice", "the GRU"),
+        *("--answer", "2", "--verdict", RULE, "--out", str(folder / "lesson.json")),
+        *more,
+    ]
+
+
+def test_lessons_new_writes_a_document_that_show_and_read_lesson_accept(tmp_path, capsys):
+    steps = ("--step", "curves:The loss:Watch it.", "--step", "states@B:Inside:The GRU's states.")
+    assert main(new_args(tmp_path, "--title", "Adding, two ways", *steps)) == 0
+    assert "lesson.json: the lesson 'adding-two-ways', 2 run(s)" in capsys.readouterr().out
+    lesson = read_lesson((tmp_path / "lesson.json").read_text(encoding="utf-8"))
+    assert [run.title for run in lesson.runs] == ["rnn", "gru"]
+    assert lesson.prediction.answer == 1 and lesson.check.text == RULE
+    assert [(s.view, s.run) for s in lesson.steps] == [("curves", None), ("states", "B")]
+    assert main(["lessons", "show", str(tmp_path / "lesson.json"), "--json"]) == 0
+    shown = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert shown == [experiment("rnn").to_dict(), experiment("gru").to_dict()]
+
+
+@pytest.mark.parametrize(
+    "more, words",
+    [
+        (("--answer", "3"), "--answer is the number of a choice, 1 to 2, got 3"),
+        (("--verdict", "val_loss: B <<"), "verdict.rule: at 'B <<': expected a number or a run"),
+        (("--step", "movie:Title:Text"), "--step is VIEW:TITLE:TEXT"),
+        (("--name", "Not A Name"), "name: a name is 1 to 40"),
+    ],
+)
+def test_lessons_new_on_bad_input_names_the_problem_and_exits_2(more, words, tmp_path, capsys):
+    assert main(new_args(tmp_path, *more)) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "lesson.json").exists()
+
+
+def test_lessons_new_names_the_experiment_file_with_a_problem(tmp_path, capsys):
+    args = new_args(tmp_path)
+    (tmp_path / "gru.json").write_text('{"model": {"layers": [{"type": "gru", "width": 3}]}}')
+    assert main(args) == 2
+    assert (
+        f"{tmp_path / 'gru.json'}: layer 0 (gru): unknown field 'width'" in capsys.readouterr().err
+    )
+
+
+def test_the_module_refuses_a_bad_lesson_without_a_traceback(tmp_path):
+    bad = subprocess.run(
+        [sys.executable, "-m", "designer", *new_args(tmp_path, "--verdict", "loss: B < A")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "unknown metric 'loss'" in bad.stderr
+
+
+def test_lessons_check_of_a_bad_document_lists_its_problems(tmp_path, capsys):
+    doc = document()
+    doc["runs"][0]["experiment"]["task"] = {"name": "csv", "path": "/etc/hosts"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["lessons", "check", str(path), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is False
+    assert out["problems"][0]["path"] == "runs[0].experiment.task.path"
+    assert main(["lessons", "check", str(tmp_path / "none.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_example_lesson_shows_its_result(capsys):
+    assert main(["lessons", "check", EXAMPLE, "--json"]) == 0
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["lesson"] == "gru-vs-rnn-memory" and outcome["appeared"] is True
+    assert outcome["numbers"]["B.val_loss"] < 0.2 * outcome["numbers"]["baseline.val_loss"]
