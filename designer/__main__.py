@@ -744,12 +744,17 @@ def cmd_lessons_show(args: argparse.Namespace) -> int:
             emit(run.experiment().to_dict())
         return 0
     print(_heading(lesson))
+    if lesson.read_more:
+        print(_("Read more: {section}").format(section=_(lesson.read_more)))
     print(f"\n{_(lesson.prediction.question)}")
     for i, choice in enumerate(lesson.prediction.choices, 1):
         print(f"  {i}. {_(choice)}")
     for run in lesson.runs:
         print("\n" + _("Run {label}: {title}").format(label=run.label, title=_(run.title)))
         print(run.experiment().to_json(indent=None))
+    rule = getattr(lesson.check, "text", None)  # a lesson document's verdict rule
+    if rule:
+        print("\n" + _("Its result appears when: {rule}").format(rule=rule))
     return 0
 
 

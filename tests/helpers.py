@@ -268,12 +268,31 @@ def raw_markdown(at: Any) -> list[str]:
     """The texts of an AppTest page whose Markdown would show literally: a `**` that
     CommonMark (the rules Streamlit's renderer follows) does not read as bold, as
     beside a full-width colon ("**它说明了什么：**记忆…")."""
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt("commonmark")
     kinds = ("markdown", "caption", "info", "warning", "error", "success")
     texts = [e.value for kind in kinds for e in getattr(at, kind)]
     texts += [
         w.label for kind in ("button", "toggle", "checkbox", "radio") for w in getattr(at, kind)
     ]
-    return [t for t in texts if t and "**" in md.render(t)]
+    return [t for t in texts if t and shows_markdown_literally(t)]
+
+
+def shows_markdown_literally(text: str) -> bool:
+    """Whether a `**` of `text` stays on the page as written: CommonMark does not read
+    it as bold (a full-width colon just inside it, say)."""
+    from markdown_it import MarkdownIt
+
+    return "**" in MarkdownIt("commonmark").render(text)
+
+
+def lesson_texts(lesson: Any) -> list[str]:
+    """Every text a lesson shows (designer.i18n.Translated for a lesson document's):
+    its title, source, summary, read-more, prediction, runs' titles, steps, the
+    verdict's sentences, and what to try next."""
+    question = lesson.prediction
+    found = [lesson.title, lesson.source, lesson.summary, lesson.read_more, lesson.try_next]
+    found += [question.question, *question.choices, question.why]
+    found += [run.title for run in lesson.runs]
+    for step in lesson.steps:
+        found += [step.title, step.text]
+    found += [getattr(lesson.check, "passed", ""), getattr(lesson.check, "failed", "")]
+    return [text for text in found if text]

@@ -1,26 +1,17 @@
 """The classic results of deep recurrent networks, one lesson each.
 
-Each module holds one lesson as data (designer.lessons.base.Lesson): the experiments
-it trains, the prediction the class makes first, the steps that walk through the
-result, and the check that says whether the result appeared. `python -m designer
-lessons` lists them; the app's Lessons page plays them. A teacher's lesson is a JSON
-document of the same Lesson (designer.lessons.document), its verdict a rule
-(designer.lessons.rules).
+Each built-in lesson is a document in designer/lessons/builtin/ (`NN-name.json`, the
+schema of designer.lessons.document, the one a teacher's lesson has too): the
+experiments it trains, the prediction the class makes first, the steps that walk
+through the result, and the verdict rule (designer.lessons.rules) that says whether
+the result appeared, each text in English and Chinese. `python -m designer lessons`
+lists them; the app's Lessons page plays them.
 """
 
 from __future__ import annotations
 
-from designer.lessons import (
-    bidirectional,
-    char_rnn,
-    echo_state,
-    exploding_gradients,
-    feedforward_vs_recurrent,
-    irnn,
-    residual_depth,
-    vanishing_gradients,
-    why_gates,
-)
+from pathlib import Path
+
 from designer.lessons.base import Lesson, LessonRun, RunResult, Step, Verdict
 from designer.lessons.document import (
     lesson_from_document,
@@ -33,25 +24,19 @@ from designer.lessons.document import (
 )
 from designer.lessons.rules import METRICS, Rule, RuleError, parse_rule
 
-LESSONS: dict[str, Lesson] = {
-    module.LESSON.name: module.LESSON
-    for module in sorted(
-        (
-            why_gates,
-            vanishing_gradients,
-            exploding_gradients,
-            irnn,
-            echo_state,
-            bidirectional,
-            residual_depth,
-            char_rnn,
-            feedforward_vs_recurrent,
-        ),
-        key=lambda module: module.LESSON.number,
-    )
-}
+BUILTIN = Path(__file__).parent / "builtin"
+
+
+def _builtin() -> dict[str, Lesson]:
+    """The built-in lessons by name, in the order of their numbers."""
+    lessons = [read_lesson(path.read_bytes()) for path in BUILTIN.glob("*.json")]
+    return {lesson.name: lesson for lesson in sorted(lessons, key=lambda lesson: lesson.number)}
+
+
+LESSONS: dict[str, Lesson] = _builtin()
 
 __all__ = [
+    "BUILTIN",
     "LESSONS",
     "METRICS",
     "Lesson",

@@ -1,9 +1,10 @@
 """What a lesson is: the runs it trains, what the class predicts first, the steps
 that walk through the result, and the check that says whether the result appeared.
 
-A lesson is data (one module per lesson in this package); nothing here trains. The
-check reads the runs' results, however they were trained: by `python -m designer
-lessons check` or by the app's lesson player, from the same documents.
+A lesson is data (a document: designer/lessons/builtin/ holds the built-in ones,
+designer.lessons.document reads them and a teacher's); nothing here trains. The check
+reads the runs' results, however they were trained: by `python -m designer lessons
+check` or by the app's lesson player, from the same documents.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ VIEWS = ("curves", "gradients", "gradient-map", "states", "graph", "sample", "in
 
 
 # A lesson's texts (its title, summary, source, question and choices, runs' titles,
-# steps, why and try-next) are defined at import time, marked with N_() where they are
-# written, in English; whoever shows them translates them with _() (the app's Lessons
-# page, the command line). A verdict is made when it is shown, in the reader's language.
+# steps, why and try-next) come from its document, each with its own translations (an
+# i18n.Translated); whoever shows them translates them with _() (the app's Lessons page,
+# the command line). A verdict is made when it is shown, in the reader's language.
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,10 @@ class Lesson:
             "title": self.title,
             "source": self.source,
             "summary": self.summary,
+            "read_more": self.read_more,
+            "needs": list(self.needs),
             "runs": [{"label": r.label, "title": r.title} for r in self.runs],
+            "rule": getattr(self.check, "text", None),  # a lesson document's verdict rule
             "seeds": list(self.seeds),
         }
 
@@ -268,14 +272,3 @@ def number(value: float | None) -> str:
     if not math.isfinite(value):
         return _("not a number")
     return short(value)
-
-
-def ending(result: RunResult, name: str) -> dict[str, str]:
-    """How a run ended, as the named parts of a sentence: {name} (its final validation
-    metric), {name}_metric, {name}_baseline, and {name}_step (the step it diverged at)."""
-    return {
-        name: number(result.val_metric),
-        f"{name}_metric": _(result.metric_name),
-        f"{name}_baseline": number(result.baseline_metric),
-        f"{name}_step": str(result.steps + 1),
-    }

@@ -29,7 +29,10 @@ from designer.lessons.base import RunResult, Verdict, loss_words, number
 
 # A metric's name -> what it measures, for a picker and the docs.
 METRICS: dict[str, str] = {
-    "val_loss": N_("the final validation loss; a run that diverged counts as infinite"),
+    "val_loss": N_(
+        "the final validation loss; a run that diverged, or ended without a finite one, "
+        "counts as infinite"
+    ),
     "val_metric": N_("the final validation metric: the task's mse, accuracy or bits per char"),
     "best_val_metric": N_(
         "the best validation metric over the run's evaluations (the highest accuracy)"
@@ -241,7 +244,10 @@ def metric_value(result: RunResult, metric: str, arg: float | None = None) -> fl
     """One run's quantity (METRICS); NaN where the run has none to give."""
     nan = float("nan")
     if metric == "val_loss":
-        return math.inf if result.state == "diverged" else _float(result.val_loss)
+        # a run that diverged, or ended without a finite loss, learned nothing: it
+        # counts as infinite, as RunResult.ratio_to_baseline counts it
+        loss = _float(result.val_loss)
+        return loss if result.state != "diverged" and math.isfinite(loss) else math.inf
     if metric == "val_metric":
         return _float(result.val_metric)
     if metric in ("best_val_metric", "first_val_metric"):

@@ -17,13 +17,6 @@ from streamlit.testing.v1 import AppTest
 from components.lessons.lesson_runs import shared_runs
 from designer import lessons
 from designer.i18n import _, using
-from designer.lessons import (
-    bidirectional,
-    char_rnn,
-    feedforward_vs_recurrent,
-    residual_depth,
-    why_gates,
-)
 from designer.lessons.base import Lesson, LessonRun, Step, Verdict, loss_words
 from tests.helpers import english_left, open_lessons_page, query_param, wait_for
 
@@ -42,8 +35,9 @@ def _trained_all(runs) -> Verdict:
     )
 
 
+WHY_GATES, BIDIRECTIONAL = lessons.LESSONS["why-gates"], lessons.LESSONS["bidirectional"]
 TINY = replace(
-    why_gates.LESSON,
+    WHY_GATES,
     name="tiny-gates",
     runs=(
         LessonRun(
@@ -67,7 +61,7 @@ TINY = replace(
     ),
     check=_trained_all,
     steps=(
-        *why_gates.LESSON.steps,
+        *WHY_GATES.steps,
         Step("The graph", "The unrolled graph.", "graph", run="A"),
         Step("The map", "The gradient map.", "gradient-map", run="A"),
     ),
@@ -77,12 +71,12 @@ TINY = replace(
 # Lesson 6's texts, with tiny runs and steps drawn from lessons 6-9 (every view but the
 # sample, which needs the character task): only texts this part translates.
 TINY_ZH = replace(
-    bidirectional.LESSON,
+    BIDIRECTIONAL,
     name="tiny-zh",
     runs=(
         LessonRun(
             "A",
-            bidirectional.ONE_WAY.title,
+            BIDIRECTIONAL.runs[0].title,
             {
                 "task": TINY_TASK,
                 "model": {"layers": [{"type": "gru", "hidden_size": 4}]},
@@ -91,7 +85,7 @@ TINY_ZH = replace(
         ),
         LessonRun(
             "B",
-            bidirectional.BOTH_WAYS.title,
+            BIDIRECTIONAL.runs[1].title,
             {
                 "task": TINY_TASK,
                 "model": {"layers": [{"type": "gru", "hidden_size": 2, "bidirectional": True}]},
@@ -101,9 +95,9 @@ TINY_ZH = replace(
     ),
     check=_trained_all,
     steps=(
-        *feedforward_vs_recurrent.LESSON.steps,  # graph, curves, table
-        residual_depth.LESSON.steps[1],  # gradients
-        replace(char_rnn.LESSON.steps[2], run="B"),  # states
+        *lessons.LESSONS["feedforward-vs-recurrent"].steps,  # graph, curves, table
+        lessons.LESSONS["residual-depth"].steps[1],  # gradients
+        replace(lessons.LESSONS["char-rnn"].steps[2], run="B"),  # states
     ),
 )
 
@@ -323,7 +317,7 @@ def test_opening_a_lesson_and_going_back_keep_the_language():
     next(b for b in at.button if b.key == "open_bidirectional").click().run()
     assert not at.exception, at.exception
     assert param(at, "lesson") == "bidirectional" and param(at, "lang") == "zh"
-    assert any(zh(bidirectional.LESSON.title) in t.value for t in at.title)
+    assert any(zh(BIDIRECTIONAL.title) in t.value for t in at.title)
     assert not english_left(at), english_left(at)
     next(b for b in at.button if b.key == "lesson_back").click().run()
     assert param(at, "lang") == "zh" and param(at, "lesson") is None

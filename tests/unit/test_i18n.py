@@ -24,7 +24,7 @@ from designer.tasks.csv import parse_upload
 from designer.training.checkpoints import CheckpointError, load
 from designer.training.runner import Said
 from designer.training.trainer import TrainingDiverged
-from tests.helpers import english_sentences
+from tests.helpers import english_sentences, lesson_texts, shows_markdown_literally
 
 GLOSSARY = Path(i18n.__file__).parent / "locales" / "glossary.md"
 
@@ -37,6 +37,25 @@ def marked():
 @pytest.fixture(scope="module")
 def chinese():
     return read_catalog("zh")
+
+
+@pytest.fixture(scope="module")
+def lesson_translations():
+    """English -> Chinese of every text of the built-in lessons, which their documents
+    carry themselves (designer/lessons/builtin/*.json), outside the catalogs."""
+    from designer.lessons import LESSONS
+
+    return {
+        text.texts["en"]: text.texts["zh"]
+        for lesson in LESSONS.values()
+        for text in lesson_texts(lesson)
+    }
+
+
+@pytest.fixture(scope="module")
+def translations(chinese, lesson_translations):
+    """Every translation: the catalogs' and the lesson documents'."""
+    return {**chinese, **lesson_translations}
 
 
 def test_every_marked_sentence_has_a_chinese_translation(marked, chinese):
@@ -68,8 +87,8 @@ def test_a_sentence_is_not_written_into_a_second_catalog(tmp_path, monkeypatch):
     i18n.write_part("one", {"Train": "训练"})  # its own part may change it
 
 
-def test_translations_keep_every_named_part(chinese):
-    wrong = [(m, t) for m, t in chinese.items() if t and _fields(m) != _fields(t)]
+def test_translations_keep_every_named_part(translations):
+    wrong = [(m, t) for m, t in translations.items() if t and _fields(m) != _fields(t)]
     assert not wrong, wrong[:10]
 
 
@@ -104,10 +123,10 @@ REPLACED = {
 }
 
 
-def test_the_terms_are_those_of_dive_into_deep_learning(chinese):
+def test_the_terms_are_those_of_dive_into_deep_learning(translations):
     wrong = [
         f"{old} (use {new}): {message!r} = {translation!r}"
-        for message, translation in chinese.items()
+        for message, translation in translations.items()
         for old, new in REPLACED.items()
         if old in translation
     ]
@@ -116,14 +135,23 @@ def test_the_terms_are_those_of_dive_into_deep_learning(chinese):
     assert not [old for old in REPLACED if old in glossary_text]
 
 
-def test_translations_use_the_glossary_s_terms(chinese):
+def test_translations_use_the_glossary_s_terms(translations):
     wrong = []
     for english, term in glossary():
         pattern = re.compile(rf"\b{re.escape(english)}s?\b", re.IGNORECASE)
-        for message, translation in chinese.items():
+        for message, translation in translations.items():
             if translation and pattern.search(message) and term not in translation:
                 wrong.append(f"{english} -> {term}: {message!r} = {translation!r}")
     assert not wrong, "\n".join(wrong[:30])
+
+
+def test_no_lesson_text_shows_markdown_literally(lesson_translations):
+    """A lesson document's texts, in both languages, as a page's Markdown reads them:
+    no `**` left standing (as beside a full-width colon)."""
+    texts = [*lesson_translations, *lesson_translations.values()]
+    assert len(texts) > 100  # it did find the lessons' texts
+    literal = [text for text in texts if shows_markdown_literally(text)]
+    assert not literal, literal[:5]
 
 
 def test_the_language_comes_from_the_provider_then_the_context():

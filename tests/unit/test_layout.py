@@ -87,23 +87,17 @@ def test_the_tasks_are_a_leaf():
     assert [t for t in graph.successors("designer.i18n") if t.startswith("designer")] == []
 
 
-def test_a_lesson_imports_no_other_lesson():
-    """A lesson module reads top to bottom as its document: it leans on the lesson
-    framework (base, check, document, rules) and the engine, never on another lesson."""
-    graph, _ = import_graph()
-    framework = {
-        "designer.lessons",
-        "designer.lessons.base",
-        "designer.lessons.check",
-        "designer.lessons.shared",  # the runs that more than one lesson trains
-        "designer.lessons.document",  # a lesson as a JSON document
-        "designer.lessons.rules",  # a document's verdict
-    }
-    lessons = [n for n in graph if n.startswith("designer.lessons.") and n not in framework]
-    assert len(lessons) >= 9  # it did find the lessons
-    for name in lessons:
-        others = [t for t in graph.successors(name) if t.startswith("designer.lessons")]
-        assert set(others) <= framework - {"designer.lessons"}, f"{name} imports {others}"
+def test_a_lesson_is_a_document_not_code():
+    """The built-in lessons are documents in designer/lessons/builtin/, read by the
+    loader that reads a teacher's: the lessons' package holds only the framework (base,
+    check, document, rules), no lesson."""
+    from designer.lessons import BUILTIN, LESSONS
+
+    documents = sorted(path.stem for path in BUILTIN.iterdir())
+    assert documents == [f"{lesson.number:02d}-{lesson.name}" for lesson in LESSONS.values()]
+    assert len(documents) == 9
+    modules = {path.stem for path in (ENGINE / "lessons").glob("*.py")}
+    assert modules == {"__init__", "base", "check", "document", "rules"}
 
 
 def test_folders_say_what_they_hold():

@@ -14,13 +14,13 @@ import pytest
 
 from designer.__main__ import main
 from designer.document.spec import Experiment
-from designer.i18n import _, using
+from designer.i18n import Translated, _, using
 from designer.lessons import LESSONS
 from designer.lessons.base import VIEWS, RunResult, loss_words, short
 from designer.lessons.check import Outcome, check_lesson
 from designer.serving.shared_runs import SharedRuns, run_key
 from designer.training.runner import ProcessRunner
-from tests.helpers import english_sentences, run_result
+from tests.helpers import english_sentences, lesson_texts, run_result
 
 TINY = Experiment.from_dict(
     {
@@ -38,17 +38,13 @@ def test_a_lesson_is_complete(lesson):
     assert len(set(labels)) == len(labels) >= 1
     for run in lesson.runs:
         run.experiment()  # a valid document
-        assert "clip_norm" in run.document["train"], "every lesson states its clipping"
     assert 0 <= lesson.prediction.answer < len(lesson.prediction.choices)
     assert lesson.steps
     for step in lesson.steps:
         assert step.view in VIEWS
         assert step.run is None or step.run in labels
-    assert lesson.try_next and lesson.prediction.why
-
-
-def test_the_lessons_are_numbered_one_to_nine():
-    assert [lesson.number for lesson in LESSONS.values()] == list(range(1, 10))
+    assert lesson.try_next and lesson.prediction.why and lesson.read_more
+    assert lesson.check.passed and lesson.check.failed  # sentences of its own, with numbers
 
 
 def test_why_gates_passes_only_when_the_lstm_learns_and_the_rnn_does_not():
@@ -67,7 +63,7 @@ def test_vanishing_gradients_compares_how_far_the_gradient_reaches():
     ok = check(
         {"A": run_result("A", 0.16, last=vanishing[0]), "B": run_result("B", 0.001, last=kept[0])}
     )
-    assert ok.passed and math.isclose(ok.numbers["rnn_reach"], 1e-8)
+    assert ok.passed and math.isclose(ok.numbers["A.grad_reach"], 1e-8)
     same = check(
         {"A": run_result("A", 0.16, last=kept[0]), "B": run_result("B", 0.001, last=kept[0])}
     )
@@ -102,8 +98,26 @@ def test_char_rnn_looks_at_the_best_evaluation():
 # --- the command line -----------------------------------------------------------------------
 def test_lessons_lists_each_with_its_name(capsys):
     assert main(["lessons", "--json"]) == 0
-    names = [json.loads(line)["name"] for line in capsys.readouterr().out.splitlines()]
-    assert names == list(LESSONS)
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [lesson["name"] for lesson in listed] == list(LESSONS)
+    first = listed[0]  # in English, with its rule, its reading and what it builds on
+    assert first["rule"] == "val_loss: B < 0.1 * baseline and A > 0.5 * baseline"
+    assert first["read_more"] == "Dive into Deep Learning: Long Short-Term Memory (LSTM)"
+    assert [lesson["needs"] for lesson in listed[:2]] == [[], [1]]
+
+
+def test_lessons_show_says_what_to_read_and_when_the_result_appears(capsys):
+    assert main(["lessons", "show", "vanishing-gradients"]) == 0
+    out = capsys.readouterr().out
+    assert "Read more: Dive into Deep Learning: Backpropagation Through Time" in out
+    assert out.rstrip().endswith(
+        "Its result appears when: grad_reach: A < 0.001 and B > 0.01 and B > 100 * A"
+    )
+    assert main(["--lang", "zh", "lessons", "show", "vanishing-gradients"]) == 0
+    out = capsys.readouterr().out
+    assert "《用梯度下降学习长期依赖是困难的》" in out  # the source, in Chinese too
+    assert "延伸阅读：《动手学深度学习》：通过时间反向传播" in out
+    assert "本课的结果在以下条件成立时出现：grad_reach: A < 0.001" in out
 
 
 def test_lessons_show_prints_documents_ready_for_train(capsys, tmp_path):
@@ -233,7 +247,7 @@ def test_no_gradient_at_all_reaching_the_first_step_is_worded_not_divided():
             "B": run_result("B", 0.001, last=[0.2, 1.0]),
         }
     )
-    assert verdict.passed and "the RNN none at all" in verdict.text
+    assert verdict.passed and "the RNN passes 0 back to the first step" in verdict.text
 
 
 def test_a_diverged_shared_run_is_kept_as_it_always_ends(tmp_path):
@@ -260,17 +274,6 @@ def test_a_failed_shared_run_says_why_and_trains_again_when_asked(tmp_path):
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-def texts(lesson) -> list[str]:
-    """Each text field of a lesson, as marked (the English message ids)."""
-    question = lesson.prediction
-    found = [lesson.title, lesson.source, lesson.summary, lesson.try_next]
-    found += [question.question, *question.choices, question.why]
-    found += [run.title for run in lesson.runs]
-    for step in lesson.steps:
-        found += [step.title, step.text]
-    return found
-
-
 def zh(message: str) -> str:
     with using("zh"):
         return _(message)
@@ -278,7 +281,8 @@ def zh(message: str) -> str:
 
 @pytest.mark.parametrize("name", list(LESSONS))
 def test_every_text_of_the_lesson_reads_in_chinese(name):
-    for english in texts(LESSONS[name]):
+    for english in lesson_texts(LESSONS[name]):
+        assert isinstance(english, Translated) and set(english.texts) == {"en", "zh"}
         chinese = zh(english)
         assert chinese != english, f"no translation: {english!r}"
         assert not english_sentences(chinese), (english, chinese)
@@ -344,7 +348,7 @@ def test_a_gradient_that_does_not_reach_the_first_step_is_worded_in_chinese():
     runs = {"A": probed("A", 0.16, grads=[0.0, 1.0]), "B": probed("B", 0.001, grads=[0.2, 1.0])}
     with using("zh"):
         verdict = check(runs)
-    assert verdict.passed and "RNN 完全没有传回" in verdict.text
+    assert verdict.passed and "RNN 传回第一步的比例为 0；" in verdict.text
     no_probe = {"A": probed("A", 0.16), "B": probed("B", 0.001)}
     with using("zh"):
         verdict = check(no_probe)
