@@ -128,6 +128,32 @@ def link_of(at: Any) -> Any:
     return run_store().get(link_id) if link_id else None
 
 
+def checkpoint_file(exp: Experiment, name: str = "from home", steps: int = 10) -> bytes:
+    """A checkpoint file of a run trained elsewhere, named `name` (a visitor's own
+    words, not the app's)."""
+    import io
+
+    import torch
+
+    from designer import Trainer
+    from designer.training import checkpoints
+
+    trainer = Trainer(exp)
+    list(trainer.run(steps))
+    buffer = io.BytesIO()
+    torch.save(checkpoints.to_data(trainer.checkpoint(run={"name": name})), buffer)
+    return buffer.getvalue()
+
+
+def upload_checkpoint(at: Any, name: str, content: bytes) -> Any:
+    """A checkpoint file brought to the runs kept for the link (Train and Compare)."""
+    (uploader,) = [u for u in at.file_uploader if (u.key or "").startswith("checkpoint_upload")]
+    uploader.upload(name, content, "application/octet-stream")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def english_left(at: Any) -> list[str]:
     """The English sentences an AppTest page shows (none on a Chinese page: names,
     code and units aside); the page ran without an exception."""
