@@ -11,8 +11,10 @@
     python -m designer export SPEC.json [--with-training] [--format module|ipynb|numpy]
     python -m designer sample --checkpoint CKPT [--temperature T] [--prompt TEXT] [--last]
     python -m designer lessons [--json]
-    python -m designer lessons show NAME [--json]
-    python -m designer lessons check [NAME] [--seed S] [--json]
+    python -m designer lessons show NAME|FILE.json [--json]
+    python -m designer lessons check [NAME | FILE.json] [--seed S] [--json]
+    python -m designer lessons new A.json B.json --question TEXT --choice TEXT --choice TEXT
+                       --answer N --verdict RULE [--title TEXT] [--step VIEW:TITLE:TEXT] --out FILE
     python -m designer bench [--json] [--quick]
 
 Bad input exits with status 2 and one line per problem on stderr, never a traceback.
@@ -47,13 +49,7 @@ def emit(record: dict[str, Any]) -> None:
 
 def read_experiment(path: str, task: str | None = None, seed: int | None = None) -> Experiment:
     """Load SPEC.json ('-' reads standard input), with command-line overrides."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise UsageError(
-            Text("cannot read {path}: {reason}", path=path, reason=err.strerror or err)
-        ) from None
-    exp = Experiment.from_json(text)
+    exp = Experiment.from_json(_read(path))
     if task is None and seed is None:
         return exp
     data = exp.to_dict()
@@ -681,8 +677,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _lesson(name: str) -> Any:
-    from designer.lessons import LESSONS
+    """A built-in lesson by name, or a lesson document: a path, or anything ending .json."""
+    from designer.lessons import LESSONS, read_lesson
 
+    if name.endswith(".json") or "/" in name or name not in LESSONS and Path(name).is_file():
+        return read_lesson(_read(name))
     if name not in LESSONS:
         raise UsageError(
             Text(
@@ -692,6 +691,37 @@ def _lesson(name: str) -> Any:
             )
         )
     return LESSONS[name]
+
+
+def _read(path: str) -> str:
+    """A file's text ('-': standard input); a file that cannot be read is a UsageError."""
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise UsageError(Text("cannot read {path}: {reason}", path=path, reason=reason)) from None
+
+
+def _training(lesson: Any, seed: int) -> str:
+    """'Lesson 1: Why gates: training 2 run(s), seed 0' (a teacher's lesson: no number)."""
+    if lesson.number:
+        said = _("Lesson {number}: {title}: training {n} run(s), seed {seed}")
+    else:
+        said = _("{title}: training {n} run(s), seed {seed}")
+    return said.format(number=lesson.number, title=_(lesson.title), n=len(lesson.runs), seed=seed)
+
+
+def _heading(lesson: Any) -> str:
+    """'Lesson 1: Why gates (Hochreiter & Schmidhuber (1997), ...)', or a teacher's
+    lesson's title alone (it has no number) with its source, if any."""
+    title, source = _(lesson.title), _(lesson.source)
+    if lesson.number and source:
+        return _("Lesson {number}: {title} ({source})").format(
+            number=lesson.number, title=title, source=source
+        )
+    if lesson.number:
+        return _("Lesson {number}: {title}").format(number=lesson.number, title=title)
+    return _("{title} ({source})").format(title=title, source=source) if source else title
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
@@ -713,11 +743,7 @@ def cmd_lessons_show(args: argparse.Namespace) -> int:
         for run in lesson.runs:
             emit(run.experiment().to_dict())
         return 0
-    print(
-        _("Lesson {number}: {title} ({source})").format(
-            number=lesson.number, title=_(lesson.title), source=lesson.source
-        )
-    )
+    print(_heading(lesson))
     print(f"\n{_(lesson.prediction.question)}")
     for i, choice in enumerate(lesson.prediction.choices, 1):
         print(f"  {i}. {_(choice)}")
@@ -749,11 +775,7 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
         # a fragile result is checked on each of its seeds, unless a seed is given
         for seed in [args.seed] if args.seed is not None else lesson.seeds:
             if not args.json:
-                print(
-                    _("Lesson {number}: {title}: training {n} run(s), seed {seed}").format(
-                        number=lesson.number, title=_(lesson.title), n=len(lesson.runs), seed=seed
-                    )
-                )
+                print(_training(lesson, seed))
             outcome = check_lesson(lesson, seed=seed, progress=progress, every=10.0)
             failed += not outcome.verdict.passed
             if args.json:
@@ -766,6 +788,75 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
                 seconds = f"{outcome.seconds:.0f}"
                 print("  " + line.format(seconds=seconds, verdict=outcome.verdict.text) + "\n")
     return 1 if failed else 0
+
+
+def cmd_lessons_new(args: argparse.Namespace) -> int:
+    """A lesson document from experiment files, the prediction and the rule, checked
+    before it is written (every problem named, exit 2)."""
+    from designer.lessons.base import VIEWS
+    from designer.lessons.document import LABELS, new_lesson
+
+    if not 1 <= len(args.experiments) <= len(LABELS):
+        raise UsageError(
+            Text("a lesson has 1 to 4 runs, got {n} experiment files", n=len(args.experiments))
+        )
+    if not 1 <= args.answer <= len(args.choice):
+        raise UsageError(
+            Text(
+                "--answer is the number of a choice, 1 to {n}, got {got}",
+                n=len(args.choice),
+                got=args.answer,
+            )
+        )
+    runs = [(Path(path).stem, _experiment_file(path)) for path in args.experiments]
+    steps = []
+    for step in args.step or []:
+        view, _colon, rest = step.partition(":")
+        title, _colon, text = rest.partition(":")
+        view, _at, run = view.partition("@")
+        if view not in VIEWS or not title:
+            raise UsageError(
+                Text(
+                    "--step is VIEW:TITLE:TEXT with VIEW one of {views}, got '{got}'",
+                    views=", ".join(VIEWS),
+                    got=step[:80],
+                )
+            )
+        steps.append({"title": title, "text": text, "view": view, **({"run": run} if run else {})})
+    doc = new_lesson(
+        runs,
+        args.question,
+        list(args.choice),
+        args.answer - 1,
+        args.verdict,
+        steps or None,
+        title=args.title or "",
+        name=args.name or "",
+        why=args.why or "",
+    )
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    try:
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(
+            Text("cannot write {path}: {reason}", path=args.out, reason=err.strerror or err)
+        ) from None
+    print(
+        _("wrote {path}: the lesson '{name}', {n} run(s)").format(
+            path=args.out, name=doc["name"], n=len(runs)
+        )
+    )
+    return 0
+
+
+def _experiment_file(path: str) -> Experiment:
+    """An experiment file of a new lesson; its problems name the file."""
+    try:
+        return Experiment.from_json(_read(path))
+    except SpecError as err:
+        raise SpecError(
+            [Problem(p.path, p._message, f"{path}: {p.label}", p._whole) for p in err.problems]
+        ) from None
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -977,14 +1068,41 @@ def _add_lessons(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_lessons)
     lessons = p.add_subparsers(dest="action", parser_class=_Parser)
     q = lessons.add_parser("show", help=_("a lesson's experiment documents"))
-    q.add_argument("name")
+    q.add_argument("name", metavar="NAME|FILE.json")
     q.add_argument("--json", action="store_true", help=_("one experiment document per line"))
     q.set_defaults(func=cmd_lessons_show)
     q = lessons.add_parser("check", help=_("train a lesson's runs and check its result"))
-    q.add_argument("name", nargs="?", help=_("the lesson (default: every lesson)"))
+    q.add_argument(
+        "name", nargs="?", metavar="NAME|FILE.json", help=_("the lesson (default: every lesson)")
+    )
     q.add_argument("--seed", type=int, help=_("this training seed (default: the lesson's seeds)"))
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_lessons_check)
+    _add_lessons_new(lessons)
+
+
+def _add_lessons_new(lessons: argparse._SubParsersAction) -> None:
+    q = lessons.add_parser("new", help=_("a lesson document from experiment files"))
+    q.add_argument("experiments", nargs="+", help=_("1 to 4 experiment files: runs A, B, C, D"))
+    q.add_argument("--question", required=True, help=_("what the class predicts first"))
+    q.add_argument("--choice", action="append", required=True, help=_("one answer (2 to 6)"))
+    q.add_argument(
+        "--answer", type=int, required=True, help=_("the number of the choice the result supports")
+    )
+    q.add_argument(
+        "--verdict", required=True, help=_("the rule: did the result appear? (docs/lessons.md)")
+    )
+    q.add_argument("--title", help=_("default: the runs' names"))
+    q.add_argument("--name", help=_("in links: a-z, 0-9 and '-' (default: from the title)"))
+    q.add_argument("--why", help=_("the explanation shown once the runs have ended"))
+    q.add_argument(
+        "--step",
+        action="append",
+        metavar="VIEW:TITLE:TEXT",
+        help=_("a step of the walk-through (VIEW@B for one run's view); default: curves, table"),
+    )
+    q.add_argument("--out", required=True, help=_("the lesson document to write, FILE.json"))
+    q.set_defaults(func=cmd_lessons_new)
 
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:

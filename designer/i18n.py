@@ -127,6 +127,8 @@ def translations(code: str) -> gettext.NullTranslations:
 
 def _(message: str) -> str:
     """`message` in the current language (itself when there is no translation)."""
+    if isinstance(message, Translated):
+        return message.in_language(language())
     return translations(language()).gettext(message)
 
 
@@ -139,6 +141,47 @@ def N_(message: str) -> str:
     """Marks `message` for translation without translating it: for data defined at
     import time (labels in a dict), translated with _() where it is shown."""
     return message
+
+
+class Translated(str):
+    """A text that carries its own translations: a lesson document's title or step,
+    written by a teacher in English, Chinese or both ({"en": ..., "zh": ...}). Its str
+    value is the English (or the one language given), so it reads as the plain str it
+    replaces everywhere; _() gives the reader's language's, else the catalog's
+    translation of the English, else the other language."""
+
+    texts: dict[str, str]
+
+    def __new__(cls, texts: dict[str, str]) -> Translated:
+        given = {code: text for code, text in texts.items() if code in LANGUAGES}
+        if not given:
+            raise ValueError("a translated text needs at least one of the languages")
+        value = super().__new__(cls, given.get(DEFAULT, next(iter(given.values()))))
+        value.texts = given
+        return value
+
+    def in_language(self, code: str) -> str:
+        """The text in language `code`: its own, else the catalog's, else the other's."""
+        if code in self.texts:
+            return self.texts[code]
+        return translations(code).gettext(str.__str__(self))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Translated):
+            return self.texts == other.texts
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+    def __repr__(self) -> str:
+        return f"Translated({self.texts!r})"
+
+    def __reduce__(self):  # picklable: a lesson's texts travel like any str
+        return (Translated, (dict(self.texts),))
 
 
 class Text:

@@ -259,38 +259,7 @@ class Experiment(_Strict):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experiment:
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise SpecError(
-                [
-                    Problem(
-                        "",
-                        Text(
-                            "the document is larger than {limit} bytes",
-                            limit=f"{MAX_DOCUMENT_BYTES:,}",
-                        ),
-                    )
-                ]
-            )
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            message = Text(
-                "not valid JSON (line {line}, column {column}): {reason}",
-                line=err.lineno,
-                column=err.colno,
-                reason=Text(_JSON_ERRORS[err.msg]) if err.msg in _JSON_ERRORS else err.msg,
-            )
-            raise SpecError([Problem("", message)]) from None
-        except UnicodeDecodeError as err:
-            message = Text("not valid JSON: {reason}", reason=str(err))
-            raise SpecError([Problem("", message)]) from None
-        except RecursionError:
-            message = Text("not valid JSON: it is nested too deeply")
-            raise SpecError([Problem("", message)]) from None
-        except ValueError:  # an integer of over 4,300 digits, which Python refuses to read
-            message = Text("not valid JSON: it holds a number too long to read")
-            raise SpecError([Problem("", message)]) from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(text, MAX_DOCUMENT_BYTES))
 
     def to_dict(self, compact: bool = False) -> dict[str, Any]:
         """The document as plain JSON data. `compact` leaves out every default
@@ -341,6 +310,33 @@ class Experiment(_Strict):
             layer if isinstance(layer, dict) else layer.model_dump(mode="json") for layer in layers
         ]
         return Experiment.from_dict(data)
+
+
+def read_json(text: str | bytes, limit: int) -> Any:
+    """JSON text of at most `limit` bytes as data; a SpecError in the reader's words
+    when it is too large or not JSON (an experiment's and a lesson's documents)."""
+    if len(text) > limit:  # characters of a str: each at least a byte
+        message = Text("the document is larger than {limit} bytes", limit=f"{limit:,}")
+        raise SpecError([Problem("", message)])
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        message = Text(
+            "not valid JSON (line {line}, column {column}): {reason}",
+            line=err.lineno,
+            column=err.colno,
+            reason=Text(_JSON_ERRORS[err.msg]) if err.msg in _JSON_ERRORS else err.msg,
+        )
+        raise SpecError([Problem("", message)]) from None
+    except UnicodeDecodeError as err:
+        message = Text("not valid JSON: {reason}", reason=str(err))
+        raise SpecError([Problem("", message)]) from None
+    except RecursionError:
+        message = Text("not valid JSON: it is nested too deeply")
+        raise SpecError([Problem("", message)]) from None
+    except ValueError:  # an integer of over 4,300 digits, which Python refuses to read
+        message = Text("not valid JSON: it holds a number too long to read")
+        raise SpecError([Problem("", message)]) from None
 
 
 # --- what a field allows, for the widgets that edit it ----------------------------------
@@ -659,9 +655,15 @@ def _explain(err: ValidationError, data: Any, within: tuple[str, ...] = ()) -> l
 def _unknown_field(loc: tuple[Any, ...], data: Any) -> Problem:
     """A field the document's part does not have, with the nearest one it has."""
     path, label, _owner = _locate(loc[:-1], data)
-    name = str(loc[-1])
     _path, _label, owner = _locate(loc, data)
-    known = list(owner.model_fields) if owner else []
+    return unknown_field(path, str(loc[-1]), list(owner.model_fields) if owner else [], label)
+
+
+def unknown_field(
+    path: str, name: str, known: list[str], label: str | Text | None = None
+) -> Problem:
+    """The Problem of a field `name` at `path` that is none of `known`, with the nearest
+    one (an experiment's document and a lesson's word it alike)."""
     message = unknown_name(
         name,
         known,

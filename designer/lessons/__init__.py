@@ -3,7 +3,9 @@
 Each module holds one lesson as data (designer.lessons.base.Lesson): the experiments
 it trains, the prediction the class makes first, the steps that walk through the
 result, and the check that says whether the result appeared. `python -m designer
-lessons` lists them; the app's Lessons page plays them.
+lessons` lists them; the app's Lessons page plays them. A teacher's lesson is a JSON
+document of the same Lesson (designer.lessons.document), its verdict a rule
+(designer.lessons.rules).
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ from designer.lessons import (
     why_gates,
 )
 from designer.lessons.base import Lesson, LessonRun, RunResult, Step, Verdict
+from designer.lessons.document import (
+    lesson_from_document,
+    lesson_from_url,
+    lesson_to_document,
+    lesson_to_url,
+    new_lesson,
+    read_lesson,
+    shown_text,
+)
+from designer.lessons.rules import METRICS, Rule, RuleError, parse_rule
 
 LESSONS: dict[str, Lesson] = {
     module.LESSON.name: module.LESSON
@@ -41,13 +53,24 @@ LESSONS: dict[str, Lesson] = {
 
 __all__ = [
     "LESSONS",
+    "METRICS",
     "Lesson",
     "LessonRun",
+    "Rule",
+    "RuleError",
     "RunResult",
     "Step",
     "Verdict",
     "get_lesson",
+    "lesson_from_document",
+    "lesson_from_url",
+    "lesson_to_document",
+    "lesson_to_url",
+    "new_lesson",
+    "parse_rule",
+    "read_lesson",
     "runs_from_earlier",
+    "shown_text",
 ]
 
 

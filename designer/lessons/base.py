@@ -150,7 +150,7 @@ Check = Callable[[dict[str, RunResult]], Verdict]
 @dataclass(frozen=True)
 class Lesson:
     name: str  # in links and on the command line: "why-gates"
-    number: int
+    number: int  # 0 for a lesson that is not built in
     title: str
     source: str  # the paper the result comes from
     summary: str  # one sentence: what the class will see
@@ -162,6 +162,11 @@ class Lesson:
     seeds: tuple[int, ...] = (0,)  # the check must pass on each (fragile results: three)
     may_diverge: tuple[str, ...] = ()  # runs whose divergence is the lesson's result
     needs: tuple[int, ...] = ()  # the lessons (by number) it builds on: take them first
+    # The matching section of Dive into Deep Learning (《动手学深度学习》), by title.
+    read_more: str = ""
+    # A short hash of the lesson's document (designer.lessons.document.document_id), for
+    # class links and the keys of a teacher's lessons; "" for a lesson written in Python.
+    document_id: str = ""
 
     def judge(self, results: dict[str, RunResult]) -> Verdict:
         """The lesson's check, on runs that ended as the lesson expects: a run that

@@ -37,6 +37,7 @@ class Outcome:
             "lesson": self.lesson.name,
             "seed": self.seed,
             "passed": self.verdict.passed,
+            "appeared": self.verdict.passed,  # the lesson's result appeared in these runs
             "text": text,
             "numbers": self.verdict.numbers,
             "seconds": round(self.seconds, 1),

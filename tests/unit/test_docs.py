@@ -44,6 +44,11 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m designer export examples/rnn_vs_lstm_rnn.json --format numpy > by_hand.py": (),
     "python -m designer lessons": (),
     "python -m designer lessons show why-gates --json": (),
+    "python -m designer lessons new examples/lessons/rnn.json examples/lessons/gru.json "
+    '--question "Which one learns to add?" --choice "the tanh RNN" --choice "the GRU" '
+    '--answer 2 --verdict "val_loss: B < 0.2 * baseline and A > 0.5 * baseline" '
+    "--out lesson.json": (),
+    "python -m designer lessons show examples/lessons/gru-vs-rnn-memory.json --json": (),
     'python -c "from designer import Experiment; import json; '
     'print(json.dumps(Experiment.json_schema()))"': (),
     # the browser benchmarks take minutes: their arguments are parsed, then --help
@@ -73,6 +78,10 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     "python -m designer lessons check irnn --seed 1": (
         "tests/unit/test_lessons.py",
         "check_lesson(lesson, seed=seed)",
+    ),
+    "python -m designer lessons check examples/lessons/gru-vs-rnn-memory.json --json": (
+        "tests/unit/test_lesson_documents.py",
+        'main(["lessons", "check", EXAMPLE, "--json"])',
     ),
 }
 
@@ -164,7 +173,8 @@ def test_the_documented_commands_run(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert [code for _, code in results] == [0] * len(RUN), results
-    for made in ("run.pt", "charlm.pt", "graph.html", "model.py", "train.py", "train.ipynb"):
+    made_files = ("run.pt", "charlm.pt", "graph.html", "model.py", "train.py", "train.ipynb")
+    for made in (*made_files, "lesson.json"):
         assert (tmp_path / made).stat().st_size > 0, made
     assert "def " in (tmp_path / "by_hand.py").read_text(encoding="utf-8")
 
