@@ -36,7 +36,7 @@ def test_make_a_lesson_on_compare_open_it_and_train_it(page, app_url):
     page.wait_for_app()
     page.get_by_text("differs from").first.wait_for(timeout=30_000)
 
-    page.get_by_text("Make a lesson", exact=True).click()
+    page.get_by_text("Make a lesson", exact=True).click(timeout=60_000)  # below the figures
     page.wait_for_app()
     type_into(page, "ml_title_en", "Gates in the browser")
     type_into(page, "ml_question_en", "Which one learns to add?")
