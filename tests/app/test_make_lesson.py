@@ -18,21 +18,10 @@ from streamlit.testing.v1 import AppTest
 from components.lessons.lesson_runs import shared_runs
 from designer import Experiment
 from designer.i18n import _, using
-from designer.lessons.document import (
-    lesson_from_url,
-    lesson_to_url,
-    new_lesson,
-    read_lesson,
-    shown_text,
-)
-from tests.helpers import (
-    checkpoint_file,
-    english_left,
-    experiment_doc,
-    layer_doc,
-    upload_checkpoint,
-    wait_for,
-)
+from designer.lessons.document import lesson_from_url, lesson_to_url, new_lesson, read_lesson
+from designer.lessons.document import shown_text as as_written
+from tests.helpers import checkpoint_file, english_left, experiment_doc, layer_doc, wait_for
+from tests.helpers import upload_checkpoint as upload
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 COMPARE = "app_pages/compare.py"
@@ -75,8 +64,8 @@ def downloads(monkeypatch):
 def compare_two(app_on_page, pair, lang=None):
     """Compare, on the two runs brought back as checkpoint files."""
     at = app_on_page(pair[0], COMPARE, lang)
-    upload_checkpoint(at, "a.pt", checkpoint_file(pair[0], "tanh"))
-    upload_checkpoint(at, "b.pt", checkpoint_file(pair[1], "LSTM"))
+    upload(at, "a.pt", checkpoint_file(pair[0], "tanh"))
+    upload(at, "b.pt", checkpoint_file(pair[1], "LSTM"))
     return at
 
 
@@ -230,11 +219,11 @@ def test_a_documents_html_and_images_are_shown_as_written(app_on_page, pair, lan
     lesson = read_lesson(json.dumps(data))
     at = app_on_page(pair[0], LESSONS, lang, doc=lesson_to_url(lesson))
     texts = lesson_texts(at)
-    assert shown_text(crafted) in texts and crafted not in texts
+    assert as_written(crafted) in texts and crafted not in texts
     assert "\\<img" in texts and "!\\[pic\\]" in texts  # a "!" alone makes no image
     (title,) = at.title
     with using(lang):
-        assert title.value == _("Lesson: {title}").format(title=shown_text("<b>Bold</b>"))
+        assert title.value == _("Lesson: {title}").format(title=as_written("<b>Bold</b>"))
     if lang == "zh":
         assert title.value.startswith("课例：")
         own = json.dumps(data["prediction"]) + data["title"]  # the document's own words
