@@ -6,6 +6,7 @@ typed: its problem under the field, or what it says."""
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.compare.lesson_form import form, kept
 from components.shell.state import escape_markdown
@@ -91,8 +92,9 @@ def clause(labels: list[str]) -> str:
     if len(labels) < 2:
         choices.remove("run")
     against_words = {a: _(text) for a, text in AGAINST.items()}
+    c4, c5 = st.columns([2, 1], vertical_alignment="bottom")
     against = kept(
-        st.radio,
+        c4.radio,
         "ml_against",
         choices[0],
         _("Against"),
@@ -100,18 +102,18 @@ def clause(labels: list[str]) -> str:
         format_func=against_words.get,
         horizontal=True,
     )
-    return f"{metric}: {run} {op} {_other_side(against, run, labels)}"
+    return f"{metric}: {run} {op} {_other_side(against, run, labels, c5)}"
 
 
-def _other_side(against: str, run: str, labels: list[str]) -> str:
+def _other_side(against: str, run: str, labels: list[str], place: DeltaGenerator) -> str:
     """The clause's right side: another run, 'factor * baseline', or a number."""
     if against == "run":
         others = [label for label in labels if label != run] or labels
-        return kept(st.selectbox, "ml_other", others[0], _("The other run"), others)
+        return kept(place.selectbox, "ml_other", others[0], _("The other run"), others)
     if against == "baseline":
-        factor = kept(st.number_input, "ml_factor", 0.5, _("Times the baseline"), step=0.05)
+        factor = kept(place.number_input, "ml_factor", 0.5, _("Times the baseline"), step=0.05)
         return f"{factor:g} * baseline"
-    number = kept(st.number_input, "ml_number", 0.0, _("The number"), format="%g")
+    number = kept(place.number_input, "ml_number", 0.0, _("The number"), format="%g")
     return f"{number:g}"
 
 

@@ -5,6 +5,7 @@ lesson, predict, train it and read the verdict."""
 import pytest
 
 from designer import Experiment
+from tests.helpers import artifact
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +51,8 @@ def test_make_a_lesson_on_compare_open_it_and_train_it(page, app_url):
     type_into(page, "ml_rule", "val_loss: B < 3 * baseline")
     page.get_by_text("The rule reads: B's final validation loss < 3 × the baseline's").wait_for()
     page.get_by_text("The lesson is ready.").wait_for()
+    page.get_by_text("The walk-through.").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifact("make_lesson.png")))
 
     page.locator(".st-key-ml_open button").click()
     page.get_by_role("heading", name="Lesson: Gates in the browser").wait_for(timeout=30_000)
