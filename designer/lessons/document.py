@@ -42,7 +42,8 @@ VERSION = 1
 MAX_BYTES = 300_000
 MAX_TEXT = 2_000  # characters of one text, in each language
 LABELS = ("A", "B", "C", "D")
-ONE_RUN_VIEWS = ("gradient-map", "states", "graph", "sample", "inputs")  # the others: all runs
+ONE_RUN_VIEWS = ("gradient-map", "states", "graph", "sample", "inputs")
+_ALL_RUN_VIEWS = tuple(view for view in VIEWS if view not in ONE_RUN_VIEWS)  # no "run"
 SERVER_DATA = ("path", "upload")  # task parameters that name data kept on the server
 
 
@@ -231,44 +232,72 @@ def _experiment_problems(data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _cross_problems(doc: LessonDoc) -> list[Problem]:
-    """What a field cannot say alone: the labels in order, the runs that steps and
-    the rule name, the answer among the choices."""
-    labels = [run.label for run in doc.runs]
+def _listed(data: Any, key: str) -> list[Any]:
+    """data[key] where it is a list (a wrong type is pydantic's problem to name)."""
+    found = data.get(key) if isinstance(data, dict) else None
+    return found if isinstance(found, list) else []
+
+
+def _cross_problems(data: dict[str, Any]) -> list[Problem]:
+    """What a field cannot say alone: the labels in order, the runs that steps, the
+    rule and its sentences name, the answer among the choices. Read from the data
+    itself, so that they are named beside the other problems, wherever those are."""
+    runs = [run if isinstance(run, dict) else {} for run in _listed(data, "runs")]
+    labels = [run["label"] for run in runs if isinstance(run.get("label"), str)]
     problems = []
-    for i, run in enumerate(doc.runs):
-        if run.label != LABELS[i]:
+    for i, run in enumerate(runs[: len(LABELS)]):
+        if isinstance(run.get("label"), str) and run["label"] != LABELS[i]:
             message = Text(
                 "the runs are labelled A, B, C, D in order: this one is '{want}', got {got}",
                 want=LABELS[i],
-                got=shown(run.label),
+                got=shown(run["label"]),
             )
             problems.append(Problem(f"runs[{i}].label", message))
-    for i, step in enumerate(doc.steps):
-        if step.run is not None and step.run not in labels:
-            problems.append(Problem(f"steps[{i}].run", _no_run(step.run, labels)))
-        elif step.run is not None and step.view not in ONE_RUN_VIEWS:
-            message = Text("the {view} view shows every run; it takes no run", view=step.view)
+    for i, step in enumerate(_listed(data, "steps")):
+        run = step.get("run") if isinstance(step, dict) else None
+        if isinstance(run, str) and run not in labels:
+            problems.append(Problem(f"steps[{i}].run", _no_run(run, labels)))
+        elif isinstance(run, str) and step.get("view") in _ALL_RUN_VIEWS:
+            message = Text("the {view} view shows every run; it takes no run", view=step["view"])
             problems.append(Problem(f"steps[{i}].run", message))
-    for i, label in enumerate(doc.may_diverge):
-        if label not in labels:
+    for i, label in enumerate(_listed(data, "may_diverge")):
+        if isinstance(label, str) and label not in labels:
             problems.append(Problem(f"may_diverge[{i}]", _no_run(label, labels)))
-    choices = len(doc.prediction.choices)
-    if doc.prediction.answer >= choices:
-        message = Text(
-            "must be the index of one of the {n} choices (0 to {last}), got {got}",
-            n=choices,
-            last=choices - 1,
-            got=doc.prediction.answer,
-        )
-        problems.append(Problem("prediction.answer", message))
-    try:
-        parse_rule(doc.verdict.rule, labels)
-    except RuleError as err:
-        problems.append(Problem("verdict.rule", err.text))
+    problems.extend(_answer_problems(data.get("prediction")))
+    problems.extend(_verdict_problems(data.get("verdict"), labels))
+    return problems
+
+
+def _answer_problems(prediction: Any) -> list[Problem]:
+    """The answer must be the index of one of the choices."""
+    choices = len(_listed(prediction, "choices"))
+    answer = prediction.get("answer") if isinstance(prediction, dict) else None
+    if type(answer) is not int or not choices or 0 <= answer < choices:
+        return []
+    message = Text(
+        "must be the index of one of the {n} choices (0 to {last}), got {got}",
+        n=choices,
+        last=choices - 1,
+        got=answer,
+    )
+    return [Problem("prediction.answer", message)]
+
+
+def _verdict_problems(verdict: Any, labels: list[str]) -> list[Problem]:
+    """The rule must read, and its sentences may name only the lesson's runs."""
+    if not isinstance(verdict, dict):
+        return []
+    problems = []
+    rule = verdict.get("rule")
+    if isinstance(rule, str) and len(rule) <= MAX_TEXT:
+        try:
+            parse_rule(rule, labels)
+        except RuleError as err:
+            problems.append(Problem("verdict.rule", err.text))
     for key in ("passed", "failed"):
-        for text in _languages(getattr(doc.verdict, key)):
-            for found in _PLACEHOLDER.finditer(text):
+        text = verdict.get(key)
+        for said in text.values() if isinstance(text, dict) else [text]:
+            for found in _PLACEHOLDER.finditer(said if isinstance(said, str) else ""):
                 if found.group(1) not in (*labels, "baseline"):
                     problems.append(Problem(f"verdict.{key}", _no_run(found.group(1), labels)))
     return problems
@@ -278,11 +307,6 @@ def _no_run(label: str, labels: list[str]) -> Text:
     return Text(
         'no run "{label}"; the runs are {labels}', label=label[:10], labels=", ".join(labels)
     )
-
-
-def _languages(text: str) -> list[str]:
-    """A text in each language it is written in."""
-    return list(text.texts.values()) if isinstance(text, Translated) else [text]
 
 
 # --- loading and writing ------------------------------------------------------------
@@ -297,8 +321,7 @@ def lesson_from_document(data: dict) -> Lesson:
     except ValidationError as err:
         problems.extend(_document_problems(err))
     problems.extend(_experiment_problems(data))
-    if doc is not None:
-        problems.extend(_cross_problems(doc))
+    problems.extend(_cross_problems(data))
     if problems or doc is None:
         raise SpecError(problems)
     lesson = _lesson(doc)
@@ -417,6 +440,9 @@ def lesson_to_url(lesson: Lesson) -> str:
 def lesson_from_url(token: str) -> Lesson:
     """The lesson of a link; a damaged one, or one that inflates past MAX_BYTES, is
     refused before it is read."""
+    if len(token) > 2 * MAX_BYTES:  # more than any lesson's deflated document
+        message = Text("the document is larger than {limit} bytes", limit=f"{MAX_BYTES:,}")
+        raise SpecError([Problem("", message)])
     try:
         padded = token + "=" * (-len(token) % 4)
         raw = zlib.decompressobj().decompress(
@@ -470,6 +496,7 @@ def new_lesson(
     passed: str = "",
     failed: str = "",
     seeds: list[int] | None = None,
+    may_diverge: list[str] | None = None,
 ) -> dict[str, Any]:
     """A lesson document from (title, experiment) runs, labelled A, B, ... in order, and
     the prediction (`answer`: the index of the choice the result supports) and rule; it
@@ -496,6 +523,8 @@ def new_lesson(
     doc.update({key: value for key, value in extra.items() if value})
     if seeds:
         doc["seeds"] = list(seeds)
+    if may_diverge:
+        doc["may_diverge"] = list(may_diverge)
     lesson_from_document(doc)
     return doc
 

@@ -89,13 +89,15 @@ def test_the_tasks_are_a_leaf():
 
 def test_a_lesson_imports_no_other_lesson():
     """A lesson module reads top to bottom as its document: it leans on the lesson
-    framework (base, check) and the engine, never on another lesson."""
+    framework (base, check, document, rules) and the engine, never on another lesson."""
     graph, _ = import_graph()
     framework = {
         "designer.lessons",
         "designer.lessons.base",
         "designer.lessons.check",
         "designer.lessons.shared",  # the runs that more than one lesson trains
+        "designer.lessons.document",  # a lesson as a JSON document
+        "designer.lessons.rules",  # a document's verdict
     }
     lessons = [n for n in graph if n.startswith("designer.lessons.") and n not in framework]
     assert len(lessons) >= 9  # it did find the lessons

@@ -11,6 +11,7 @@ import math
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,21 @@ def test_each_problem_is_named_by_its_path(change, path, words):
     assert path in found and words in found[path], found
 
 
+def test_every_problem_is_named_at_once():
+    doc = document(titel=1)
+    doc["verdict"]["rule"] = "val_loss: B <<"
+    doc["steps"][1].update(view="states", run="E")
+    doc["prediction"]["answer"] = 7
+    doc["runs"][0]["experiment"]["train"] = {"lr": -1}
+    assert set(problems(doc)) == {
+        "",
+        "steps[1].run",
+        "prediction.answer",
+        "verdict.rule",
+        "runs[0].experiment.train.lr",
+    }
+
+
 def test_a_document_too_large_or_not_json_is_refused_before_it_is_read():
     with pytest.raises(SpecError, match="larger than 300,000 bytes"):
         read_lesson(" " * (MAX_BYTES + 1))
@@ -173,6 +189,8 @@ def test_a_link_that_inflates_past_the_limit_is_refused():
         lesson_from_url(bomb)
     with pytest.raises(SpecError, match="damaged"):
         lesson_from_url("not a link!")
+    with pytest.raises(SpecError, match="larger than"):
+        lesson_from_url("A" * (2 * MAX_BYTES + 1))
 
 
 def test_a_document_s_problems_read_in_chinese():
@@ -284,7 +302,14 @@ def test_a_bad_rule_names_the_place_and_what_was_expected(rule, words):
 
 
 def test_the_documents_sentence_is_filled_in_without_reading_attributes():
-    results = {"A": run_result("A", 0.15), "B": run_result("B", None, state="diverged")}
+    evals = [{"step": 100, "val_loss": 0.1}, {"step": 200, "val_loss": 0.01}]
+    results = {
+        "A": run_result("A", 0.15, evals=evals),
+        "B": run_result("B", None, state="diverged"),
+    }
+    assert fill("{A.steps_to(0.1)} {B.steps_to(0.1)} {A.steps_to}", results) == (
+        "200 never {A.steps_to}"
+    )
     said = fill(
         "{A.val_loss} vs {baseline.val_metric}: {A.words}; {B.words}. "
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}",
@@ -295,10 +320,20 @@ def test_the_documents_sentence_is_filled_in_without_reading_attributes():
         "{A.__class__} {A.__class__.__init__} {C.val_loss} {baseline.grad_reach} {0} {}"
     )
     rule = parse_rule("val_loss: A < 1", ["A", "B"])
-    from dataclasses import replace
-
     verdict = replace(rule, passed="Yes: {A.val_loss}.", failed="No.").judge(results)
     assert (verdict.passed, verdict.text) == (True, "Yes: 0.15.")
+
+
+def test_the_document_s_sentence_reads_in_the_reader_s_language():
+    said = Translated({"en": "B learned: {B.words}.", "zh": "B 学会了：{B.words}。"})
+    rule = replace(parse_rule("val_loss: B < A", ["A", "B"]), passed=said)
+    results = {"A": run_result("A", 0.15), "B": run_result("B", 0.001)}
+    with using("zh"):
+        assert rule.judge(results).text == "B 学会了：验证 MSE 为 0.001，基线为 0.16。"
+    assert (
+        rule.judge(results).text
+        == "B learned: validation mse 0.001, against 0.16 for the baseline."
+    )
 
 
 # --- a document's text on a page -------------------------------------------------------
