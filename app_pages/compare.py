@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.compare.compare_inside import show_inside
 from components.compare.compare_runs import chosen_runs, compare_picker
+from components.compare.make_lesson import make_lesson
 from components.shell.links import current_link
 from components.shell.state import escape_markdown, get_experiment, show_notices, show_url_warning
 from components.shell.tables import fitted_table
@@ -91,6 +92,7 @@ else:
         )
 
     side_by_side()
+    make_lesson([(run.name, run.experiment) for run in chosen_runs(link, selected)])
     names = {run["id"]: run["name"] for run in link.runs()}
     names.update({run.run_id: run.name for run in link.shown() if run.run_id})
     show_inside(link, selected, names)

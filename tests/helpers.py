@@ -142,6 +142,32 @@ def open_lessons_page(lang: str | None = None, **params: str) -> Any:
     return at
 
 
+def checkpoint_file(exp: Experiment, name: str = "from home", steps: int = 10) -> bytes:
+    """A checkpoint file of a run trained elsewhere, named `name` (a visitor's own
+    words, not the app's)."""
+    import io
+
+    import torch
+
+    from designer import Trainer
+    from designer.training import checkpoints
+
+    trainer = Trainer(exp)
+    list(trainer.run(steps))
+    buffer = io.BytesIO()
+    torch.save(checkpoints.to_data(trainer.checkpoint(run={"name": name})), buffer)
+    return buffer.getvalue()
+
+
+def upload_checkpoint(at: Any, name: str, content: bytes) -> Any:
+    """A checkpoint file brought to the runs kept for the link (Train and Compare)."""
+    (uploader,) = [u for u in at.file_uploader if (u.key or "").startswith("checkpoint_upload")]
+    uploader.upload(name, content, "application/octet-stream")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def query_param(at: Any, name: str) -> str | None:
     """One parameter of an AppTest page's address (AppTest may keep it as a list)."""
     value = at.query_params.get(name)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.lessons.classroom import lesson_link
 from components.lessons.lesson_runs import shared_runs
+from components.lessons.lesson_source import said, tally_name
 from designer.i18n import _
 from designer.lessons import Lesson
 from designer.serving.shared_runs import run_key
@@ -34,7 +35,7 @@ def class_of(lesson: Lesson) -> tuple[Class | None, bool]:
     class_id = st.query_params.get(CLASS)
     if not class_id:
         return None, False
-    found = _tallies().find(_key(lesson), class_id, lesson.name)
+    found = _tallies().find(_key(lesson), class_id, tally_name(lesson))
     if found is None:
         st.warning(
             _(
@@ -67,9 +68,10 @@ def question_for_class(lesson: Lesson, started: bool) -> None:
     """The teacher's screen asks the question; the students answer on theirs. Once
     the runs are there, the question alone, so that the result fits the screen."""
     question = lesson.prediction
-    st.markdown(_("**Predict first.** {question}").format(question=_(question.question)))
+    st.markdown(_("**Predict first.** {question}").format(question=said(lesson, question.question)))
     if not started:
-        st.markdown("\n".join(f"{i + 1}. {_(choice)}" for i, choice in enumerate(question.choices)))
+        choices = (said(lesson, choice) for choice in question.choices)
+        st.markdown("\n".join(f"{i + 1}. {choice}" for i, choice in enumerate(choices)))
 
 
 def live_count(lesson: Lesson, found: Class) -> None:
@@ -100,7 +102,7 @@ def bars(lesson: Lesson, counts: list[int], answer: int | None = None) -> None:
     total = sum(counts)
     for i, (choice, n) in enumerate(zip(lesson.prediction.choices, counts, strict=True)):
         words = _("{count} of {total} predicted: {choice}").format(
-            count=n, total=total, choice=_(choice)
+            count=n, total=total, choice=said(lesson, choice)
         )
         if i == answer:
             words = f"✓ {words}"
@@ -127,13 +129,13 @@ def make_class_link(lesson: Lesson, found: Class | None, teacher: bool) -> None:
             )
         )
         if st.button(_("Make a class link"), key="tally_make", icon=":material/how_to_vote:"):
-            made, secret = _tallies().new_class(_key(lesson), lesson.name)
+            made, secret = _tallies().new_class(_key(lesson), tally_name(lesson))
             st.query_params[CLASS] = made.id
             st.query_params[TEACHER] = secret
             st.rerun()
         return
     st.caption(_("For the students (each prediction is counted):"))
-    st.code(lesson_link(lesson.name, classroom=True, **{CLASS: found.id}), language=None)
+    st.code(lesson_link(lesson, classroom=True, **{CLASS: found.id}), language=None)
     st.caption(
         _(
             "For your own screen (the projector): it shows the count. Keep it to "
@@ -141,5 +143,5 @@ def make_class_link(lesson: Lesson, found: Class | None, teacher: bool) -> None:
         )
     )
     secret = st.query_params.get(TEACHER, "")
-    teacher_link = lesson_link(lesson.name, classroom=True, **{CLASS: found.id, TEACHER: secret})
+    teacher_link = lesson_link(lesson, classroom=True, **{CLASS: found.id, TEACHER: secret})
     st.code(teacher_link, language=None)

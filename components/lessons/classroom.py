@@ -8,8 +8,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from components.lessons.lesson_source import address
 from components.shell import language
 from designer import i18n
+from designer.lessons import Lesson
 
 PARAM = "classroom"
 KEY = "classroom_mode"
@@ -40,11 +42,11 @@ def apply_style() -> None:
     st.html(STYLE)
 
 
-def lesson_link(name: str, classroom: bool = False, **extra: str) -> str:
+def lesson_link(lesson: Lesson, classroom: bool = False, **extra: str) -> str:
     """The address that opens a lesson (in classroom mode, with `classroom`), in the
     language of whoever shares it when that is not English (a teacher shares a Chinese
     lesson; the classroom page has no language switch). `extra` goes in as it is."""
-    return lessons_link({"lesson": name, **extra}, classroom)
+    return lessons_link({**address(lesson), **extra}, classroom)
 
 
 def lessons_link(params: dict[str, str], classroom: bool = False) -> str:

@@ -76,7 +76,7 @@ def show_view(lesson: Lesson, step: Step, runners: dict[str, Runner] | None) -> 
         st.info(_(WAITING))
         return
     summary = record.history.probes[-1] if record.history.probes else record.last_probe.summary()
-    title = f"**{step.run or lesson.runs[0].label}: {_shown(runner.name)}**"
+    title = f"**{step.run or lesson.runs[0].label}: {escape_markdown(_shown(runner.name))}**"
     st.markdown(title)
     if step.view == "gradient-map":
         st.plotly_chart(gradient_heatmap(summary), key="lesson_grad_map", width="stretch")
@@ -108,7 +108,7 @@ def _inputs(lesson: Lesson, step: Step, runners: dict[str, Runner]) -> None:
         _("Run"),
         labels,
         default=first,
-        format_func=lambda label: f"{label}: {_shown(runners[label].name)}",
+        format_func=lambda label: f"{label}: {escape_markdown(_shown(runners[label].name))}",
         key="lesson_inputs_run",
         label_visibility="collapsed",
     )

@@ -134,9 +134,11 @@ def profile_figure(runs: Sequence[RunDigest], height: int = 320) -> go.Figure:
     vanishes falls as a straight line; one that is carried stays flat."""
     depth = max(1, _recurrent_depth(runs))
     titles = []  # each recurrent layer by its index in the stack, as everywhere in the app
-    for k in range(depth):
-        first = next(run.profile[k] for run in runs if k < len(run.profile))
-        titles.append(_("layer {index} ({type})").format(index=first["index"], type=first["type"]))
+    for k in range(depth):  # no run probed yet (they have just begun): no titles
+        first = next((run.profile[k] for run in runs if k < len(run.profile)), None)
+        if first is not None:
+            words = _("layer {index} ({type})")
+            titles.append(words.format(index=first["index"], type=first["type"]))
     fig = make_subplots(rows=1, cols=depth, subplot_titles=titles, shared_yaxes=True)
     for i, run in enumerate(runs):
         for k, layer in enumerate(run.profile):

@@ -10,11 +10,10 @@ from functools import partial
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
-from designer import Experiment, Trainer
-from designer.training import checkpoints
+from designer import Experiment
 from tests.helpers import (
+    checkpoint_file,
     english_left,
     english_sentences,
     figure_texts,
@@ -22,6 +21,7 @@ from tests.helpers import (
     live_charts,
     wait_for,
 )
+from tests.helpers import upload_checkpoint as upload
 
 TRAIN = "app_pages/train.py"
 COMPARE = "app_pages/compare.py"
@@ -40,23 +40,6 @@ wait_until = partial(wait_for, timeout=30.0)
 @pytest.fixture
 def app(app_on_page):
     return lambda exp=RNN, page=TRAIN: app_on_page(exp, page)
-
-
-def checkpoint_file(exp: Experiment, name: str = "from home", steps: int = 10) -> bytes:
-    """A run trained elsewhere, named `name` (a visitor's own words, not the app's)."""
-    trainer = Trainer(exp)
-    list(trainer.run(steps))
-    buffer = io.BytesIO()
-    torch.save(checkpoints.to_data(trainer.checkpoint(run={"name": name})), buffer)
-    return buffer.getvalue()
-
-
-def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    (uploader,) = [u for u in at.file_uploader if (u.key or "").startswith("checkpoint_upload")]
-    uploader.upload(name, content, "application/octet-stream")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_a_variant_trains_beside_the_run_then_compare_shows_both(app):

@@ -1,6 +1,8 @@
 """Runs side by side: the digest of a run, the metrics table, why runs of different
 tasks do not compare, and the overlaid figures (one colour per run)."""
 
+from dataclasses import replace
+
 import pytest
 
 from designer import Experiment, Trainer
@@ -101,3 +103,6 @@ def test_the_gradient_profile_counts_back_from_the_last_step(pair):
     assert first.line.color == run_color(0) and traces[2].line.color == run_color(1)
     radius = radius_figure(runs)
     assert len(radius.data) == 4 and radius.data[0].line.color == run_color(0)
+    # runs that have just begun, not probed yet: an empty figure, not an error
+    begun = [replace(run, profile=[], radii=[]) for run in runs]
+    assert not profile_figure(begun).data and not radius_figure(begun).data
