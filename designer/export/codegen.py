@@ -29,7 +29,6 @@ from designer.export import layers, train_script
 from designer.i18n import Text, _
 from designer.tasks import TASKS, Task, get_task
 from designer.training import schedule, trainer
-from designer.training.model import leaky_rnn
 from designer.training.trainer import fit_readout, readout_batches, readout_inputs
 
 # the layers' classes, from their real file
@@ -180,7 +179,7 @@ def module_code(exp: Experiment, task: Task | None = None) -> str:
     if recurrent:
         parts.append(_recurrent_class(initialized, leaky))
         if leaky:
-            parts.append("\n\n" + inspect.getsource(leaky_rnn))
+            parts.append("\n\n" + inspect.getsource(layers.leaky_rnn))
         if initialized:
             parts.append(INITIALIZE)
     if "linear" in kinds:
@@ -326,7 +325,8 @@ TRAINING = SCRIPT[
 ]
 MAIN = "\n\n" + SCRIPT[SCRIPT.index("def main(") :]
 ENGLISH_ONLY = SCRIPT[SCRIPT.index("def N_(") : SCRIPT.index("# --- end of the tasks' sentences")]
-SET_LR = re.search(r"\n( +for group in optimizer.param_groups:.*\n.*\n)", TRAINING)[1]
+SET_LR = "lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's"
+CONSTANT_LR = "LR  # the same at every step"
 FIT_READOUT = re.search(r"\n( +if RIDGE_READOUT is not None:.*\n.*\n)", TRAINING)[1]
 EVALUATE = "\n\n@torch.no_grad()\ndef evaluate("
 assert all(TRAINING.count(lines) == 1 for lines in (SET_LR, FIT_READOUT, EVALUATE))
@@ -471,14 +471,19 @@ def _schedule_settings(spec: TrainSpec) -> list[str]:
 
 
 def _training(spec: TrainSpec) -> str:
-    """The training loop with the app's own `make_optimizer`; with a learning-rate
-    schedule, the app's `lr_at` and the lines that set it before each update (a constant
-    learning rate needs neither)."""
-    optimizer = "\n\n" + inspect.getsource(schedule.make_optimizer)
+    """The training loop with the app's own `make_optimizer` and `take_step` (the step
+    the trainer takes); with a learning-rate schedule, the app's `lr_at`, which a
+    constant learning rate does without."""
+    shared = [schedule.make_optimizer, schedule.take_step]
     if spec.lr_schedule == "constant":
-        return TRAINING.replace(SET_LR, "").replace(EVALUATE, optimizer + EVALUATE)
-    lr_at = "\n\n" + inspect.getsource(schedule.lr_at)
-    return TRAINING.replace(EVALUATE, optimizer + lr_at + EVALUATE)
+        code = TRAINING.replace(SET_LR, CONSTANT_LR)
+        return code.replace(EVALUATE, _functions(shared) + EVALUATE)
+    return TRAINING.replace(EVALUATE, _functions([*shared, schedule.lr_at]) + EVALUATE)
+
+
+def _functions(functions: list[Any]) -> str:
+    """The app's own functions, as they are, each after two blank lines."""
+    return "".join("\n\n" + inspect.getsource(f) for f in functions)
 
 
 READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"

@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from designer.document.spec import Experiment
 from designer.tasks import get_task
 from designer.training.model import build_model
-from designer.training.schedule import lr_at, make_optimizer
+from designer.training.schedule import lr_at, make_optimizer, take_step
 from designer.training.trainer import fit_readout, readout_batches
 
 # --- settings ---
@@ -164,28 +164,17 @@ def train(steps=STEPS, out="checkpoint.pt"):
     losses, clipped_steps, started = [], 0, time.perf_counter()
     for step in range(1, steps + 1):
         seed = SEED * 1_000_003 + step + rank * RANK_SEED_OFFSET
-        x, y = (t.to(device) for t in TASK.batch(BATCH_SIZE, seed))
-        loss = TASK.loss(net(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # under DDP the gradients are averaged over the ranks here
-        mean_loss = loss.detach()
-        if distributed:  # the loss over all ranks' batches
-            dist.all_reduce(mean_loss)
-            mean_loss /= world
-        grads = [p.grad for p in params if p.grad is not None]
-        total_norm = nn.utils.get_total_norm(grads)
-        loss_value, grad_norm = float(mean_loss), float(total_norm)
+        batch = tuple(t.to(device) for t in TASK.batch(BATCH_SIZE, seed))
+        lr = lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's
+        # the app's step; under DDP the gradients and the loss are averaged over the ranks
+        loss_value, grad_norm, clipped = take_step(
+            net, params, optimizer, TASK, batch, lr, CLIP_NORM
+        )
         if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
             if rank == 0:
                 print(f"training diverged at step {step}: lower the learning rate or clip")
             break
-        clipped = CLIP_NORM is not None and grad_norm > CLIP_NORM
-        if clipped:
-            nn.utils.clip_grads_with_norm_(params, CLIP_NORM, total_norm)
-            clipped_steps += 1
-        for group in optimizer.param_groups:  # the learning-rate schedule
-            group["lr"] = lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)
-        optimizer.step()
+        clipped_steps += clipped  # True counts 1
         losses.append(loss_value)
         for key, value in zip(
             ("step", "loss", "grad_norm", "clipped", "time"),

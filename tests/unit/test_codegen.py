@@ -19,7 +19,7 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer.export.codegen import ExportError, module_code, notebook, numpy_code, training_code
 from designer.tasks import TASKS
 from designer.training import checkpoints
-from designer.training.schedule import lr_at, make_optimizer
+from designer.training.schedule import lr_at, make_optimizer, take_step
 from designer.training.trainer import verified
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -533,5 +533,8 @@ def test_the_training_scripts_template_is_a_real_module_that_trains_as_the_app(t
     pieces = ("evaluate", "start_processes", "save_checkpoint", "train", "main")
     for piece in pieces:
         assert inspect.getsource(getattr(train_script, piece)) in code, piece
-    # the optimizer and the schedule are the app's own functions, as they are
-    assert inspect.getsource(make_optimizer) in code and inspect.getsource(lr_at) in code
+    # the optimizer, the schedule and the step are the app's own functions, as they are
+    for function in (make_optimizer, lr_at, take_step):
+        assert inspect.getsource(function) in code, function.__name__
+    constant = training_code(Experiment.from_dict(train_script.EXPERIMENT))
+    assert inspect.getsource(take_step) in constant and "def lr_at(" not in constant
