@@ -1,12 +1,27 @@
-"""The exported training script's training part, as a real module that imports and runs
-as it is (python -m designer.export.train_script trains its small experiment).
+"""Train adding problem: LSTM 6. From Deep RNN Designer.
 
-training_code copies it into the script: the block between the settings markers is
-replaced by the experiment's values, the stand-ins of the model and the task by the
-app's own code of them, and the functions are copied as they are (inspect.getsource),
-without the lines of a learning-rate schedule or a closed-form read-out the experiment
-does not use. Alone, it trains as the app does: the same curve as the app's run.
+Run it as a plain script, or on N processes with DistributedDataParallel (gloo on CPU,
+nccl where CUDA is present; each process draws its own batches, only the first one
+prints and saves):
+
+    python train.py [--steps N] [--out checkpoint.pt]
+    torchrun --nproc_per_node=2 train.py
+
+It trains as the app does (the same initial weights, batches, optimizer, learning rates,
+clipping and evaluation: alone, the same curve as the app's run) and writes
+checkpoint.pt beside itself, which the app opens (Train, Runs kept: open a checkpoint
+file).
 """
+
+# This file is the template of the exported training script's training part: a real
+# module that imports and runs as it is (python -m designer.export.train_script trains
+# its small experiment). Its docstring is the script's, with the experiment's title in
+# the first line. training_code copies the rest into the script: the block between the
+# settings markers is replaced by the experiment's values, the stand-ins of the model
+# and the task by the app's own code of them, and the functions are copied as they are
+# (inspect.getsource), without the lines of a learning-rate schedule or a closed-form
+# read-out the experiment does not use. Alone, it trains as the app does: the same
+# curve as the app's run.
 
 from __future__ import annotations
 
