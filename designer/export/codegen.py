@@ -309,11 +309,12 @@ TRAINING = SCRIPT[
 ]
 MAIN = "\n\n" + SCRIPT[SCRIPT.index("def main(") :]
 ENGLISH_ONLY = SCRIPT[SCRIPT.index("def N_(") : SCRIPT.index("# --- end of the tasks' sentences")]
-SET_LR = "lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's"
+# the learning rate of a step: the schedule's, or (a constant one) LR itself
+SCHEDULED_LR = "lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's"
 CONSTANT_LR = "LR  # the same at every step"
 FIT_READOUT = re.search(r"\n( +if RIDGE_READOUT is not None:.*\n.*\n)", TRAINING)[1]
 EVALUATE = "\n\n@torch.no_grad()\ndef evaluate("
-assert all(TRAINING.count(lines) == 1 for lines in (SET_LR, FIT_READOUT, EVALUATE))
+assert all(TRAINING.count(lines) == 1 for lines in (SCHEDULED_LR, FIT_READOUT, EVALUATE))
 
 
 # the block at the end of a task's class that answers the exporter's questions (Task's
@@ -460,7 +461,7 @@ def _training(spec: TrainSpec) -> str:
     constant learning rate does without."""
     shared = [schedule.make_optimizer, schedule.take_step]
     if spec.lr_schedule == "constant":
-        code = TRAINING.replace(SET_LR, CONSTANT_LR)
+        code = TRAINING.replace(SCHEDULED_LR, CONSTANT_LR)
         return code.replace(EVALUATE, _functions(shared) + EVALUATE)
     return TRAINING.replace(EVALUATE, _functions([*shared, schedule.lr_at]) + EVALUATE)
 
