@@ -19,17 +19,17 @@ import pprint
 import re
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import designer.tasks.base as base_module
 from designer.document.spec import Experiment, TrainSpec
 from designer.document.summary import GATES, output_width
 from designer.document.variants import layer_name, task_words
-from designer.export import layers, train_script
+from designer.export import embedded_files, layers, numpy_template, train_script
 from designer.i18n import Text, _
 from designer.tasks import TASKS, Task, get_task
 from designer.training import schedule, trainer
-from designer.training.model import leaky_rnn
 from designer.training.trainer import fit_readout, readout_batches, readout_inputs
 
 # the layers' classes, from their real file
@@ -180,7 +180,7 @@ def module_code(exp: Experiment, task: Task | None = None) -> str:
     if recurrent:
         parts.append(_recurrent_class(initialized, leaky))
         if leaky:
-            parts.append("\n\n" + inspect.getsource(leaky_rnn))
+            parts.append("\n\n" + inspect.getsource(layers.leaky_rnn))
         if initialized:
             parts.append(INITIALIZE)
     if "linear" in kinds:
@@ -276,19 +276,15 @@ def _model_class(exp: Experiment, task: Task) -> str:
     return "\n".join(lines + forward) + "\n"
 
 
+# the notebook's cells, from a real file; read, not imported (as it is, it trains)
+NOTEBOOK = Path(__file__).with_name("notebook_template.py")
+
+
 # --- the training script ----------------------------------------------------------------
 THIRD_PARTY = {"torch", "numpy"}
-STANDALONE_FILES = '''
-
-def readable_path(path):
-    """This script carries its CSV data inside it: it reads no file."""
-    raise TaskDataError("the CSV data is inside this script; no file is read")
-
-
-def upload_path(digest):
-    raise TaskDataError("the CSV data is inside this script; no file is read")
-
-'''
+# what the script has in place of the app's data files (a CSV task's data travels inside it)
+STAND_INS = (embedded_files.readable_path, embedded_files.upload_path)
+STANDALONE_FILES = "".join("\n\n" + inspect.getsource(f) for f in STAND_INS) + "\n"
 
 
 def _literal(value: Any) -> str:
@@ -297,24 +293,11 @@ def _literal(value: Any) -> str:
 
 
 def _script_header(exp: Experiment, task: Task) -> str:
+    """The script's docstring: the template's (designer/export/train_script.py), with the
+    experiment's title in place of the template's."""
     layers = ", ".join(layer_name(spec) for spec in exp.model.layers) or "no layers"
     title = textwrap.fill(f"Train {task.title.lower()}: {layers}. From Deep RNN Designer.", 88)
-    return f'''"""{title}
-
-Run it as a plain script, or on N processes with DistributedDataParallel (gloo on CPU,
-nccl where CUDA is present; each process draws its own batches, only the first one
-prints and saves):
-
-    python train.py [--steps N] [--out checkpoint.pt]
-    torchrun --nproc_per_node=2 train.py
-
-It trains as the app does (the same initial weights, batches, optimizer, learning rates,
-clipping and evaluation: alone, the same curve as the app's run) and writes
-checkpoint.pt beside itself, which the app opens (Train, Runs kept: open a checkpoint
-file).
-"""
-
-'''
+    return _docstring(train_script, title)
 
 
 # The training part of the script, from its real file (designer/export/train_script.py):
@@ -326,10 +309,12 @@ TRAINING = SCRIPT[
 ]
 MAIN = "\n\n" + SCRIPT[SCRIPT.index("def main(") :]
 ENGLISH_ONLY = SCRIPT[SCRIPT.index("def N_(") : SCRIPT.index("# --- end of the tasks' sentences")]
-SET_LR = re.search(r"\n( +for group in optimizer.param_groups:.*\n.*\n)", TRAINING)[1]
+# the learning rate of a step: the schedule's, or (a constant one) LR itself
+SCHEDULED_LR = "lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's"
+CONSTANT_LR = "LR  # the same at every step"
 FIT_READOUT = re.search(r"\n( +if RIDGE_READOUT is not None:.*\n.*\n)", TRAINING)[1]
 EVALUATE = "\n\n@torch.no_grad()\ndef evaluate("
-assert all(TRAINING.count(lines) == 1 for lines in (SET_LR, FIT_READOUT, EVALUATE))
+assert all(TRAINING.count(lines) == 1 for lines in (SCHEDULED_LR, FIT_READOUT, EVALUATE))
 
 
 # the block at the end of a task's class that answers the exporter's questions (Task's
@@ -471,14 +456,19 @@ def _schedule_settings(spec: TrainSpec) -> list[str]:
 
 
 def _training(spec: TrainSpec) -> str:
-    """The training loop with the app's own `make_optimizer`; with a learning-rate
-    schedule, the app's `lr_at` and the lines that set it before each update (a constant
-    learning rate needs neither)."""
-    optimizer = "\n\n" + inspect.getsource(schedule.make_optimizer)
+    """The training loop with the app's own `make_optimizer` and `take_step` (the step
+    the trainer takes); with a learning-rate schedule, the app's `lr_at`, which a
+    constant learning rate does without."""
+    shared = [schedule.make_optimizer, schedule.take_step]
     if spec.lr_schedule == "constant":
-        return TRAINING.replace(SET_LR, "").replace(EVALUATE, optimizer + EVALUATE)
-    lr_at = "\n\n" + inspect.getsource(schedule.lr_at)
-    return TRAINING.replace(EVALUATE, optimizer + lr_at + EVALUATE)
+        code = TRAINING.replace(SCHEDULED_LR, CONSTANT_LR)
+        return code.replace(EVALUATE, _functions(shared) + EVALUATE)
+    return TRAINING.replace(EVALUATE, _functions([*shared, schedule.lr_at]) + EVALUATE)
+
+
+def _functions(functions: list[Any]) -> str:
+    """The app's own functions, as they are, each after two blank lines."""
+    return "".join("\n\n" + inspect.getsource(f) for f in functions)
 
 
 READOUT_IMPORTS = "from collections.abc import Iterable, Iterator\n"
@@ -536,43 +526,24 @@ def training_code(exp: Experiment, task: Task | None = None) -> str:
 def notebook(exp: Experiment, task: Task | None = None) -> str:
     """The training script as a Jupyter notebook (nbformat 4): cells where a student
     would run them, each after a markdown cell that says what it does. It trains in
-    the notebook's own process (torchrun is for the script)."""
+    the notebook's own process (torchrun is for the script). Its cells are those of
+    designer/export/notebook_template.py, split at its `# %%` markers."""
     import nbformat
 
     task = task if task is not None else get_task(exp.task)
     parts = _sections(exp, task)
-    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     layers = ", ".join(layer_name(spec) for spec in exp.model.layers) or "no layers"
-    scored = "at every step" if task.per_step else "at the last step only"
-    cells = [
-        md(
-            f"# {task.title}: {layers}\n\nExported from Deep RNN Designer. {task.description}"
-            "\n\nRun the cells from top to bottom: the last one trains the model as the app "
-            "does and writes `checkpoint.pt`, which the app opens (Train, Runs kept)."
-        ),
-        code(parts["imports"].strip()),
-        md(
-            "## The model\n\nOne class per kind of layer, then `Model`: the layer stack "
-            "bottom to top. Each line of `Model.__init__` is a card of the app's layer stack, "
-            f"with the widths it maps between; the prediction is scored {scored}."
-        ),
-        code(parts["model"].strip()),
-        md(
-            "## The task\n\nThe app's own code for the task: how each batch of sequences "
-            "is drawn (the same batches for the same seed), the loss and the metric."
-        ),
-        code(parts["task"].strip()),
-        md("## The settings\n\nThe experiment's training settings, as in the app."),
-        code(parts["settings"].strip()),
-        md(
-            "## Training\n\nEach step draws a batch, computes the loss, backpropagates, "
-            "measures the gradient norm, clips it if it is too large and updates the weights. "
-            "Every few steps the model is evaluated on a fixed validation batch."
-        ),
-        code(parts["training"].strip()),
-        md("## Train it\n\nFewer steps for a quick look: `train(200)`."),
-        code('train(STEPS, "checkpoint.pt")'),
-    ]
+    words = {
+        "title": f"{task.title}: {layers}",
+        "description": task.description,
+        "scored": "at every step" if task.per_step else "at the last step only",
+    }
+    cells = []
+    for name, source in template_cells(NOTEBOOK.read_text()):
+        if name == "[markdown]":
+            cells.append(nbformat.v4.new_markdown_cell(source.format(**words)))
+        else:  # a part of the script in place of the template's stand-in
+            cells.append(nbformat.v4.new_code_cell(parts[name].strip() if name else source))
     book = nbformat.v4.new_notebook(cells=cells)
     book.metadata["kernelspec"] = {
         "name": "python3",
@@ -582,22 +553,26 @@ def notebook(exp: Experiment, task: Task | None = None) -> str:
     return nbformat.writes(book)
 
 
+def template_cells(source: str) -> list[tuple[str, str]]:
+    """The cells of a file split at its `# %%` markers, as (the marker's name, the
+    cell's text): a markdown cell's text is its comment lines without the `#`, each
+    paragraph on one line; a code cell's, its lines as they are. What comes before the
+    first marker (the file's own docstring) is left out."""
+    cells = []
+    for chunk in source.split("\n# %%")[1:]:
+        name, _newline, body = chunk.partition("\n")
+        name = name.strip()
+        if name == "[markdown]":
+            lines = [line.removeprefix("#").removeprefix(" ") for line in body.splitlines()]
+            paragraphs = "\n".join(lines).strip().split("\n\n")
+            body = "\n\n".join(" ".join(p.splitlines()) for p in paragraphs)
+        cells.append((name, body.strip()))
+    return cells
+
+
 # --- the NumPy version by hand ----------------------------------------------------------
 class ExportError(ValueError):
     """A format that does not cover this experiment; the message says what it covers."""
-
-
-NUMPY_ACTIVATIONS = {
-    # name: (forward of z, derivative as a function of z and the forward's output a)
-    "none": ("z", "np.ones_like(z)"),
-    "relu": ("np.maximum(z, 0.0)", "(z > 0).astype(z.dtype)"),
-    "tanh": ("np.tanh(z)", "1.0 - a**2"),
-    "sigmoid": ("1.0 / (1.0 + np.exp(-z))", "a * (1.0 - a)"),
-    "gelu": (
-        "0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))",
-        "0.5 * (1.0 + erf(z / np.sqrt(2.0))) + z * np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)",
-    ),
-}
 
 
 def numpy_problems(exp: Experiment, task: Task) -> list[Text]:
@@ -630,7 +605,9 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
     """The forward and backward passes written out in NumPy, as a textbook writes
     them: backpropagation for the per-step dense layers, backpropagation through time
     for the tanh/relu RNN layers. Only those layers (one-way, without residual
-    connections, dropout or a leak rate); anything else raises ExportError saying so."""
+    connections, dropout or a leak rate); anything else raises ExportError saying so.
+    The code is designer/export/numpy_template.py's, with the experiment's network in
+    its settings."""
     task = task if task is not None else get_task(exp.task)
     problems = numpy_problems(exp, task)
     if problems:
@@ -641,197 +618,46 @@ def numpy_code(exp: Experiment, task: Task | None = None) -> str:
                 "embeddings; this experiment has {problems}"
             ).format(problems="; ".join(str(p) for p in problems))
         )
-    forward, backward = [], []
+    layers = ", ".join(layer_name(spec) for spec in exp.model.layers) or "no layers"
+    title = textwrap.fill(f"{task.title}: {layers}, forward and backward by hand.", 88)
+    source = inspect.getsource(numpy_template)
+    body = source[source.index("import math\n") :]
+    start, end = body.index(SETTINGS), body.index(END_OF_SETTINGS) + len(END_OF_SETTINGS)
+    settings = "\n".join(_numpy_settings(exp, task)) + "\n"
+    return _docstring(numpy_template, title) + body[:start] + settings + body[end:]
+
+
+SETTINGS, END_OF_SETTINGS = "# --- settings ---\n", "# --- end of settings ---\n"
+
+
+def _numpy_settings(exp: Experiment, task: Task) -> list[str]:
+    """The network, as the NumPy template's settings: its input, layers, read-out and loss."""
     width = task.vocab_size if task.token_input else task.input_size
-    uses_erf = False
+    vocab = task.vocab_size if task.token_input else None
+    lines = [
+        "# the network of the experiment",
+        f"VOCAB_SIZE = {vocab}  # token ids are fed as one-hot vectors of this size (None: "
+        "features)",
+        "LAYERS = [  # bottom to top: (the kind of layer, its nonlinearity)",
+    ]
     for i, spec in enumerate(exp.model.layers):
         out = output_width(spec, width)
-        name = f"layer {i + 1}: {layer_name(spec)}"
-        if spec.type == "rnn":
-            act = "np.tanh(a)" if spec.nonlinearity == "tanh" else "np.maximum(a, 0.0)"
-            slope = "1.0 - s**2" if spec.nonlinearity == "tanh" else "(s > 0).astype(s.dtype)"
-            forward.append(RNN_FORWARD.format(i=i, name=name, width=out, act=act))
-            backward.append(RNN_BACKWARD.format(i=i, name=name, slope=slope))
-        else:
-            f, d = NUMPY_ACTIVATIONS[spec.activation]
-            uses_erf = uses_erf or spec.activation == "gelu"
-            forward.append(LINEAR_FORWARD.format(i=i, name=name, width=out, act=f))
-            backward.append(LINEAR_BACKWARD.format(i=i, name=name, slope=d))
+        act = spec.nonlinearity if spec.type == "rnn" else spec.activation
+        where = f"layer {i + 1}: {layer_name(spec)}, width {width} -> {out}"
+        lines.append(f"    ({_value(spec.type)}, {_value(act)}),  # {where}")
         width = out
-    head = HEAD_PER_STEP if task.per_step else HEAD_LAST_STEP
-    loss = MSE if task.kind == "regression" else CROSS_ENTROPY
+    loss = "mse" if task.kind == "regression" else "cross_entropy"
     if task.loss_in_bits:  # as the app's loss (designer.tasks.charlm)
-        loss = CROSS_ENTROPY_BITS
-    encode = (
-        f"    h = np.eye({task.vocab_size})[x]  # (B, T, {task.vocab_size}): one-hot tokens\n"
-        if task.token_input
-        else "    h = x  # (B, T, features)\n"
-    )
-    erf = ERF if uses_erf else ""
-    layers = ", ".join(layer_name(spec) for spec in exp.model.layers) or "no layers"
-    return NUMPY_MODULE.format(
-        title=textwrap.fill(f"{task.title}: {layers}, forward and backward by hand.", 88),
-        erf=erf,
-        math="import math\n\n" if uses_erf else "",
-        encode=encode,
-        forward="".join(forward),
-        head_forward=head[0],
-        head_backward=head[1],
-        backward="".join(reversed(backward)),
-        loss=loss,
-    )
+        loss = "bits"
+    scored = "at every step" if task.per_step else "on the last step only"
+    return lines + [
+        "]",
+        f"PER_STEP = {task.per_step}  # the read-out {scored}",
+        f'LOSS = "{loss}"  # "mse", "cross_entropy", or "bits": the cross-entropy in bits',
+    ]
 
 
-NUMPY_MODULE = '''"""{title}
-
-The network of Deep RNN Designer written out in NumPy, forward and backward, as a
-textbook writes a multi-layer network by hand: backpropagation for the dense layers,
-backpropagation through time (BPTT) for the recurrent ones. The weights are the app's,
-by the same names, so its gradients can be checked against PyTorch's autograd:
-
-    W = load_weights("checkpoint.pt")
-    pred, cache = forward(W, x)
-    loss, dpred = loss_and_gradient(pred, y)
-    grads = backward(W, cache, dpred)   # the same names as W: dL/dW
-"""
-
-{math}import numpy as np
-
-IGNORE = -100  # a padded target, which the loss skips
-{erf}
-
-def load_weights(path):
-    """The weights of an app checkpoint as float64 NumPy arrays (torch only reads the file)."""
-    import torch
-
-    state = torch.load(path, weights_only=True)["state_dict"]
-    return {{name: value.double().numpy() for name, value in state.items()}}
-
-
-def forward(W, x):
-    """The prediction for a batch, and what the backward pass needs of each layer."""
-    cache = []
-{encode}{forward}{head_forward}    return pred, cache
-
-
-def loss_and_gradient(pred, y):
-    """The loss, and its gradient with respect to the prediction."""
-{loss}
-
-def backward(W, cache, dpred):
-    """dL/dW for every weight, from dL/dpred: the chain rule, from the top down."""
-    grads = {{}}
-{head_backward}{backward}    return grads
-'''
-
-ERF = """
-
-def erf(z):
-    \"\"\"The error function, element by element (NumPy has none of its own).\"\"\"
-    return np.vectorize(math.erf)(z)
-"""
-
-RNN_FORWARD = """
-    # {name}: h_t = f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh), from h_(-1) = 0
-    W_ih, W_hh = W["layers.{i}.cell.weight_ih_l0"], W["layers.{i}.cell.weight_hh_l0"]
-    b = W["layers.{i}.cell.bias_ih_l0"] + W["layers.{i}.cell.bias_hh_l0"]
-    B, T, _ = h.shape
-    states = np.zeros((B, T + 1, {width}))  # states[:, t + 1] is h_t
-    for t in range(T):
-        a = h[:, t] @ W_ih.T + states[:, t] @ W_hh.T + b
-        states[:, t + 1] = {act}
-    cache.append((h, states))
-    h = states[:, 1:]  # (B, T, {width})
-"""
-
-RNN_BACKWARD = """
-    # {name}: backpropagation through time. The gradient reaching h_t comes from the
-    # layer above (dh[:, t]) and from this layer's own next step (dh_next).
-    inputs, states = cache[{i}]
-    W_ih, W_hh = W["layers.{i}.cell.weight_ih_l0"], W["layers.{i}.cell.weight_hh_l0"]
-    B, T, _ = inputs.shape
-    dW_ih, dW_hh = np.zeros_like(W_ih), np.zeros_like(W_hh)
-    db = np.zeros(W_hh.shape[0])
-    dinputs = np.zeros_like(inputs)
-    dh_next = np.zeros((B, W_hh.shape[0]))
-    for t in reversed(range(T)):
-        s = states[:, t + 1]
-        da = (dh[:, t] + dh_next) * ({slope})  # through the nonlinearity
-        dW_ih += da.T @ inputs[:, t]
-        dW_hh += da.T @ states[:, t]
-        db += da.sum(axis=0)
-        dinputs[:, t] = da @ W_ih
-        dh_next = da @ W_hh  # to the step before
-    grads["layers.{i}.cell.weight_ih_l0"], grads["layers.{i}.cell.weight_hh_l0"] = dW_ih, dW_hh
-    grads["layers.{i}.cell.bias_ih_l0"], grads["layers.{i}.cell.bias_hh_l0"] = db, db.copy()
-    dh = dinputs
-"""
-
-LINEAR_FORWARD = """
-    # {name}: a = f(z), z = W h + b at every step
-    z = h @ W["layers.{i}.linear.weight"].T + W["layers.{i}.linear.bias"]
-    a = {act}
-    cache.append((h, z, a))
-    h = a  # (B, T, {width})
-"""
-
-LINEAR_BACKWARD = """
-    # {name}: dz = dL/da * f'(z); dW sums dz x h over the batch and the steps
-    inputs, z, a = cache[{i}]
-    dz = dh * ({slope})
-    grads["layers.{i}.linear.weight"] = np.einsum("btj,bti->ji", dz, inputs)
-    grads["layers.{i}.linear.bias"] = dz.sum(axis=(0, 1))
-    dh = dz @ W["layers.{i}.linear.weight"]
-"""
-
-HEAD_LAST_STEP = (
-    """    # the read-out, on the last step only
-    last = h[:, -1]  # (B, width)
-    pred = last @ W["head.weight"].T + W["head.bias"]
-    cache.append(h)
-""",
-    """    h = cache[-1]
-    grads["head.weight"] = dpred.T @ h[:, -1]
-    grads["head.bias"] = dpred.sum(axis=0)
-    dh = np.zeros_like(h)
-    dh[:, -1] = dpred @ W["head.weight"]  # only the last step gets a gradient from the loss
-""",
-)
-
-HEAD_PER_STEP = (
-    """    # the read-out, at every step
-    pred = h @ W["head.weight"].T + W["head.bias"]
-    cache.append(h)
-""",
-    """    h = cache[-1]
-    grads["head.weight"] = np.einsum("btj,bti->ji", dpred, h)
-    grads["head.bias"] = dpred.sum(axis=(0, 1))
-    dh = dpred @ W["head.weight"]
-""",
-)
-
-MSE = """    diff = pred - y
-    return np.mean(diff**2), 2.0 * diff / diff.size  # mean squared error
-"""
-
-CROSS_ENTROPY = """    # cross-entropy of the softmax, over the targets that are not padding
-    logits = pred.reshape(-1, pred.shape[-1])
-    targets = y.reshape(-1)
-    keep = targets != IGNORE
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    rows = np.arange(len(targets))[keep]
-    loss = -np.log(p[rows, targets[keep]]).mean()
-    dlogits = p.copy()
-    dlogits[rows, targets[keep]] -= 1.0
-    dlogits[~keep] = 0.0
-    return loss, (dlogits / keep.sum()).reshape(pred.shape)
-"""
-
-# The character model's loss: the same cross-entropy in bits (divided by ln 2), so the
-# loss reads in the unit of its metric and baseline, bits per character.
-CROSS_ENTROPY_BITS = CROSS_ENTROPY.replace(
-    "    loss = -np.log(p[rows, targets[keep]]).mean()\n",
-    "    loss = -np.log(p[rows, targets[keep]]).mean() / np.log(2)  # in bits\n",
-).replace("(dlogits / keep.sum())", "(dlogits / (keep.sum() * np.log(2)))")
-assert CROSS_ENTROPY_BITS.count("np.log(2)") == 2
+def _docstring(module: Any, title: str) -> str:
+    """A template module's docstring with `title` in place of its first paragraph."""
+    about = module.__doc__.split("\n\n", 1)[1]
+    return f'"""{title}\n\n{about}"""\n\n'

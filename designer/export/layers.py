@@ -1,6 +1,8 @@
 """The layer classes of the exported model (designer.export.codegen.module_code copies them,
 as they are here, into the code it writes). Real Python, so that ruff checks them and
 a test imports and runs them: the exported model is built from these very lines.
+The app's own model (designer.training.model) uses two of them as they are: the
+attention layer and leaky_rnn, which have no other home.
 
 designer.export.codegen cuts two things out of Recurrent where no layer of a stack uses them:
 the call to `initialize`, and the leak rate (see codegen._recurrent_class)."""
@@ -10,8 +12,6 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from designer.training.model import leaky_rnn
 
 
 class Recurrent(nn.Module):
@@ -151,19 +151,56 @@ class Attention(nn.Module):
     def __init__(self, width, causal, residual=False):
         super().__init__()
         self.causal = causal
-        self.residual = residual
         self.query = nn.Linear(width, width)
         self.key = nn.Linear(width, width)
         self.value = nn.Linear(width, width)
         self.out = nn.Linear(width, width)
+        self.skip = nn.Identity() if residual else None  # the residual path: x itself
 
-    def forward(self, x):  # x: (B, T, width)
+    def weights(self, x):
+        """The attention weights (B, T, T): row t says where step t looks."""
         q, k = self.query(x), self.key(x)  # (B, T, width) each
         scores = q @ k.transpose(1, 2) / math.sqrt(x.shape[-1])  # (B, T, T)
         if self.causal:
             T = x.shape[1]
             future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
             scores = scores.masked_fill(future, float("-inf"))
-        weights = F.softmax(scores, dim=-1)  # row t: where step t looks
-        out = self.out(weights @ self.value(x))  # (B, T, width)
-        return out + x if self.residual else out
+        return F.softmax(scores, dim=-1)
+
+    def transform(self, x):
+        """The layer without its residual path: (B, T, width) -> (B, T, width)."""
+        return self.out(self.weights(x) @ self.value(x))
+
+    def forward(self, x):  # x: (B, T, width)
+        out = self.transform(x)
+        if self.skip is not None:
+            out = out + self.skip(x)
+        return out
+
+
+def leaky_rnn(cell: nn.RNN, x: torch.Tensor, leak_rate: float) -> torch.Tensor:
+    """A leaky-integrator RNN, the reservoir of an echo state network (Jaeger 2001),
+    run with the weights of the fused nn.RNN `cell`, one step at a time:
+
+        h_t = (1 - a) h_(t-1) + a f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh),  h_(-1) = 0
+
+    with a = leak_rate and f the cell's tanh or relu. a = 1 is the cell itself; a
+    smaller a keeps more of the last state at each step, so the layer changes slowly.
+    x: (B, T, in); the result: (B, T, H), or (B, T, 2H) for a bidirectional cell (the
+    backward direction reads the sequence from its end, as PyTorch's does)."""
+    f = torch.tanh if cell.nonlinearity == "tanh" else torch.relu
+    B, T, _ = x.shape
+    a = leak_rate
+    directions = []
+    for suffix in ("", "_reverse")[: 2 if cell.bidirectional else 1]:
+        w_ih = getattr(cell, "weight_ih_l0" + suffix)  # (H, in)
+        w_hh = getattr(cell, "weight_hh_l0" + suffix)  # (H, H)
+        b = getattr(cell, "bias_ih_l0" + suffix) + getattr(cell, "bias_hh_l0" + suffix)  # (H,)
+        drive = x @ w_ih.T + b  # (B, T, H): the input's part of every step at once
+        h = x.new_zeros(B, cell.hidden_size)  # (B, H)
+        states = [h] * T
+        for t in range(T - 1, -1, -1) if suffix else range(T):
+            h = (1 - a) * h + a * f(drive[:, t] + h @ w_hh.T)  # (B, H)
+            states[t] = h
+        directions.append(torch.stack(states, dim=1))  # (B, T, H)
+    return torch.cat(directions, dim=-1)  # (B, T, H * directions)

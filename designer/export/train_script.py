@@ -1,12 +1,27 @@
-"""The exported training script's training part, as a real module that imports and runs
-as it is (python -m designer.export.train_script trains its small experiment).
+"""Train adding problem: LSTM 6. From Deep RNN Designer.
 
-training_code copies it into the script: the block between the settings markers is
-replaced by the experiment's values, the stand-ins of the model and the task by the
-app's own code of them, and the functions are copied as they are (inspect.getsource),
-without the lines of a learning-rate schedule or a closed-form read-out the experiment
-does not use. Alone, it trains as the app does: the same curve as the app's run.
+Run it as a plain script, or on N processes with DistributedDataParallel (gloo on CPU,
+nccl where CUDA is present; each process draws its own batches, only the first one
+prints and saves):
+
+    python train.py [--steps N] [--out checkpoint.pt]
+    torchrun --nproc_per_node=2 train.py
+
+It trains as the app does (the same initial weights, batches, optimizer, learning rates,
+clipping and evaluation: alone, the same curve as the app's run) and writes
+checkpoint.pt beside itself, which the app opens (Train, Runs kept: open a checkpoint
+file).
 """
+
+# This file is the template of the exported training script's training part: a real
+# module that imports and runs as it is (python -m designer.export.train_script trains
+# its small experiment). Its docstring is the script's, with the experiment's title in
+# the first line. training_code copies the rest into the script: the block between the
+# settings markers is replaced by the experiment's values, the stand-ins of the model
+# and the task by the app's own code of them, and the functions are copied as they are
+# (inspect.getsource), without the lines of a learning-rate schedule or a closed-form
+# read-out the experiment does not use. Alone, it trains as the app does: the same
+# curve as the app's run.
 
 from __future__ import annotations
 
@@ -24,7 +39,7 @@ from torch.nn.parallel import DistributedDataParallel
 from designer.document.spec import Experiment
 from designer.tasks import get_task
 from designer.training.model import build_model
-from designer.training.schedule import lr_at, make_optimizer
+from designer.training.schedule import lr_at, make_optimizer, take_step
 from designer.training.trainer import fit_readout, readout_batches
 
 # --- settings ---
@@ -164,28 +179,17 @@ def train(steps=STEPS, out="checkpoint.pt"):
     losses, clipped_steps, started = [], 0, time.perf_counter()
     for step in range(1, steps + 1):
         seed = SEED * 1_000_003 + step + rank * RANK_SEED_OFFSET
-        x, y = (t.to(device) for t in TASK.batch(BATCH_SIZE, seed))
-        loss = TASK.loss(net(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # under DDP the gradients are averaged over the ranks here
-        mean_loss = loss.detach()
-        if distributed:  # the loss over all ranks' batches
-            dist.all_reduce(mean_loss)
-            mean_loss /= world
-        grads = [p.grad for p in params if p.grad is not None]
-        total_norm = nn.utils.get_total_norm(grads)
-        loss_value, grad_norm = float(mean_loss), float(total_norm)
+        batch = tuple(t.to(device) for t in TASK.batch(BATCH_SIZE, seed))
+        lr = lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)  # the schedule's
+        # the app's step; under DDP the gradients and the loss are averaged over the ranks
+        loss_value, grad_norm, clipped = take_step(
+            net, params, optimizer, TASK, batch, lr, CLIP_NORM
+        )
         if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
             if rank == 0:
                 print(f"training diverged at step {step}: lower the learning rate or clip")
             break
-        clipped = CLIP_NORM is not None and grad_norm > CLIP_NORM
-        if clipped:
-            nn.utils.clip_grads_with_norm_(params, CLIP_NORM, total_norm)
-            clipped_steps += 1
-        for group in optimizer.param_groups:  # the learning-rate schedule
-            group["lr"] = lr_at(step, LR, LR_SCHEDULE, STEPS, LR_DECAY, LR_DECAY_EVERY)
-        optimizer.step()
+        clipped_steps += clipped  # True counts 1
         losses.append(loss_value)
         for key, value in zip(
             ("step", "loss", "grad_norm", "clipped", "time"),

@@ -13,8 +13,6 @@ training runs on PyTorch's own kernels. The stack reads bottom to top:
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -31,6 +29,8 @@ from designer.document.spec import (
     RNNLayer,
 )
 from designer.document.summary import GATES, output_width
+from designer.export import layers
+from designer.export.layers import leaky_rnn
 from designer.tasks import Task
 
 GATE_NAMES = {
@@ -53,7 +53,20 @@ def _skip(in_width: int, out_width: int) -> nn.Module:
     return nn.Identity() if in_width == out_width else nn.Linear(in_width, out_width, bias=False)
 
 
-class Recurrent(nn.Module):
+class Residual(nn.Module):
+    """A layer with an optional residual path: its `transform` of the input, plus the
+    input through `skip` (itself, or a projection) when the layer has one."""
+
+    skip: nn.Module | None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.transform(x)
+        if self.skip is not None:
+            out = out + self.skip(x)
+        return out
+
+
+class Recurrent(Residual):
     """One fused recurrent layer, with optional residual path and output dropout (a
     leaky rnn, leak_rate < 1, is stepped through time with the fused module's weights)."""
 
@@ -84,42 +97,8 @@ class Recurrent(nn.Module):
             out, _ = self.cell(x)
         return self.dropout(out)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.transform(x)
-        if self.skip is not None:
-            out = out + self.skip(x)
-        return out
 
-
-def leaky_rnn(cell: nn.RNN, x: torch.Tensor, leak_rate: float) -> torch.Tensor:
-    """A leaky-integrator RNN, the reservoir of an echo state network (Jaeger 2001),
-    run with the weights of the fused nn.RNN `cell`, one step at a time:
-
-        h_t = (1 - a) h_(t-1) + a f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh),  h_(-1) = 0
-
-    with a = leak_rate and f the cell's tanh or relu. a = 1 is the cell itself; a
-    smaller a keeps more of the last state at each step, so the layer changes slowly.
-    x: (B, T, in); the result: (B, T, H), or (B, T, 2H) for a bidirectional cell (the
-    backward direction reads the sequence from its end, as PyTorch's does)."""
-    f = torch.tanh if cell.nonlinearity == "tanh" else torch.relu
-    B, T, _ = x.shape
-    a = leak_rate
-    directions = []
-    for suffix in ("", "_reverse")[: 2 if cell.bidirectional else 1]:
-        w_ih = getattr(cell, "weight_ih_l0" + suffix)  # (H, in)
-        w_hh = getattr(cell, "weight_hh_l0" + suffix)  # (H, H)
-        b = getattr(cell, "bias_ih_l0" + suffix) + getattr(cell, "bias_hh_l0" + suffix)  # (H,)
-        drive = x @ w_ih.T + b  # (B, T, H): the input's part of every step at once
-        h = x.new_zeros(B, cell.hidden_size)  # (B, H)
-        states = [h] * T
-        for t in range(T - 1, -1, -1) if suffix else range(T):
-            h = (1 - a) * h + a * f(drive[:, t] + h @ w_hh.T)  # (B, H)
-            states[t] = h
-        directions.append(torch.stack(states, dim=1))  # (B, T, H)
-    return torch.cat(directions, dim=-1)  # (B, T, H * directions)
-
-
-class PerStepLinear(nn.Module):
+class PerStepLinear(Residual):
     """A dense layer applied at every time step (the same weights at each step)."""
 
     def __init__(self, spec: LinearLayer, in_width: int):
@@ -134,47 +113,15 @@ class PerStepLinear(nn.Module):
         """The layer without its residual path."""
         return self.dropout(self.activation(self.linear(x)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.transform(x)
-        if self.skip is not None:
-            out = out + self.skip(x)
-        return out
 
-
-class Attention(nn.Module):
-    """Single-head scaled dot-product attention over time steps.
-
-    Causal when the task predicts at every step: step t only sees steps <= t."""
+class Attention(layers.Attention):
+    """The attention layer of designer.export.layers (its one home: the exported model
+    is built from the same lines), built from its spec, which it keeps as the other
+    layers keep theirs."""
 
     def __init__(self, spec: AttentionLayer, width: int, causal: bool):
-        super().__init__()
+        super().__init__(width, causal, residual=spec.residual)
         self.spec = spec
-        self.causal = causal
-        self.query = nn.Linear(width, width)
-        self.key = nn.Linear(width, width)
-        self.value = nn.Linear(width, width)
-        self.out = nn.Linear(width, width)
-        self.skip = nn.Identity() if spec.residual else None  # the residual path: x itself
-
-    def weights(self, x: torch.Tensor) -> torch.Tensor:
-        """Attention weights (B, T, T): row t says where step t looks."""
-        q, k = self.query(x), self.key(x)  # (B, T, D)
-        scores = q @ k.transpose(1, 2) / math.sqrt(x.shape[-1])  # (B, T, T)
-        if self.causal:
-            T = x.shape[1]
-            future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-            scores = scores.masked_fill(future, float("-inf"))
-        return F.softmax(scores, dim=-1)
-
-    def transform(self, x: torch.Tensor) -> torch.Tensor:
-        """The layer without its residual path: (B, T, D) -> (B, T, D)."""
-        return self.out(self.weights(x) @ self.value(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.transform(x)
-        if self.skip is not None:
-            out = out + self.skip(x)
-        return out
 
 
 def make_layer(spec, in_width: int, causal: bool) -> nn.Module:

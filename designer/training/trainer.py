@@ -2,9 +2,11 @@
 probes) that the app shows and a checkpoint stores.
 
 A step is: draw the step's batch (deterministic from the seed and the step number),
-forward, loss, backward, measure the gradient norm, clip, update. The same seed on
-the same CPU gives the same loss curve, bit for bit. With `ridge_readout`, the head is
-first fitted in closed form, as an echo state network's read-out is (fit_readout).
+forward, loss, backward, measure the gradient norm, clip, update (take_step, in
+designer.training.schedule, which the exported training script carries as it is). The
+same seed on the same CPU gives the same loss curve, bit for bit. With `ridge_readout`,
+the head is first fitted in closed form, as an echo state network's read-out is
+(fit_readout).
 
 The learning rate and the clipping threshold can be changed while a run trains
 (Trainer.change): the history records each change, a checkpoint carries them, and a
@@ -33,7 +35,7 @@ from designer.tasks.base import IGNORE
 from designer.training import checkpoints
 from designer.training.checkpoints import Checkpoint, CheckpointError
 from designer.training.model import build_model
-from designer.training.schedule import lr_at, make_optimizer
+from designer.training.schedule import lr_at, make_optimizer, take_step
 
 VAL_BATCH = 256
 VIEW_SAMPLES = 8  # validation samples the Train page shows the model on
@@ -566,27 +568,18 @@ class Trainer(RunRecord):
         x, y = self.task.batch(self.spec.batch_size, self.batch_seed(step))
         x, y = x.to(self.device), y.to(self.device)
         self.model.train()
-        loss = self.task.loss(self.model(x), y)
-        loss_value = loss.item()
+        lr = scheduled_lr(self.spec, step)
+        loss_value, grad_norm, clipped = take_step(
+            self.model, self.params, self.optimizer, self.task, (x, y), lr, self.spec.clip_norm
+        )
         if not math.isfinite(loss_value):
             raise TrainingDiverged(step, loss_value, self._last_grad_norm(), self.spec.clip_norm)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grads = [p.grad for p in self.params if p.grad is not None]
-        total_norm = torch.nn.utils.get_total_norm(grads) if grads else torch.tensor(0.0)
-        grad_norm = float(total_norm)
         if not math.isfinite(grad_norm):
             raise TrainingDiverged(
                 step, loss_value, self._last_grad_norm(), self.spec.clip_norm, grad_norm
             )
-        clipped = self.spec.clip_norm is not None and grad_norm > self.spec.clip_norm
         if clipped:
-            torch.nn.utils.clip_grads_with_norm_(self.params, self.spec.clip_norm, total_norm)
             self.clipped_steps += 1
-        lr = scheduled_lr(self.spec, step)
-        for group in self.optimizer.param_groups:  # the schedule, set before each update
-            group["lr"] = lr
-        self.optimizer.step()
         self.step_count = step
         self.train_time += time.perf_counter() - start
         self._losses_since_eval.append(loss_value)

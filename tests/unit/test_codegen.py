@@ -19,7 +19,7 @@ from designer import Experiment, Trainer, build_model, get_task
 from designer.export.codegen import ExportError, module_code, notebook, numpy_code, training_code
 from designer.tasks import TASKS
 from designer.training import checkpoints
-from designer.training.schedule import lr_at, make_optimizer
+from designer.training.schedule import lr_at, make_optimizer, take_step
 from designer.training.trainer import verified
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -382,8 +382,6 @@ def test_the_numpy_version_computes_pytorchs_gradients(tmp_path):
     and last-step heads, regression and classification (with padded targets)."""
     import importlib.util
 
-    import numpy as np
-
     for i, (task_params, layers) in enumerate(NUMPY_STACKS):
         exp = Experiment.from_dict({"task": task_params, "model": {"layers": layers}})
         task = get_task(exp.task)
@@ -392,26 +390,34 @@ def test_the_numpy_version_computes_pytorchs_gradients(tmp_path):
         spec = importlib.util.spec_from_file_location(f"by_hand_{i}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        model = build_model(exp, task)
-        x, y = task.batch(6, seed=3)
-        loss = task.loss(model(x), y)
-        loss.backward()
-        W = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
-        pred, cache = module.forward(W, x.numpy())
-        value, dpred = module.loss_and_gradient(pred, y.numpy())
-        grads = module.backward(W, cache, dpred)
-        assert value == pytest.approx(loss.item(), rel=1e-5), task.name
-        for name, param in model.named_parameters():
-            expected = param.grad.double().numpy() if param.grad is not None else None
-            if expected is None:  # a frozen layer: PyTorch keeps no gradient
-                continue
-            scale = np.abs(expected).max() + 1e-12
-            assert np.abs(grads[name] - expected).max() / scale < 1e-5, (task.name, name)
+        assert_numpy_agrees_with_autograd(module, exp)
     files = [str(p) for p in tmp_path.glob("by_hand_*.py")]
     run(
         [sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"), *files],
         tmp_path,
     )
+
+
+def assert_numpy_agrees_with_autograd(module, exp: Experiment) -> None:
+    """The NumPy module's loss and gradients are autograd's, on the app's model of `exp`."""
+    import numpy as np
+
+    task = get_task(exp.task)
+    model = build_model(exp, task)
+    x, y = task.batch(6, seed=3)
+    loss = task.loss(model(x), y)
+    loss.backward()
+    W = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
+    pred, cache = module.forward(W, x.numpy())
+    value, dpred = module.loss_and_gradient(pred, y.numpy())
+    grads = module.backward(W, cache, dpred)
+    assert value == pytest.approx(loss.item(), rel=1e-5), task.name
+    for name, param in model.named_parameters():
+        expected = param.grad.double().numpy() if param.grad is not None else None
+        if expected is None:  # a frozen layer: PyTorch keeps no gradient
+            continue
+        scale = np.abs(expected).max() + 1e-12
+        assert np.abs(grads[name] - expected).max() / scale < 1e-5, (task.name, name)
 
 
 def test_the_numpy_version_says_which_layers_it_covers():
@@ -533,5 +539,74 @@ def test_the_training_scripts_template_is_a_real_module_that_trains_as_the_app(t
     pieces = ("evaluate", "start_processes", "save_checkpoint", "train", "main")
     for piece in pieces:
         assert inspect.getsource(getattr(train_script, piece)) in code, piece
-    # the optimizer and the schedule are the app's own functions, as they are
-    assert inspect.getsource(make_optimizer) in code and inspect.getsource(lr_at) in code
+    # the optimizer, the schedule and the step are the app's own functions, as they are
+    for function in (make_optimizer, lr_at, take_step):
+        assert inspect.getsource(function) in code, function.__name__
+    constant = training_code(Experiment.from_dict(train_script.EXPERIMENT))
+    assert inspect.getsource(take_step) in constant and "def lr_at(" not in constant
+
+
+def test_the_numpy_template_is_a_real_module_that_computes_the_gradients():
+    """designer/export/numpy_template.py is the NumPy version: it imports and computes
+    autograd's gradients for its own network as it is, and numpy_code writes the same
+    settings, with the experiment's values, into a copy of it."""
+    from designer.export import numpy_template
+
+    layers = [
+        {"type": "rnn", "hidden_size": 5},
+        {"type": "linear", "out_features": 4, "activation": "gelu"},
+    ]
+    exp = Experiment.from_dict({"task": {"name": "adding"}, "model": {"layers": layers}})
+    assert_numpy_agrees_with_autograd(numpy_template, exp)
+    source = inspect.getsource(numpy_template)
+    block = source[source.index("# --- settings ---") : source.index("# --- end of settings")]
+    code = numpy_code(exp)
+    assert (
+        block.splitlines()[1:]
+        == code[code.index("VOCAB_SIZE") : code.index("\n\n\ndef")].splitlines()
+    )
+    assert code.startswith('"""Adding problem: RNN 5, linear 4 gelu, forward and backward')
+    for function in (numpy_template.forward, numpy_template.backward, numpy_template.rnn_backward):
+        assert inspect.getsource(function) in code
+
+
+def test_the_notebook_template_is_a_real_file_that_trains_as_it_is(tmp_path, monkeypatch):
+    """designer/export/notebook_template.py is the notebook: run as it is, it trains the
+    training script's template (designer/export/train_script.py) and writes its
+    checkpoint; its cells alternate text and code, and each code cell but the last is
+    named after the part of the script that takes its place."""
+    import runpy
+
+    from designer.export import train_script
+    from designer.export.codegen import NOTEBOOK, template_cells
+
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(NOTEBOOK), run_name="__main__")
+    assert checkpoints.load(tmp_path / "checkpoint.pt").step == train_script.STEPS
+    cells = template_cells(NOTEBOOK.read_text())
+    names = [name for name, _ in cells]
+    assert names[::2] == ["[markdown]"] * 6
+    assert names[1::2] == ["imports", "model", "task", "settings", "training", ""]
+    book = json.loads(notebook(script_case("sine")))
+    texts = ["".join(cell["source"]) for cell in book["cells"]]
+    assert (
+        texts[0].startswith("# Sine wave") and "\n\nExported from Deep RNN Designer. " in texts[0]
+    )
+    assert texts[-1] == cells[-1][1] == 'train(STEPS, "checkpoint.pt")'
+
+
+def test_the_csv_scripts_stand_ins_for_files_are_a_real_module():
+    """The exported script reads no file: in place of the app's data files it has the
+    functions of designer/export/embedded_files.py, as they are, which refuse."""
+    from designer.export import embedded_files
+    from designer.tasks import TaskDataError
+
+    for stand_in, argument in (
+        (embedded_files.readable_path, "/etc/passwd"),
+        (embedded_files.upload_path, "ab" * 32),
+    ):
+        with pytest.raises(TaskDataError, match="the CSV data is inside this script"):
+            stand_in(argument)
+    code = training_code(script_case("csv"))
+    for stand_in in (embedded_files.readable_path, embedded_files.upload_path):
+        assert inspect.getsource(stand_in) in code

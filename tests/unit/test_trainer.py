@@ -181,6 +181,37 @@ def test_divergence_stops_with_step_norm_and_advice():
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
 
 
+def test_the_trainers_step_is_take_step_the_one_the_exported_script_carries(monkeypatch):
+    """Trainer.train_step updates the weights through take_step (designer.training.schedule)
+    with the step's batch, scheduled learning rate and clipping: the function the exported
+    training script copies as it is, so the two loops are one."""
+    from designer.training import schedule
+    from designer.training import trainer as trainer_module
+
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return schedule.take_step(*args)
+
+    monkeypatch.setattr(trainer_module, "take_step", spy)
+    trainer = Trainer(experiment(clip_norm=1e-3, lr_schedule="cosine", steps=4))
+    records = [trainer.train_step() for _ in range(2)]
+    assert len(calls) == 2
+    for args, record in zip(calls, records, strict=True):
+        model, params, optimizer, task, batch, lr, clip_norm = args
+        assert (model, params, optimizer, task) == (
+            trainer.model,
+            trainer.params,
+            trainer.optimizer,
+            trainer.task,
+        )
+        x, y = task.batch(16, trainer.batch_seed(record["step"]))
+        assert torch.equal(batch[0], x) and torch.equal(batch[1], y)
+        assert (lr, clip_norm) == (record["lr"], 1e-3) and record["clipped"]
+    assert records[1]["lr"] < records[0]["lr"]  # the cosine schedule, step by step
+
+
 def test_nan_loss_is_divergence():
     trainer = Trainer(experiment())
     with torch.no_grad():
