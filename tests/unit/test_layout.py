@@ -90,14 +90,14 @@ def test_the_tasks_are_a_leaf():
 def test_a_lesson_is_a_document_not_code():
     """The built-in lessons are documents in designer/lessons/builtin/, read by the
     loader that reads a teacher's: the lessons' package holds only the framework (base,
-    check, document, rules), no lesson."""
+    check, document, rules) and the exercises, no lesson."""
     from designer.lessons import BUILTIN, LESSONS
 
     documents = sorted(path.stem for path in BUILTIN.iterdir())
     assert documents == [f"{lesson.number:02d}-{lesson.name}" for lesson in LESSONS.values()]
     assert len(documents) == 9
     modules = {path.stem for path in (ENGINE / "lessons").glob("*.py")}
-    assert modules == {"__init__", "base", "check", "document", "rules"}
+    assert modules == {"__init__", "base", "check", "document", "rules", "exercises"}
 
 
 def test_folders_say_what_they_hold():
