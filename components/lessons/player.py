@@ -113,6 +113,8 @@ def verdict(
         class_tally.with_verdict(lesson, found)
     with st.expander(_("Why"), expanded=not classroom_mode()):  # folded on a projector
         st.markdown(said(lesson, lesson.prediction.why))
+        if classroom_mode():  # the heading leaves it out on a projector
+            _read_more(lesson)
 
 
 def player(lesson: Lesson, found: Class | None, teacher: bool) -> None:
@@ -121,7 +123,9 @@ def player(lesson: Lesson, found: Class | None, teacher: bool) -> None:
     runners = lesson_runners(lesson)
     live = runners is not None and any(r.alive for r in runners.values())
     classroom = classroom_mode()
-    _heading(lesson)
+    # on a projector, once the runs are there, the first screen is the result: where to
+    # read more moves under "Why"
+    _heading(lesson, read_more=not (classroom and runners is not None))
     if teacher:
         class_tally.question_for_class(lesson, started=runners is not None)
         guess = None
@@ -242,9 +246,9 @@ def _runs_words(lesson: Lesson) -> str:
     return _("The runs: {runs}.").format(runs=named)
 
 
-def _heading(lesson: Lesson) -> None:
+def _heading(lesson: Lesson, read_more: bool = True) -> None:
     """'Lesson 1: Why gates' (a document's lesson has no number), what the class will
-    see and after which paper, and where to read more."""
+    see and after which paper, and (with `read_more`) where to read more."""
     title = said(lesson, lesson.title)
     if builtin(lesson) and lesson.number:
         st.title(_("Lesson {number}: {title}").format(number=lesson.number, title=title))
@@ -255,6 +259,11 @@ def _heading(lesson: Lesson) -> None:
         st.caption(_("{summary} After {source}.").format(summary=summary, source=source).strip())
     elif summary:
         st.caption(summary)
+    if read_more:
+        _read_more(lesson)
+
+
+def _read_more(lesson: Lesson) -> None:
     if lesson.read_more:
         st.caption(_("Read more: {text}").format(text=said(lesson, lesson.read_more)))
 
