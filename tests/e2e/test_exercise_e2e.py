@@ -14,7 +14,8 @@ def test_an_exercise_is_typeset_checked_with_enter_and_draws_new_numbers(page, a
     page.goto(f"{app_url}/lessons?exercise=lstm-cell&seed=7")
     page.wait_for_app()
     page.get_by_role("heading", name="An LSTM's cell state").wait_for()
-    assert page.locator('[data-testid="stMain"] .katex').count() >= 4  # typeset, not $...$
+    # typeset, not $...$ (Streamlit loads KaTeX on demand: wait for the fourth formula)
+    page.locator('[data-testid="stMain"] .katex').nth(3).wait_for()
     field = page.get_by_label("Your answer")
     field.fill(", ".join(f"{v:.3f}" for v in exercise.expected))
     field.press("Enter")
