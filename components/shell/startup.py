@@ -72,9 +72,8 @@ STATE = WarmUp()
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """Serve at once; warm up beside it (a thread: imports hold the GIL in bursts, the
     event loop still answers the health check and the first visitor)."""
-    task = asyncio.get_running_loop().run_in_executor(None, STATE.run)
+    asyncio.get_running_loop().run_in_executor(None, STATE.run)
     yield
-    await asyncio.wait([task], timeout=0)
 
 
 async def ready(request: Request) -> JSONResponse:
