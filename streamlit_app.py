@@ -8,8 +8,11 @@ from pathlib import Path
 def app() -> None:
     import streamlit as st
 
+    from components.shell import timing
     from components.shell.language import choose_language, language_switch
     from designer.i18n import _
+
+    timing.begin()
 
     # A local icon file: a material icon as favicon would be fetched from fonts.gstatic.com.
     icon = str(Path(__file__).parent / "components" / "icon.png")
@@ -37,7 +40,14 @@ def app() -> None:
         page.run()
         return
     language_switch()
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    timing.mark("shell")  # the page's own sections from here on
+    completed = False
+    try:
+        page.run()
+        completed = True
+    finally:
+        timing.end(page.url_path or "design", completed)
 
 
 # The app serves many sessions from one process, and every page run is a thread that

@@ -23,6 +23,7 @@ from components.shell.state import (
     show_url_warning,
     undo,
 )
+from components.shell.timing import mark
 from components.shell.uploads import ask_for_pending_upload
 from designer import get_task
 from designer.document.presets import matching_preset, preset_description, preset_title
@@ -32,6 +33,7 @@ exp = get_experiment()
 task = get_task(exp.task)
 current_link()  # the link's runs and uploads, if it has any
 sidebar()
+mark("sidebar")
 
 st.title("Deep RNN Designer")
 welcome()  # a first visit's way in
@@ -60,6 +62,7 @@ st.caption(
 show_url_warning()
 ask_for_pending_upload()  # a link whose CSV file was uploaded from another browser
 show_notices()
+mark("header")
 
 stack_col, side_col = st.columns([11, 9], gap="large")
 with stack_col:
@@ -69,11 +72,14 @@ with stack_col:
         st.button(_("Undo"), icon=":material/undo:", on_click=undo, disabled=not history().can_undo)
         st.button(_("Redo"), icon=":material/redo:", on_click=redo, disabled=not history().can_redo)
     layer_stack(stack_view(exp, task, layer_errors()), selected_layer(), apply_stack_event)
+mark("layer_stack")
 with side_col, st.container(border=True):
     layer_settings(exp, selected_layer())
+mark("layer_settings")
 with side_col:
     st.subheader(_("Summary"))
     model_summary(exp, task)
+mark("summary")
 
 st.subheader(_("Task"))
 picker_col, preview_col = st.columns([1, 1], gap="large")
@@ -81,11 +87,14 @@ with picker_col:
     task_picker(exp)
 with preview_col:
     task_preview(task, seed=exp.train.seed)
+mark("task")
 
 with st.expander(
     _("Equations of the layers in this stack"), expanded=True, icon=":material/function:"
 ):
     layer_equations(exp, task)
+mark("equations")
 
 with st.expander(_("Code: take this model home"), icon=":material/code:"):
     code_export(exp, task)
+mark("code")

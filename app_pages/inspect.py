@@ -10,6 +10,7 @@ from components.inspect.probe_source import current_weights
 from components.inspect.probe_views import show_probe
 from components.inspect.whatif_view import show_what_if
 from components.shell.state import get_experiment, show_url_warning
+from components.shell.timing import mark
 from designer.i18n import N_, _
 
 VIEWS = {
@@ -50,8 +51,11 @@ view = st.segmented_control(
     on_change=remember_view,
     label_visibility="collapsed",
 )
+mark("header")
 if view in DEEPER:
     weights = current_weights(exp)
+    mark("weights")
     DEEPER[view](weights.exp, weights)  # the settings the weights were trained with (seed)
 else:
     show_probe(exp)
+mark(view)

@@ -4,7 +4,8 @@ of sessions on one server, and what the live page costs a run compared with
 
     python -m bench.app_load [--sessions 4] [--steps 1500] [--sessions-list 1,4,8]
                              [--only cold_start|design_clicks|click_response|
-                                    live_overhead|classroom]
+                                    live_overhead|classroom|page_loads|class30|
+                                    char_model]
 
 Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 (/usr/bin/chromium) through Playwright, and prints JSON lines:
@@ -22,6 +23,13 @@ Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
   loop from the command line (process start-up left out of both), taken in turn
   `--repeats` times (the order swapped each time), as the median of the pairs'
   ratios;
+- `char_model`: the same pairs for the character model (bench.app_load.char_experiment,
+  `--char-steps`): characters per second on the page against the command line's;
+- `page_loads`: each page's load by a new visitor and each sidebar switch in one
+  session, against the floor app's, at rest and with `--load-sessions` sessions
+  training, with the breakdown of each (bench/page_loads.py);
+- `class30`: `--class-size` light sessions press Start on designs of their own at once
+  (bench/class30.py);
 - `classroom`, one line for each N in `--sessions-list`: N sessions, each a browser
   context of its own (N students), train the same design at once on one server
   (100,000-step runs, so that none ends while it is measured; each is stopped at the
@@ -71,8 +79,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from bench.class30 import class30
 from bench.cold_start import cold_start, floor_script
 from bench.design_clicks import design_clicks
+from bench.page_loads import page_loads
 from bench.served import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -187,11 +197,11 @@ def page_seconds(browser, url: str, exp: Experiment) -> float:
     return seconds
 
 
-def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
+def pairs(browser, url: str, exp: Experiment, repeats: int) -> tuple[list, list, list]:
     """Command line and live page as `repeats` back-to-back pairs, the order swapped
-    from one pair to the next. This machine's speed drifts by 10% and more over
-    minutes, so each pair gives a ratio and the figure is the median of those."""
-    exp = experiment(steps)
+    from one pair to the next: their seconds, and each pair's ratio (page over command
+    line), sorted. This machine's speed drifts by 10% and more over minutes, so each
+    pair gives a ratio and the figure is the median of those."""
     cli, page = [], []
     for i in range(repeats):
         if i % 2 == 0:
@@ -200,7 +210,12 @@ def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
         else:
             page.append(page_seconds(browser, url, exp))
             cli.append(cli_seconds(exp))
-    ratios = sorted(p / c for p, c in zip(page, cli, strict=True))
+    return cli, page, sorted(p / c for p, c in zip(page, cli, strict=True))
+
+
+def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
+    """The `live_overhead` line: the default design's run, page against command line."""
+    cli, page, ratios = pairs(browser, url, experiment(steps), repeats)
     return {
         "bench": "live_overhead",
         "steps": steps,
@@ -210,6 +225,36 @@ def live_overhead(browser, url: str, steps: int, repeats: int) -> dict:
         "ratio": round(statistics.median(ratios), 3),
         "ratio_of_medians": round(statistics.median(page) / statistics.median(cli), 3),
         "target": 1.10,
+    }
+
+
+def char_experiment(steps: int) -> Experiment:
+    """The character model as the Train page offers it: two LSTM layers on the
+    lighthouse story, windows of 64 characters."""
+    return Experiment.from_dict(
+        {
+            "task": {"name": "charlm", "seq_len": 64, "text": "lighthouse"},
+            "model": {"layers": [{"type": "lstm", "hidden_size": 128}] * 2},
+            "train": {"steps": steps, "batch_size": 32, "eval_every": 100},
+        }
+    )
+
+
+def char_model(browser, url: str, steps: int, repeats: int) -> dict:
+    """The `char_model` line: characters per second while the Train page shows the
+    run, against the command line's for the same run (median of the pairs' ratios;
+    the target: 0.9 or more)."""
+    exp = char_experiment(steps)
+    chars = steps * exp.train.batch_size * exp.task.params["seq_len"]
+    cli, page, ratios = pairs(browser, url, exp, repeats)
+    return {
+        "bench": "char_model",
+        "steps": steps,
+        "characters": chars,
+        "cli_chars_per_s": [round(chars / s) for s in cli],
+        "page_chars_per_s": [round(chars / s) for s in page],
+        "ratio": round(1 / statistics.median(ratios), 3),  # page's speed over the CLI's
+        "target": 0.9,
     }
 
 
@@ -257,11 +302,13 @@ class TreeMemory:
 
 
 @contextmanager
-def class_server(max_trainings: int) -> Iterator[str]:
+def class_server(max_trainings: int, extra: dict[str, str] | None = None) -> Iterator[str]:
     """A fresh server for a class: `max_trainings` training slots, classroom-long runs
-    allowed, its runs kept in a temporary folder that goes with it."""
+    allowed, its runs kept in a temporary folder that goes with it (`extra`: more of
+    its environment)."""
     with tempfile.TemporaryDirectory(prefix="designer-bench-") as store:
         env = {
+            **(extra or {}),
             "DESIGNER_MAX_TRAININGS": str(max_trainings),
             "DESIGNER_MAX_STEPS": str(CLASS_STEPS),
             "DESIGNER_STORE_DIR": store,
@@ -297,10 +344,13 @@ def explained(browser) -> Iterator[None]:
         raise RuntimeError(f"{err!r}; the open pages show: {shown}") from err
 
 
-def load(browser, address: str, title: str):
+def load(browser, address: str, title: str, before=None):
     """A new context opens `address`: the page, and the seconds until its script run
-    has finished and its title shows."""
+    has finished and its title shows (`before(page)`, if given, is called first: it
+    may listen to the page's traffic)."""
     page = new_page(browser)
+    if before is not None:
+        before(page)
     start = time.perf_counter()
     page.goto(address)
     try:
@@ -532,12 +582,27 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--repeats", type=int, default=7, help="live_overhead pairs")
+    parser.add_argument("--char-steps", type=int, default=300, help="char_model: its run")
+    parser.add_argument("--class-size", type=int, default=30, help="class30: the sessions")
+    parser.add_argument("--class-steps", type=int, default=300, help="class30: each run")
+    parser.add_argument(
+        "--load-sessions", type=int, default=8, help="page_loads: the sessions training"
+    )
     parser.add_argument(
         "--sessions-list", default="1,4,8", help="classroom: the numbers of sessions"
     )
     parser.add_argument(
         "--only",
-        choices=("cold_start", "design_clicks", "click_response", "live_overhead", "classroom"),
+        choices=(
+            "cold_start",
+            "design_clicks",
+            "click_response",
+            "live_overhead",
+            "classroom",
+            "page_loads",
+            "class30",
+            "char_model",
+        ),
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -550,7 +615,7 @@ def main() -> None:
             print(json.dumps(result), flush=True)
         if args.only in (None, "design_clicks"):
             print(json.dumps(clicks_on_design(browser, experiment(args.steps))), flush=True)
-        if args.only in (None, "click_response", "live_overhead"):
+        if args.only in (None, "click_response", "live_overhead", "char_model"):
             # as many training slots as sessions, so that none of them waits in the queue
             with served_app({"DESIGNER_MAX_TRAININGS": str(args.sessions)}) as url:
                 if args.only in (None, "click_response"):
@@ -558,6 +623,14 @@ def main() -> None:
                 if args.only in (None, "live_overhead"):
                     result = live_overhead(browser, url, args.steps, args.repeats)
                     print(json.dumps(result), flush=True)
+                if args.only in (None, "char_model"):
+                    result = char_model(browser, url, args.char_steps, args.repeats)
+                    print(json.dumps(result), flush=True)
+        if args.only in (None, "page_loads"):
+            result = page_loads(browser, PAGES, args.load_sessions, experiment(CLASS_STEPS))
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "class30"):
+            print(json.dumps(class30(args.class_size, args.class_steps)), flush=True)
         failed = False
         if args.only in (None, "classroom"):
             for sessions in (int(n) for n in args.sessions_list.split(",")):

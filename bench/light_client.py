@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 import websockets
@@ -28,6 +29,7 @@ class LightSession:
         self.page_hash = ""
         self.buttons: dict[str, str] = {}  # key -> widget id, as last drawn
         self.alerts: list[str] = []  # every alert's text, as drawn
+        self.markdown: deque[str] = deque(maxlen=200)  # the latest markdown texts drawn
         self.finished = asyncio.Event()  # a script run has finished
         self._ws = None
         self._reruns: dict[str, asyncio.Task] = {}  # fragment id -> its timer
@@ -95,6 +97,8 @@ class LightSession:
                     self.buttons[element.button.id.rsplit("-", 1)[-1]] = element.button.id
                 elif what == "alert":
                     self.alerts.append(element.alert.body)
+                elif what == "markdown":
+                    self.markdown.append(element.markdown.body)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float) -> bool:

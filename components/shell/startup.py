@@ -27,6 +27,10 @@ from starlette.routing import Route
 
 READY_PATH = "/ready"
 PACKAGES = ("designer", "components")  # the engine and every panel the pages draw
+# Files in those packages that are read as text and never imported: the exported
+# notebook's template is a script that trains a model and writes checkpoint.pt where
+# it runs (importing it at start-up trained that model and wrote the file there).
+NOT_MODULES = {"designer.export.notebook_template"}
 _log = logging.getLogger(__name__)
 
 
@@ -56,7 +60,8 @@ def warm_up() -> None:
     for package in PACKAGES:
         module = importlib.import_module(package)
         for found in pkgutil.walk_packages(module.__path__, package + "."):
-            importlib.import_module(found.name)
+            if found.name not in NOT_MODULES:
+                importlib.import_module(found.name)
     from designer.i18n import LANGUAGES, translations
     from designer.training.runner import warm_up as start_forkserver
 

@@ -56,6 +56,9 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m bench.app_load --only cold_start": ("--help",),
     "python -m bench.app_load --only design_clicks": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
+    "python -m bench.app_load --only page_loads": ("--help",),
+    "python -m bench.app_load --only class30": ("--help",),
+    "python -m bench.app_load --only char_model": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
 
