@@ -25,6 +25,7 @@ import pickle
 import signal
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import replace
@@ -306,8 +307,12 @@ def _abnormal_end(exitcode: int) -> Text:
     return Text("the training process ended abnormally (exit code {code})", code=exitcode)
 
 
-class ProcessRunner(Runner):
-    """Start, pause, resume, single step and stop a run in its own process.
+class ChildRunner(Runner, ABC):
+    """A run that `_child` trains elsewhere, commanded and mirrored through a
+    pipe-like connection (send_bytes / recv_bytes): the controls, the queue for a
+    training slot, and the mirror that the child's messages build (`_receive`).
+    Where the child runs is the subclass's `_train`: a process of this server
+    (ProcessRunner) or a Ray actor (designer.training.ray_runner.RayRunner).
 
     `record` is a mirror in this process (never trained here): its experiment,
     task, history, latest probe, a model with the weights of
@@ -317,7 +322,7 @@ class ProcessRunner(Runner):
         self,
         exp: Experiment,
         steps: int | None = None,
-        on_finish: Callable[[ProcessRunner], None] | None = None,
+        on_finish: Callable[[Any], None] | None = None,
         slots: TrainingSlots | None = None,
         nice: int = 0,
         start: Start = None,
@@ -335,7 +340,6 @@ class ProcessRunner(Runner):
         if isinstance(start, Checkpoint):
             self.busy_seconds = float(start.run.get("busy_seconds") or 0.0)
         self.nice = nice
-        self.pid: int | None = None  # the training process, once started
         self._paused = False
         self._conn: Any = None
         self._send_lock = threading.Lock()
@@ -418,7 +422,7 @@ class ProcessRunner(Runner):
         try:
             with slot as got:
                 if got and not self._stop.is_set():
-                    self._run_process()
+                    self._train()
             if self.state not in ("finished", "diverged", "failed"):
                 self.state = "stopped"
         except Exception as err:
@@ -427,43 +431,21 @@ class ProcessRunner(Runner):
             if self.on_finish is not None:
                 self.on_finish(self)
 
-    def _run_process(self) -> None:
-        parent, child = context().Pipe()
-        process = context().Process(
-            target=_child,
-            args=(self.record.exp, self.total, self._paused, self.nice, self.start_from, child),
-            daemon=True,
-        )
-        self.state = "starting"
-        process.start()
-        self.pid = process.pid
-        child.close()
+    @abstractmethod
+    def _train(self) -> None:
+        """Start the child somewhere, `_connect` to it and mirror it until it ends."""
+
+    def _connect(self, conn: Any) -> None:
+        """Send commands through `conn` from now on, first those that waited for it."""
         with self._send_lock:
-            self._conn = parent
+            self._conn = conn
             for command in self._pending_changes:  # before the step they would apply to
-                _put(parent, command)
+                _put(conn, command)
             self._pending_changes.clear()
             if self._pending_step:
-                _put(parent, "step")
+                _put(conn, "step")
             if self._stop.is_set():
-                _put(parent, "stop")
-        try:
-            while True:
-                try:
-                    kind, payload = _get(parent)
-                except (EOFError, OSError):
-                    break
-                self._receive(kind, payload)
-        finally:
-            with self._send_lock:
-                self._conn = None
-            parent.close()
-            process.join(5)
-            if process.is_alive():
-                process.kill()
-            if process.exitcode not in (0, None) and self.state not in ("diverged", "failed"):
-                self.state = "failed"
-                self.error = Said(_abnormal_end(process.exitcode))
+                _put(conn, "stop")
 
     def _receive(self, kind: str, payload: Any) -> None:
         record = self.record
@@ -495,3 +477,39 @@ class ProcessRunner(Runner):
                 self.state, self.error = state, _said(error)
             elif self.state not in ("diverged", "failed"):
                 self.state = payload
+
+
+class ProcessRunner(ChildRunner):
+    """Start, pause, resume, single step and stop a run in its own process."""
+
+    pid: int | None = None  # the training process, once started
+
+    def _train(self) -> None:
+        parent, child = context().Pipe()
+        process = context().Process(
+            target=_child,
+            args=(self.record.exp, self.total, self._paused, self.nice, self.start_from, child),
+            daemon=True,
+        )
+        self.state = "starting"
+        process.start()
+        self.pid = process.pid
+        child.close()
+        self._connect(parent)
+        try:
+            while True:
+                try:
+                    kind, payload = _get(parent)
+                except (EOFError, OSError):
+                    break
+                self._receive(kind, payload)
+        finally:
+            with self._send_lock:
+                self._conn = None
+            parent.close()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+            if process.exitcode not in (0, None) and self.state not in ("diverged", "failed"):
+                self.state = "failed"
+                self.error = Said(_abnormal_end(process.exitcode))
