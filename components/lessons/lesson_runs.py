@@ -10,19 +10,27 @@ import streamlit as st
 from components.train.runs import TRAINING_NICE, training_slots
 from designer.document.spec import Experiment
 from designer.lessons import Lesson
-from designer.serving.shared_runs import SharedRuns
+from designer.serving import deployment
+from designer.serving.shared_runs import SharedRuns, actor_name, run_key
 from designer.tasks.datafiles import store_dir
-from designer.training.runner import ProcessRunner, Runner
+from designer.training.runner import Runner
 
 
-def _make(exp: Experiment, on_finish: Callable[[Runner], None]) -> ProcessRunner:
-    return ProcessRunner(exp, on_finish=on_finish, slots=training_slots(), nice=TRAINING_NICE)
+def _make(exp: Experiment, on_finish: Callable[[Runner], None]) -> Runner:
+    return deployment.new_runner(
+        exp,
+        actor_name=actor_name(run_key(exp)),
+        on_finish=on_finish,
+        slots=training_slots(),
+        nice=TRAINING_NICE,
+    )
 
 
 @st.cache_resource(show_spinner=False)
 def shared_runs() -> SharedRuns:
-    """One registry for the whole server."""
-    return SharedRuns(store_dir() / "shared", _make)
+    """One registry for the whole server (with Redis, claims shared by every replica)."""
+    redis = deployment.redis_client() if deployment.redis_url() else None
+    return SharedRuns(store_dir() / "shared", _make, redis=redis)
 
 
 def lesson_runners(lesson: Lesson, start: bool = False) -> dict[str, Runner] | None:

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from designer.i18n import Text
+from designer.serving import deployment
 from designer.serving.runstore import Link, RunStore
 from designer.tasks.datafiles import prune_uploads
 
@@ -26,9 +27,11 @@ WARNING = "url_warning"  # a warning about the link, shown once at the top of a 
 @st.cache_resource(show_spinner=False)
 def run_store() -> RunStore:
     """Every link's runs, for the whole server (on disk under DESIGNER_STORE_DIR).
-    Made once per server start, which also removes runs and uploads past their age."""
+    Made once per server start, which also removes runs and uploads past their age.
+    With DESIGNER_REDIS_URL, the indexes live in Redis, shared by every replica."""
     prune_uploads()
-    return RunStore()
+    redis = deployment.redis_client() if deployment.redis_url() else None
+    return RunStore(redis=redis)
 
 
 def _release(box: dict[str, Any]) -> None:

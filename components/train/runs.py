@@ -21,10 +21,12 @@ from components.shell.links import current_link
 from designer import Experiment
 from designer.document.variants import layer_name
 from designer.i18n import LANGUAGES, _, translations
+from designer.serving import deployment
 from designer.serving.slots import TrainingSlots
-from designer.training.runner import ProcessRunner, Runner, warm_up
+from designer.training.runner import Runner, warm_up
 
-# How many runs train at once on this server, across all sessions (others queue);
+# How many runs train at once on this server, across all sessions (others queue; with
+# DESIGNER_REDIS_URL, across every replica of the deployment);
 # the longest run and the largest model one session may start.
 MAX_TRAININGS = int(os.environ.get("DESIGNER_MAX_TRAININGS", max(1, os.cpu_count() or 1)))
 MAX_RUN_STEPS = int(os.environ.get("DESIGNER_MAX_STEPS", 20_000))
@@ -35,8 +37,9 @@ TRAINING_NICE = int(os.environ.get("DESIGNER_TRAINING_NICE", 10))
 
 @st.cache_resource(show_spinner=False)
 def training_slots() -> TrainingSlots:
-    """One queue for the whole server, shared by every session."""
-    return TrainingSlots(MAX_TRAININGS)
+    """One queue for the whole server, shared by every session (with Redis, one for
+    the whole deployment)."""
+    return deployment.training_slots(MAX_TRAININGS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,16 +84,17 @@ def _continued(name: str) -> str:
     return _("{name} (continued)").format(name=name)
 
 
-def _begin(exp: Experiment, name: str, **options: Any) -> tuple[ProcessRunner, str]:
+def _begin(exp: Experiment, name: str, **options: Any) -> tuple[Runner, str]:
     """A run of `exp` (not started) that the link keeps when it ends."""
     link = current_link(create=True)
     run_id = link.new_run_id()
 
-    def keep(finished: ProcessRunner) -> None:
+    def keep(finished: Runner) -> None:
         finished.dropped = link.keep(finished, run_id, finished.name)
 
-    runner = ProcessRunner(
+    runner = deployment.new_runner(
         exp,
+        actor_name=_actor(run_id),
         on_finish=keep,
         slots=training_slots(),
         nice=TRAINING_NICE,
@@ -100,18 +104,28 @@ def _begin(exp: Experiment, name: str, **options: Any) -> tuple[ProcessRunner, s
     return runner, run_id
 
 
-def start_run(exp: Experiment, paused: bool = False) -> ProcessRunner:
+def _actor(run_id: str) -> str:
+    """The Ray actor that trains the run `run_id` (another replica follows it by name)."""
+    return f"run-{run_id}"
+
+
+def _ray_actor(run_id: str) -> str | None:
+    """The actor the link lists for the run: only where runs train on Ray."""
+    return _actor(run_id) if deployment.ray_address() else None
+
+
+def start_run(exp: Experiment, paused: bool = False) -> Runner:
     """A new run of `exp` (stopping the one in progress), capped in steps."""
     link = current_link(create=True)
     link.discard()
     number = len(link.runs()) + 1
     runner, run_id = _begin(exp, _name(exp, number), steps=min(exp.train.steps, MAX_RUN_STEPS))
-    link.start(runner, run_id)
+    link.start(runner, run_id, actor=_ray_actor(run_id))
     runner.start(paused=paused)
     return runner
 
 
-def start_variant(variant: Experiment) -> ProcessRunner | None:
+def start_variant(variant: Experiment) -> Runner | None:
     """Train `variant` beside the current run, from the same initial weights where
     shapes allow and on the same data; None when there is no current run."""
     link = current_link()
@@ -121,13 +135,13 @@ def start_variant(variant: Experiment) -> ProcessRunner | None:
     number = len(link.runs()) + 1 + sum(run.alive for run in link.shown())
     steps = min(variant.train.steps, MAX_RUN_STEPS)
     runner, run_id = _begin(variant, _name(variant, number), steps=steps, start=base.record.exp)
-    if not link.start(runner, run_id, variant_of=base.run_id):
+    if not link.start(runner, run_id, variant_of=base.run_id, actor=_ray_actor(run_id)):
         return None  # another tab changed the current run meanwhile
     runner.start()
     return runner
 
 
-def continue_run(steps: int) -> ProcessRunner | None:
+def continue_run(steps: int) -> Runner | None:
     """Train the current (ended) run `steps` more steps, from where it ended: its
     weights, history and, when it was kept with them, its optimizer and random state."""
     link = current_link()
@@ -139,7 +153,7 @@ def continue_run(steps: int) -> ProcessRunner | None:
     name = _continued(base.name or _name(base.record.exp, len(link.runs()) + 1))
     total = base.record.step_count + steps
     runner, run_id = _begin(base.record.exp, name, steps=total, start=checkpoint)
-    link.start(runner, run_id)
+    link.start(runner, run_id, actor=_ray_actor(run_id))
     runner.start()
     return runner
 

@@ -9,27 +9,39 @@ next. A document that differs in anything trains anew.
 A shared run has no owner: nobody can pause or stop it for the others. It ends when it
 has trained its steps. Runs that were stopped or failed are not kept: the next
 request trains again.
+
+Replicas that share a Redis share their runs too: the first replica to claim a run
+(`drd:shared:<key>`, set only if absent) trains it; the others follow it on Ray (the
+actor `shared-<key>`), or, without Ray, show it as training on another server, with
+the step it reached, until its checkpoint appears in the shared store. A claim whose
+run failed or stopped, or whose replica is gone, is taken again.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
 import designer
 from designer.document.spec import Experiment, english
 from designer.i18n import N_, Text
+from designer.serving.deployment import follow_runner, ray_address, replica_id
+from designer.serving.link_index import HEARTBEAT_SECONDS, REPLICA_KEY
 from designer.serving.runstore import StoredRun
 from designer.serving.tallies import Tallies
 from designer.training import checkpoints
 from designer.training.checkpoints import CheckpointError
 from designer.training.runner import Runner, Said
+from designer.training.trainer import RunRecord
 
 KEPT_STATES = ("finished", "diverged")  # deterministic ends, the same on every retry
 MAX_IN_MEMORY = 24  # finished shared runs held in memory; older ones are read from disk
@@ -40,6 +52,36 @@ ENDINGS = {
 }
 RUN_ENDED = N_("the run {state}")  # any other state, named as the code names it
 MAX_ON_DISK = 200  # files kept; the least recently used go first
+CLAIM_KEY = "drd:shared:"  # + run key: which replica trains it; + ":progress": its step
+CLAIM_SECONDS = 86400  # a claim left behind goes by itself after this
+
+
+def actor_name(key: str) -> str:
+    """The Ray actor that trains the shared run `key`, for every replica to follow."""
+    return f"shared-{key}"
+
+
+class ElsewhereRun(Runner):
+    """A shared run that another server trains (without Ray to follow it): it waits,
+    with the step that server reported, until its checkpoint is in the shared store."""
+
+    def __init__(self, exp: Experiment, progress: Callable[[], dict[str, Any]]):
+        super().__init__(RunRecord(exp), exp.train.steps, None, None)
+        self.state = "queued"
+        self._progress = progress
+
+    @property
+    def alive(self) -> bool:
+        return True
+
+    @property
+    def step(self) -> int:
+        """The step the other server reached (0 until it says)."""
+        value = self._progress().get("step")
+        return value if isinstance(value, int) and 0 <= value <= self.total else 0
+
+    def stop(self, wait: float | None = None) -> None:
+        """A shared run has no owner: nobody here stops it."""
 
 
 def run_key(exp: Experiment) -> str:
@@ -63,9 +105,18 @@ class SharedRuns:
     """The server's shared runs. `make(exp, on_finish)` builds a run (not started) of
     an experiment; it is started here, once per document."""
 
-    def __init__(self, root: Path, make: Callable[[Experiment, Callable[[Runner], None]], Runner]):
+    def __init__(
+        self,
+        root: Path,
+        make: Callable[[Experiment, Callable[[Runner], None]], Runner],
+        redis: Any = None,
+        replica: str | None = None,
+    ):
+        """`redis`: the Redis shared by the replicas of a deployment (claims there)."""
         self.root = root
         self.make = make
+        self.redis = redis
+        self.replica = replica or replica_id()
         self._runs: OrderedDict[str, Runner] = OrderedDict()
         self._lock = threading.Lock()
         self._errors: dict[str, str] = {}  # why the last try of a run failed or stopped
@@ -76,13 +127,16 @@ class SharedRuns:
         key = run_key(exp)
         with self._lock:
             runner = self._runs.get(key)
+            if isinstance(runner, ElsewhereRun):
+                runner = self._read(key, exp) or runner  # trained elsewhere by now?
+                self._runs[key] = runner
             if runner is not None:
                 self._runs.move_to_end(key)
                 return runner
-            stored = self._read(key, exp)
-            if stored is not None:
-                self._hold(key, stored)
-            return stored
+            found = self._read(key, exp) or self._elsewhere(key, exp)
+            if found is not None:
+                self._hold(key, found)
+            return found
 
     def error(self, exp: Experiment) -> str | None:
         """Why the last try of this experiment's run did not end as it always would
@@ -95,16 +149,99 @@ class SharedRuns:
         started now."""
         key = run_key(exp)
         with self._lock:
-            runner = self._runs.get(key) or self._read(key, exp)
+            runner = self._runs.get(key)
+            if isinstance(runner, ElsewhereRun):
+                runner = None  # look again: its checkpoint may be there now
+            runner = runner or self._read(key, exp)
             if runner is not None and runner.state in ("failed", "stopped"):
                 runner = None  # ended badly a moment ago: try again
+            if runner is None and not self._claim(key):
+                runner = self._elsewhere(key, exp)
             if runner is None:
                 self._errors.pop(key, None)
                 runner = self.make(exp, lambda ended: self._ended(key, ended))
                 runner.start()
                 self.started += 1
+                if self.redis is not None:
+                    self._report(key, runner)
             self._hold(key, runner)
             return runner
+
+    # --- across replicas -----------------------------------------------------------
+    def _claim(self, key: str) -> bool:
+        """Whether this server trains the run `key` (always, alone): it claimed it
+        first, or took over a claim whose run ended badly or whose server is gone."""
+        if self.redis is None:
+            return True
+        actor = actor_name(key) if ray_address() else None
+        claim = json.dumps({"actor": actor, "replica": self.replica, "state": "running"})
+        for _ in range(2):
+            if self.redis.set(CLAIM_KEY + key, claim, nx=True, ex=CLAIM_SECONDS):
+                return True
+            held = self._claimed(key)
+            if held is not None and not self._abandoned(held):
+                return False
+            self.redis.delete(CLAIM_KEY + key)  # then claim it again, first come
+        return False
+
+    def _claimed(self, key: str) -> dict[str, Any] | None:
+        """The claim on `key` as Redis holds it, or None (absent, or not a claim)."""
+        try:
+            claim = json.loads(self.redis.get(CLAIM_KEY + key) or "null")
+        except ValueError:
+            return None
+        if not isinstance(claim, dict) or set(claim) != {"actor", "replica", "state"}:
+            return None
+        return claim
+
+    def _abandoned(self, claim: dict[str, Any]) -> bool:
+        if claim["state"] in ("failed", "stopped"):
+            return True
+        replica = claim["replica"]
+        return not isinstance(replica, str) or not self.redis.exists(REPLICA_KEY + replica)
+
+    def _elsewhere(self, key: str, exp: Experiment) -> Runner | None:
+        """The run `key` as another server trains it: followed on Ray, else shown
+        waiting for its checkpoint; None when no live server trains it."""
+        if self.redis is None:
+            return None
+        claim = self._claimed(key)
+        if claim is None or claim["replica"] == self.replica or self._abandoned(claim):
+            return None
+        if claim["state"] != "running":
+            return None  # trained: its checkpoint is (or was) in the store
+        followed = follow_runner(claim["actor"], lambda ended: None) if claim["actor"] else None
+        return followed or ElsewhereRun(exp, lambda: self._progress(key))
+
+    def _progress(self, key: str) -> dict[str, Any]:
+        try:
+            progress = json.loads(self.redis.get(CLAIM_KEY + key + ":progress") or "{}")
+        except ValueError:
+            return {}
+        return progress if isinstance(progress, dict) else {}
+
+    def _report(self, key: str, runner: Runner) -> None:
+        """While `runner` trains here, tell the other servers its step (and that this
+        server is alive: its claim holds)."""
+
+        def report() -> None:
+            while runner.alive or runner.state in ("idle", "queued"):
+                progress = {"step": runner.record.step_count, "total": runner.total}
+                pipe = self.redis.pipeline()
+                pipe.set(REPLICA_KEY + self.replica, "1", ex=HEARTBEAT_SECONDS)
+                pipe.set(CLAIM_KEY + key + ":progress", json.dumps(progress), ex=CLAIM_SECONDS)
+                pipe.execute()
+                time.sleep(1.0)
+
+        threading.Thread(target=report, name="designer-shared-progress", daemon=True).start()
+
+    def _settle(self, key: str, state: str) -> None:
+        """The run `key` trained here has ended: its claim says how."""
+        if self.redis is not None:
+            actor = actor_name(key) if ray_address() else None
+            claim = {"actor": actor, "replica": self.replica, "state": state}
+            self.redis.set(CLAIM_KEY + key, json.dumps(claim), ex=CLAIM_SECONDS)
+            self.redis.delete(CLAIM_KEY + key + ":progress")
 
     # --- kept runs -----------------------------------------------------------------
     def _path(self, key: str) -> Path:
@@ -144,6 +281,7 @@ class SharedRuns:
                 )
                 if self._runs.get(key) is runner:
                     del self._runs[key]  # the next request trains again
+            self._settle(key, runner.state)
             return
         ended = {
             "state": runner.state,
@@ -158,6 +296,7 @@ class SharedRuns:
         partial = self.root / f".{key}.{threading.get_ident()}.part"
         checkpoints.save(checkpoint, partial)
         partial.replace(self._path(key))
+        self._settle(key, runner.state)
         self._prune()
 
     def _prune(self) -> None:
