@@ -56,6 +56,7 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m bench.app_load --only cold_start": ("--help",),
     "python -m bench.app_load --only design_clicks": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
+    "python -m bench.app_load --only memory": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
 
