@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.app_load import progress
 from bench.cold_start import floor_script
 from bench.served import ROOT, process_tree, served_app, server_pid
 from designer import Experiment
@@ -244,17 +245,20 @@ def app_memory(sessions: int, steps: int) -> dict:
             tree = Tree(url)
             asyncio.run(settle())
             ready = tree.figure()
+            progress("memory: one session visits every page")
             run = asyncio.run(one_visitor(url, tree, store, x))
             visited = tree.figure()
             idle = statistics.median(asyncio.run(idle_sessions(url, tree, x)) for _ in range(2))
         with served_app(env, timeout=180) as url:  # a fresh server: the class alone
             tree = Tree(url)
+            progress(f"memory: a class of {sessions} trains")
             crowd = asyncio.run(a_class(url, tree, store, sessions, steps)) if sessions else None
     return {"ready": ready, "visited": visited, **run, "idle_session_mb": idle, "class": crowd}
 
 
 def floor_memory() -> dict:
     """The floor app's figures: the same pages, each writing a line of text."""
+    progress("memory: the floor app")
     with tempfile.TemporaryDirectory(prefix="designer-floor-") as folder:
         pages = {name: (f"/{name}", name.title()) for name in PAGES}
         script = floor_script(Path(folder), pages)
