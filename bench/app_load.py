@@ -5,7 +5,8 @@ of sessions on one server, and what the live page costs a run compared with
     python -m bench.app_load [--sessions 4] [--steps 1500] [--sessions-list 1,4,8]
                              [--only cold_start|design_clicks|click_response|
                                     live_overhead|classroom|page_loads|class30|
-                                    char_model]
+                                    char_model|memory]
+                             [--class 30] [--class-steps 1500]
 
 Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 (/usr/bin/chromium) through Playwright, and prints JSON lines:
@@ -60,7 +61,12 @@ Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
   The bar: every click answered within 2 s (`target_click_max_s`) at N = 8. Each N
   takes a few minutes (progress on stderr); no page is waited for longer than 2
   minutes. An N that fails prints a line with `error` (what went wrong, and what the
-  open pages showed), the next N goes on, and the exit status is 1.
+  open pages showed), the next N goes on, and the exit status is 1;
+- `memory`: the server's memory in PSS (bench/memory.py): after the imports alone,
+  once ready, at rest after visits to every page, one run, an idle session, and a
+  class of `--class` sessions each holding a finished run of the default design
+  (`--class-steps` steps), each with its breakdown, beside the floor app's; the
+  targets: 400 MB at rest, 80 MB a run, 5 MB an idle session, 1.5 GB for 30.
 """
 
 from __future__ import annotations
@@ -602,9 +608,17 @@ def main() -> None:
             "page_loads",
             "class30",
             "char_model",
+            "memory",
         ),
     )
+    parser.add_argument("--class", dest="class_size", type=int, default=30, help="memory")
+    parser.add_argument("--class-steps", type=int, default=1500, help="memory: each run's steps")
     args = parser.parse_args()
+    if args.only == "memory":  # light clients only: no browser
+        from bench.memory import memory
+
+        print(json.dumps(memory(args.class_size, args.class_steps)), flush=True)
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -27,10 +27,14 @@ from starlette.routing import Route
 
 READY_PATH = "/ready"
 PACKAGES = ("designer", "components")  # the engine and every panel the pages draw
-# Files in those packages that are read as text and never imported: the exported
-# notebook's template is a script that trains a model and writes checkpoint.pt where
-# it runs (importing it at start-up trained that model and wrote the file there).
-NOT_MODULES = {"designer.export.notebook_template"}
+# Modules of those packages that no page imports: the command line; the exported
+# notebook (a real file that trains a model and writes checkpoint.pt where it runs;
+# codegen reads it as text); what only the forkserver imports (torch._dynamo, 70 MB).
+NOT_IMPORTED = {
+    "designer.__main__",
+    "designer.export.notebook_template",
+    "designer.training.forkserver_preload",
+}
 _log = logging.getLogger(__name__)
 
 
@@ -60,7 +64,7 @@ def warm_up() -> None:
     for package in PACKAGES:
         module = importlib.import_module(package)
         for found in pkgutil.walk_packages(module.__path__, package + "."):
-            if found.name not in NOT_MODULES:
+            if found.name not in NOT_IMPORTED:
                 importlib.import_module(found.name)
     from designer.i18n import LANGUAGES, translations
     from designer.training.runner import warm_up as start_forkserver

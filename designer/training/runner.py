@@ -33,7 +33,6 @@ from multiprocessing import forkserver
 from typing import Any
 
 import torch
-import torch._dynamo  # noqa: F401  (see below)
 
 from designer.document.spec import Experiment, SpecError, english
 from designer.document.variants import initial_model
@@ -65,13 +64,12 @@ def context() -> Any:
     """A forkserver: each run forks from a small process that has imported torch
     once (fast starts), never from the app's own many-threaded process.
 
-    The preload is this module, which also imports torch._dynamo: torch imports it
-    lazily when the first optimizer is built, which would add 1.5 s to every run's
-    start."""
+    The preload (designer.training.forkserver_preload) is this module, torch._dynamo
+    and a frozen heap: what each run needs, imported once and shared."""
     global _context
     if _context is None:
         _context = mp.get_context("forkserver")
-        _context.set_forkserver_preload(["designer.training.runner"])
+        _context.set_forkserver_preload(["designer.training.forkserver_preload"])
     return _context
 
 

@@ -59,6 +59,7 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m bench.app_load --only page_loads": ("--help",),
     "python -m bench.app_load --only class30": ("--help",),
     "python -m bench.app_load --only char_model": ("--help",),
+    "python -m bench.app_load --only memory": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
 }
 

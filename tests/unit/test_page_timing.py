@@ -1,10 +1,9 @@
 """The page runs' timing hook (components/shell/timing.py) that the load benchmark
 reads, and the start-up warm-up's list of files it must not import."""
 
-import importlib.util
 import json
 
-from components.shell import startup, timing
+from components.shell import timing
 
 
 def test_a_run_writes_its_sections_once_enabled(tmp_path, monkeypatch):
@@ -33,9 +32,3 @@ def test_nothing_is_written_or_kept_when_disabled(tmp_path, monkeypatch):
     timing.end("design", completed=True)
     assert getattr(timing._run, "record", None) is None
     assert list(tmp_path.iterdir()) == []
-
-
-def test_the_warm_up_skips_only_files_that_exist():
-    # a renamed template would otherwise be imported (and run) at start-up again
-    for name in startup.NOT_MODULES:
-        assert importlib.util.find_spec(name) is not None, name
