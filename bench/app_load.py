@@ -6,7 +6,7 @@ of sessions on one server, and what the live page costs a run compared with
                              [--only cold_start|design_clicks|click_response|
                                     live_overhead|classroom|page_loads|class30|
                                     char_model|memory]
-                             [--class 30] [--class-steps 1500]
+                             [--class-size 30] [--class-steps 300]
 
 Starts `streamlit run` on a free 127.0.0.1 port, drives Debian's Chromium
 (/usr/bin/chromium) through Playwright, and prints JSON lines:
@@ -589,8 +589,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--repeats", type=int, default=7, help="live_overhead pairs")
     parser.add_argument("--char-steps", type=int, default=300, help="char_model: its run")
-    parser.add_argument("--class-size", type=int, default=30, help="class30: the sessions")
-    parser.add_argument("--class-steps", type=int, default=300, help="class30: each run")
+    parser.add_argument("--class-size", type=int, default=30, help="class30, memory: the sessions")
+    parser.add_argument("--class-steps", type=int, default=300, help="class30, memory: steps")
     parser.add_argument(
         "--load-sessions", type=int, default=8, help="page_loads: the sessions training"
     )
@@ -611,8 +611,6 @@ def main() -> None:
             "memory",
         ),
     )
-    parser.add_argument("--class", dest="class_size", type=int, default=30, help="memory")
-    parser.add_argument("--class-steps", type=int, default=1500, help="memory: each run's steps")
     args = parser.parse_args()
     if args.only == "memory":  # light clients only: no browser
         from bench.memory import memory
