@@ -92,11 +92,14 @@ def _wait_answers(url: str, process: subprocess.Popen, folder: Path, timeout: fl
 
 @contextlib.contextmanager
 def topology(
-    names: tuple[str, ...] = ("a", "b"), redis: bool = True, ray: bool = True, env=None
+    names: tuple[str, ...] = ("a", "b"),
+    redis: bool = True,
+    ray_cpus: int = 2,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Topology]:
     """Start everything (Redis and Ray first, then the replicas, then the proxy) and
-    stop it all on exit. `redis`/`ray` False leave that service out (the replicas then
-    fall back to what one server does, e.g. for a benchmark's baseline)."""
+    stop it all on exit. `ray_cpus`: the Ray head's CPUs, the runs that train at once
+    (0: no Ray, each replica trains its own runs); `redis` False: no Redis."""
     folder = Path(tempfile.mkdtemp(prefix="drd-", dir="/tmp"))  # Ray: short socket paths
     store = folder / "store"
     store.mkdir()
@@ -110,8 +113,8 @@ def topology(
             services["redis"].start()
             stack.callback(services["redis"].stop)
             shared["DESIGNER_REDIS_URL"] = services["redis"].url
-        if ray:
-            services["ray"] = RayHead(folder / "ray")
+        if ray_cpus:
+            services["ray"] = RayHead(folder / "ray", cpus=ray_cpus)
             services["ray"].start()
             stack.callback(services["ray"].stop)
             shared["DESIGNER_RAY_ADDRESS"] = services["ray"].address

@@ -57,6 +57,7 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m bench.app_load --only design_clicks": ("--help",),
     "python -m bench.app_load --only classroom": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
+    "python -m bench.replicas --sessions 60": ("--help",),
 }
 
 # a documented command -> (the file that runs it, the text there that does)
