@@ -14,6 +14,7 @@ and prints one JSON line per setup:
 - `page_load_s`: from a session's connect until its first page run has ended;
 - `click_s`: from a click on Train until that run of the page has ended;
 - `verdict_s`: for each student, from the click until the lesson's verdict is drawn;
+- `sessions_on`: how many sessions each replica served (the proxy's `X-Served-By`);
 - `runs_per_min`: the runs that ended (their checkpoints in the store) per minute of
   the window, and `runs_ended` their count.
 Everything runs on this machine: measure on a quiet one, with the same `--window`.
@@ -28,6 +29,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -104,7 +106,9 @@ async def a_class(url: str, sessions: int, lesson: str, window: float) -> dict:
                 seen[i] = time.perf_counter() - clicked
         await asyncio.sleep(0.2)
     await asyncio.gather(*(s.close() for s in crowd))
+    where = Counter(s.served_by or "server" for s in crowd)
     return {
+        "where": dict(sorted(where.items())),
         "loads": list(loads),
         "clicks": list(clicks),
         "verdicts": list(seen.values()),
@@ -120,6 +124,7 @@ def figures(setup: str, store: Path, seen: dict, sessions: int, window: float) -
         "bench": "replicas",
         "setup": setup,
         "sessions": sessions,
+        "sessions_on": seen["where"],
         "window_s": window,
         "page_load_s": summary(seen["loads"]),
         "click_s": summary(seen["clicks"]),

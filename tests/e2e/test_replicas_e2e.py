@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 from test_hosting_e2e import SMALL, query, step_metric, train_to_the_end
 from test_lesson_e2e import VERDICT
 
@@ -22,7 +23,6 @@ from tests.e2e.replicas import topology
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
 LONG = Experiment.from_dict({**SMALL, "train": {**SMALL["train"], "steps": 20_000}})
-NAMESPACE = "deep-rnn-designer"  # where the app's training actors live on Ray
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,11 @@ def site():
 def pinned(new_tab, site, replica: str):
     """A browser whose cookie keeps it on `replica`, set before its first page load."""
     return new_tab(cookies=[{"name": COOKIE, "value": replica, "url": site.proxy}])
+
+
+def cookie(tab) -> str | None:
+    """The replica the proxy's cookie keeps this browser on."""
+    return {c["name"]: c["value"] for c in tab.context.cookies()}.get(COOKIE)
 
 
 def served(response) -> str:
@@ -69,7 +74,7 @@ def test_the_proxy_carries_the_app_and_keeps_each_browser_on_its_replica(site, n
     tab.wait_for_app()
     assert home in site.replicas
     assert sockets and all(url.startswith(site.proxy.replace("http", "ws")) for url in sockets)
-    assert {c["name"]: c["value"] for c in tab.context.cookies()}[COOKIE] == home
+    assert cookie(tab) == home
     # the live WebSocket: a click in the page runs the next page's script
     tab.locator('[data-testid="stSidebarNav"] a', has_text="Train").click()
     tab.wait_for_app()
@@ -99,44 +104,50 @@ def test_a_run_trained_through_one_replica_is_shown_live_through_the_other(site,
     viewer.get_by_text("Stopped").first.wait_for(timeout=30_000)
 
 
-def training_actors() -> set[str]:
-    import ray
+def shared_claims(site) -> set[str]:
+    """The lesson runs claimed for training, deployment-wide (`drd:shared:<run key>`, set
+    with NX by the one replica that trains it; its `:progress` records left out)."""
+    import redis
 
-    return set(ray.util.list_named_actors())
+    client = redis.Redis.from_url(site.redis.url, socket_timeout=5)
+    keys = {key.decode() for key in client.scan_iter("drd:shared:*")}
+    return {key for key in keys if not key.endswith(":progress")}
 
 
 def test_a_lesson_opened_on_both_replicas_trains_its_runs_once(site, new_tab):
-    import ray
-
-    ray.init(address=site.ray.address, namespace=NAMESPACE, log_to_driver=False)
-    before = training_actors()
+    before = shared_claims(site)
     students = [pinned(new_tab, site, name) for name in ("a", "b")]
     for student in students:
         student.goto(f"{site.proxy}/lessons?lesson=why-gates")
         student.wait_for_app()
+        student.get_by_text("Predict first.").wait_for()
         student.get_by_text("the LSTM", exact=True).click()
-        student.wait_for_app()
         train = student.locator(".st-key-lesson_train button").last
-        if train.count() and train.is_enabled():  # the second may find them training
-            train.click()
+        expect(train).to_be_enabled()  # once the prediction is made
+        train.click()  # both press Train: identical runs are shared, not trained twice
         student.locator(".st-key-lesson_loss_live").wait_for(timeout=60_000)
-    seen = training_actors() - before
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not all(s.locator(VERDICT).count() for s in students):
-        seen |= training_actors() - before
         time.sleep(1)
     for student in students:
         student.locator(VERDICT).wait_for(timeout=10_000)
-    assert len(seen) == len(LESSONS["why-gates"].runs), seen  # each run trained once
+    claimed = shared_claims(site) - before
+    assert len(claimed) == len(LESSONS["why-gates"].runs), claimed  # each run trained once
 
 
 def test_a_killed_replica_sends_its_browser_to_the_other_where_the_run_goes_on(site, new_tab):
     tab = pinned(new_tab, site, "a")
     link = start_long_run(tab, site)
-    site.kill("a")
-    # Streamlit's page reconnects by itself; the proxy sends it on to "b"
-    tab.get_by_text("Training", exact=True).wait_for(timeout=60_000)
+    # Streamlit's page reconnects by itself, with a new WebSocket; the proxy sends it on
+    # to "b", which draws the page again from the link
+    with tab.expect_websocket(timeout=60_000):
+        site.kill("a")
+    deadline = time.monotonic() + 30
+    while cookie(tab) != "b" and time.monotonic() < deadline:
+        tab.wait_for_timeout(200)
+    assert cookie(tab) == "b"  # the new WebSocket's answer came from "b"
     tab.wait_for_app(timeout=60_000)
+    tab.get_by_text("Training", exact=True).wait_for(timeout=30_000)
     assert query(tab)["r"] == link["r"]
     assert grows(tab)
     assert served(tab.reload()) == "b"
