@@ -30,12 +30,15 @@ class LightSession:
         self.buttons: dict[str, str] = {}  # key -> widget id, as last drawn
         self.alerts: list[str] = []  # every alert's text, as drawn
         self.markdown: deque[str] = deque(maxlen=200)  # the latest markdown texts drawn
+        self.served_by = ""  # the replica that serves it, when a proxy says so
         self.finished = asyncio.Event()  # a script run has finished
         self._ws = None
         self._reruns: dict[str, asyncio.Task] = {}  # fragment id -> its timer
 
     async def open(self) -> None:
         self._ws = await websockets.connect(self.address, subprotocols=["streamlit"], max_size=None)
+        # behind deploy/nginx.conf: the replica the proxy sent this session to
+        self.served_by = self._ws.response.headers.get("X-Served-By", "")
         self._reader = asyncio.create_task(self._read())
         await self.rerun()
 

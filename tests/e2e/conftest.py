@@ -37,10 +37,35 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    """A fresh tab (1400x1000, a projector-sized window). Requests to any host but
-    127.0.0.1 are aborted and listed in `page.external_requests`;
-    `page.wait_for_app()` waits for the current script run to finish."""
+    """A fresh tab (1400x1000, a projector-sized window), see `open_page`."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield open_page(context)
+    context.close()
+
+
+@pytest.fixture
+def new_tab(browser):
+    """Open tabs each in a browser of its own (its own cookies): `new_tab()`, or
+    `new_tab(cookies=[...])` to set cookies before the first page load; all closed
+    after the test."""
+    contexts = []
+
+    def make(cookies: list[dict] | None = None):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        if cookies:
+            context.add_cookies(cookies)
+        return open_page(context)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def open_page(context):
+    """A new tab in `context`. Requests to any host but 127.0.0.1 are aborted and
+    listed in `page.external_requests`; `page.wait_for_app()` waits for the current
+    script run to finish."""
     page = context.new_page()
     page.external_requests = []
     page.wait_for_app = lambda timeout=60_000: wait_for_app(page, timeout)
@@ -55,8 +80,7 @@ def page(browser, app_url):
 
     page.route("**/*", guard)
     page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    return page
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:

@@ -61,6 +61,7 @@ RUN: dict[str, tuple[str, ...]] = {
     "python -m bench.app_load --only char_model": ("--help",),
     "python -m bench.app_load --only memory": ("--help",),
     "python -m bench.lesson_class --sessions 30": ("--help",),
+    "python -m bench.replicas --sessions 60": ("--help",),
 }
 
 # a documented command -> (the file that runs it, the text there that does)
