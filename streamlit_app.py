@@ -59,8 +59,8 @@ for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 # Every page run is a thread, and glibc gives each thread that meets another in malloc an
 # arena of its own (up to 8 per core), each keeping the memory it freed: the server's
-# memory grew with the page runs it had served at once. Two arenas keep it bounded at
-# no measurable cost in speed (docs/performance.md). The environment variable reaches
+# memory grew with the page runs it had served at once. Two arenas keep it bounded
+# (docs/performance.md: the memory figures). The environment variable reaches
 # the processes started from here (the forkserver, the runs); mallopt this process.
 os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 
