@@ -79,7 +79,10 @@ def test_controls_and_a_follower_in_this_process(cluster):
     runner.start(paused=True)
     try:
         assert wait_for(lambda: runner.state == "paused")
+        # one step at a time: two steps asked for between two polls of the training
+        # loop are one step (the loop takes a step when one is asked for)
         runner.step_once()
+        assert wait_for(lambda: len(runner.history.step) == 1)
         runner.step_once()
         assert wait_for(lambda: len(runner.history.step) == 2)
         follower = RayRunner.follow(runner.actor_name, None)
