@@ -29,7 +29,7 @@ def _make(exp: Experiment, on_finish: Callable[[Runner], None]) -> Runner:
 @st.cache_resource(show_spinner=False)
 def shared_runs() -> SharedRuns:
     """One registry for the whole server (with Redis, claims shared by every replica)."""
-    redis = deployment.redis_client() if deployment.redis_url() else None
+    redis = deployment.redis_client()
     return SharedRuns(store_dir() / "shared", _make, redis=redis)
 
 

@@ -30,7 +30,7 @@ def run_store() -> RunStore:
     Made once per server start, which also removes runs and uploads past their age.
     With DESIGNER_REDIS_URL, the indexes live in Redis, shared by every replica."""
     prune_uploads()
-    redis = deployment.redis_client() if deployment.redis_url() else None
+    redis = deployment.redis_client()
     return RunStore(redis=redis)
 
 

@@ -109,18 +109,13 @@ def _actor(run_id: str) -> str:
     return f"run-{run_id}"
 
 
-def _ray_actor(run_id: str) -> str | None:
-    """The actor the link lists for the run: only where runs train on Ray."""
-    return _actor(run_id) if deployment.ray_address() else None
-
-
 def start_run(exp: Experiment, paused: bool = False) -> Runner:
     """A new run of `exp` (stopping the one in progress), capped in steps."""
     link = current_link(create=True)
     link.discard()
     number = len(link.runs()) + 1
     runner, run_id = _begin(exp, _name(exp, number), steps=min(exp.train.steps, MAX_RUN_STEPS))
-    link.start(runner, run_id, actor=_ray_actor(run_id))
+    link.start(runner, run_id)
     runner.start(paused=paused)
     return runner
 
@@ -135,7 +130,7 @@ def start_variant(variant: Experiment) -> Runner | None:
     number = len(link.runs()) + 1 + sum(run.alive for run in link.shown())
     steps = min(variant.train.steps, MAX_RUN_STEPS)
     runner, run_id = _begin(variant, _name(variant, number), steps=steps, start=base.record.exp)
-    if not link.start(runner, run_id, variant_of=base.run_id, actor=_ray_actor(run_id)):
+    if not link.start(runner, run_id, variant_of=base.run_id):
         return None  # another tab changed the current run meanwhile
     runner.start()
     return runner
@@ -153,7 +148,7 @@ def continue_run(steps: int) -> Runner | None:
     name = _continued(base.name or _name(base.record.exp, len(link.runs()) + 1))
     total = base.record.step_count + steps
     runner, run_id = _begin(base.record.exp, name, steps=total, start=checkpoint)
-    link.start(runner, run_id, actor=_ray_actor(run_id))
+    link.start(runner, run_id)
     runner.start()
     return runner
 

@@ -46,12 +46,11 @@ def _client(url: str) -> Any:
     )
 
 
-def redis_client() -> Any:
-    """This process's connection pool to the shared Redis (one per URL)."""
+def redis_client() -> Any | None:
+    """This process's connection pool to the shared Redis (one per URL), or None
+    when there is none (a server alone)."""
     url = redis_url()
-    if url is None:
-        raise RuntimeError("DESIGNER_REDIS_URL is not set")
-    return _client(url)
+    return _client(url) if url is not None else None
 
 
 def new_runner(
@@ -66,19 +65,12 @@ def new_runner(
 ) -> Runner:
     """A run of `exp`, not started: on the Ray cluster as the actor `actor_name` (so
     that another replica can follow it), else in a local process."""
+    options = {"steps": steps, "on_finish": on_finish, "slots": slots, "nice": nice, "start": start}
     if ray_address() is not None:
         from designer.training.ray_runner import RayRunner
 
-        return RayRunner(
-            exp,
-            actor_name=actor_name,
-            on_finish=on_finish,
-            slots=slots,
-            nice=nice,
-            steps=steps,
-            start=start,
-        )
-    return ProcessRunner(exp, steps=steps, on_finish=on_finish, slots=slots, nice=nice, start=start)
+        return RayRunner(exp, actor_name=actor_name, **options)
+    return ProcessRunner(exp, **options)
 
 
 def follow_runner(actor_name: str, on_finish: Callable[[Runner], None] | None) -> Runner | None:
@@ -94,8 +86,9 @@ def follow_runner(actor_name: str, on_finish: Callable[[Runner], None] | None) -
 def training_slots(limit: int) -> Any:
     """The cap on trainings at once: this server's own queue, or with Redis one queue
     for the whole deployment (the limit counts every replica's runs)."""
-    if redis_url() is not None:
+    client = redis_client()
+    if client is not None:
         from designer.serving.slots import RedisSlots
 
-        return RedisSlots(redis_client(), limit)
+        return RedisSlots(client, limit)
     return TrainingSlots(limit)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -198,22 +197,17 @@ class Link:
     def new_run_id(self) -> str:
         return secrets.token_urlsafe(8)
 
-    def start(
-        self,
-        runner: Runner,
-        run_id: str,
-        variant_of: str | None = None,
-        actor: str | None = None,
-    ) -> bool:
+    def start(self, runner: Runner, run_id: str, variant_of: str | None = None) -> bool:
         """`runner` (not started yet) becomes the current run, or with `variant_of`
         (the current run's id) its variant, which trains beside it. False (and
         nothing changes) when the current run is no longer `variant_of`: another tab
-        of the link started or opened another run meanwhile. `actor`: the Ray actor
-        that trains it, for other servers to follow."""
+        of the link started or opened another run meanwhile. A run on Ray is listed
+        with its actor's name, for other servers to follow."""
         runner.run_id = run_id
         role = "variant" if variant_of else "current"
         entry: dict[str, Any] = {"id": run_id, "started": time.time()}
         if self.store.index.shared:
+            actor = getattr(runner, "actor_name", None)  # only a run on Ray has one
             entry |= {"actor": actor, "replica": self.store.replica, "name": runner.name}
         with self.lock:
             base = self._shown_run("current") if self.store.index.shared else self._shown["current"]
@@ -565,11 +559,10 @@ class RunStore:
         """Unused for keep_days (a shared index expires in Redis by itself)."""
         if isinstance(self.index, RedisIndex):
             return not self.index.exists(link_id)
-        try:
-            used = json.loads((self.root / link_id / "index.json").read_text()).get("used", 0)
-        except (OSError, ValueError):
+        index = self.index.read(link_id)
+        if index is None:
             return True
-        return time.time() - used > self.keep_days * 86400
+        return time.time() - (index.get("used") or 0) > self.keep_days * 86400
 
     def prune(self) -> int:
         """Remove links unused for `keep_days`; returns how many went. With a shared

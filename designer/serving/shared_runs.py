@@ -173,16 +173,33 @@ class SharedRuns:
         first, or took over a claim whose run ended badly or whose server is gone."""
         if self.redis is None:
             return True
-        actor = actor_name(key) if ray_address() else None
-        claim = json.dumps({"actor": actor, "replica": self.replica, "state": "running"})
-        for _ in range(2):
-            if self.redis.set(CLAIM_KEY + key, claim, nx=True, ex=CLAIM_SECONDS):
+        claim = self._claim_record(key, "running")
+        if self.redis.set(CLAIM_KEY + key, claim, nx=True, ex=CLAIM_SECONDS):
+            return True
+        return self._take_over(key, claim)
+
+    def _take_over(self, key: str, claim: str) -> bool:
+        """Replace an abandoned claim on `key` with `claim`, unless another server
+        changed it meanwhile (then that server's claim holds: first come)."""
+        import redis
+
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(CLAIM_KEY + key)
+                held = self._claimed(key)
+                if held is not None and not self._abandoned(held):
+                    return False
+                pipe.multi()
+                pipe.set(CLAIM_KEY + key, claim, ex=CLAIM_SECONDS)
+                pipe.execute()
                 return True
-            held = self._claimed(key)
-            if held is not None and not self._abandoned(held):
+            except redis.WatchError:
                 return False
-            self.redis.delete(CLAIM_KEY + key)  # then claim it again, first come
-        return False
+
+    def _claim_record(self, key: str, state: str) -> str:
+        """The claim of this server on the run `key`, as Redis keeps it."""
+        actor = actor_name(key) if ray_address() else None
+        return json.dumps({"actor": actor, "replica": self.replica, "state": state})
 
     def _claimed(self, key: str) -> dict[str, Any] | None:
         """The claim on `key` as Redis holds it, or None (absent, or not a claim)."""
@@ -238,9 +255,7 @@ class SharedRuns:
     def _settle(self, key: str, state: str) -> None:
         """The run `key` trained here has ended: its claim says how."""
         if self.redis is not None:
-            actor = actor_name(key) if ray_address() else None
-            claim = {"actor": actor, "replica": self.replica, "state": state}
-            self.redis.set(CLAIM_KEY + key, json.dumps(claim), ex=CLAIM_SECONDS)
+            self.redis.set(CLAIM_KEY + key, self._claim_record(key, state), ex=CLAIM_SECONDS)
             self.redis.delete(CLAIM_KEY + key + ":progress")
 
     # --- kept runs -----------------------------------------------------------------
