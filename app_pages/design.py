@@ -95,6 +95,11 @@ with st.expander(
     layer_equations(exp, task)
 mark("equations")
 
-with st.expander(_("Code: take this model home"), icon=":material/code:"):
-    code_export(exp, task)
+# The code is written and drawn only while its section is open: closed, it costs the
+# page nothing (no code generation on each rerun, no code viewer for the browser to load).
+with st.expander(
+    _("Code: take this model home"), icon=":material/code:", key="code_open", on_change="rerun"
+) as code_section:
+    if code_section.open:
+        code_export(exp, task)
 mark("code")

@@ -76,11 +76,13 @@ def show_probe(exp: Experiment) -> None:
     if layer["cell"] is not None:
         views.append(("c_t", {"what": "cell"}))
     views += [(gate_label(gate), {"gate": gate}) for gate in layer["gates"]]
-    tabs = st.tabs([name for name, _view in views])
+    # Only the open tab's heatmap is built and sent (a click on another tab reruns).
+    tabs = st.tabs([name for name, _view in views], key="inspect_state_tab", on_change="rerun")
     for i, (tab, (_name, view)) in enumerate(zip(tabs, views, strict=True)):
-        tab.plotly_chart(
-            state_heatmap(layer, sample, **view), key=f"inspect_view_{i}", width="stretch"
-        )
+        if tab.open:
+            tab.plotly_chart(
+                state_heatmap(layer, sample, **view), key=f"inspect_view_{i}", width="stretch"
+            )
 
     st.plotly_chart(pca_figure(summary, sample), key="inspect_pca", width="stretch")
 

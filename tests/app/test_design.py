@@ -423,6 +423,11 @@ def test_the_code_section_shows_each_format_to_copy_and_download(lang, options):
     )
     with using(lang):  # AppTest formats the options in the test's thread too
         at = open_app(exp, lang=lang)
+        # closed, the section writes no code (its viewer is not even loaded)
+        assert [g.key for g in at.button_group if g.key == "code_format"] == []
+        assert not at.code
+        at.session_state["code_open"] = True  # what opening it stores
+        at.run()
         assert at.button_group(key="code_format").options == options
         for form, text in CODE_FORMS.items():
             at.button_group(key="code_format").set_value(form).run()

@@ -3,6 +3,8 @@ depth paths, memory and what-if, on the untrained model and on a trained run. In
 Chinese every view and state shows no English sentence, and an edit that does not fit
 reads as one whole Chinese sentence naming the layer."""
 
+import json
+
 import pytest
 
 from designer import Experiment, build_model, get_task
@@ -45,6 +47,25 @@ def show(at, view: str):
 @pytest.fixture
 def inspect(app_on_page):
     return app_on_page(DEEP, INSPECT)
+
+
+def state_titles(at) -> list[str]:
+    """The titles of the hidden-state and gate heatmaps the page drew."""
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    return [t for t in titles if t.startswith("Layer ")]
+
+
+def test_the_state_tabs_build_only_the_open_tab_s_heatmap(inspect):
+    at = inspect
+    labels = [t.label for t in at.tabs]
+    assert labels == ["h_t", "c_t", "input gate", "forget gate", "cell gate", "output gate"]
+    assert state_titles(at) == ["Layer 0 lstm: hidden state h_t"]
+    for label in labels[1:]:
+        at.session_state["inspect_state_tab"] = label  # what a click on the tab stores
+        at.run()
+        assert not at.exception, at.exception
+        assert len(state_titles(at)) == 1, label
+        assert state_titles(at)[0].endswith(label.replace("c_t", "cell state c_t")), label
 
 
 def test_the_credit_view_draws_every_layer_s_matrix(inspect):
