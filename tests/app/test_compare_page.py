@@ -173,6 +173,7 @@ def test_a_run_brought_back_continues_where_it_ended(app):
     assert wait_until(lambda: len(link.runs()) == 2)
     at.run()
     # the Design page offers the code together with this finished run
+    at.session_state["code_open"] = True  # the code section, opened
     at.switch_page("app_pages/design.py").run()
     labels = [button.proto.label for button in at.get("download_button")]
     assert "Download the code with this design's trained run (zip)" in labels
