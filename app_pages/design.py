@@ -95,8 +95,8 @@ with st.expander(
     layer_equations(exp, task)
 mark("equations")
 
-# The code is written and drawn only while its section is open: closed, it costs the
-# page nothing (no code generation on each rerun, no code viewer for the browser to load).
+# The code is written and drawn only while its section is open: closed, a rerun
+# generates no code and sends none (opening or closing the section reruns the page).
 with st.expander(
     _("Code: take this model home"), icon=":material/code:", key="code_open", on_change="rerun"
 ) as code_section:

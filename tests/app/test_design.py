@@ -423,7 +423,7 @@ def test_the_code_section_shows_each_format_to_copy_and_download(lang, options):
     )
     with using(lang):  # AppTest formats the options in the test's thread too
         at = open_app(exp, lang=lang)
-        # closed, the section writes no code (its viewer is not even loaded)
+        # closed, the section generates and sends no code
         assert [g.key for g in at.button_group if g.key == "code_format"] == []
         assert not at.code
         at.session_state["code_open"] = True  # what opening it stores
