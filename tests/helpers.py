@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -266,12 +267,19 @@ def _chart_texts(spec: str) -> list[str]:
     return texts
 
 
+def svg_texts(markup: str) -> list[str]:
+    """The texts an SVG figure (designer.figures.svg) draws: its title, legend, labels."""
+    root = ET.fromstring(markup)
+    return [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+
+
 def visible_texts(at: Any) -> list[str]:
     """Every text an AppTest page shows: headings, text, messages, widget labels, help
     and options, metrics, tabs, expanders, and the figures' titles and legends."""
     texts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning"):
-        texts += [e.value for e in getattr(at, kind)]
+        texts += [e.value for e in getattr(at, kind) if not e.value.startswith("<svg ")]
+    texts += [t for e in at.markdown if e.value.startswith("<svg ") for t in svg_texts(e.value)]
     texts += [e.value for e in at.error] + [e.value for e in at.success]
     widgets = (
         "button", "toggle", "checkbox", "radio", "selectbox", "multiselect", "slider",

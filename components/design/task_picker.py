@@ -9,6 +9,7 @@ the widgets."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -18,8 +19,9 @@ from components.shell.state import escape_markdown, get_experiment, try_edit
 from components.shell.uploads import csv_uploader
 from designer import Experiment
 from designer.document.spec import MAX_WIDTH
+from designer.figures.svg import Unsupported, figure_svg
 from designer.figures.tasks import sample_figure
-from designer.i18n import N_, Text, _
+from designer.i18n import N_, Text, _, language
 from designer.tasks import TASKS, Param, Task, get_task
 from designer.tasks.datafiles import data_dir
 
@@ -205,7 +207,25 @@ def task_picker(exp: Experiment) -> Task:
     return task
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _sample_svg(name: str, params: str, seed: int, language: str, _task: Task) -> str | None:
+    """The sample as SVG, once per task, seed and language for every session; None
+    when the task's own drawing holds something the SVG writer does not draw."""
+    try:
+        return figure_svg(sample_figure(_task, seed))
+    except Unsupported:
+        return None
+
+
 def task_preview(task: Task, seed: int = 0) -> None:
-    """A small plot of one sample sequence, with the task's lesson under it."""
-    st.plotly_chart(sample_figure(task, seed), width="stretch", config={"displayModeBar": False})
+    """A small plot of one sample sequence, with the task's lesson under it. It is SVG,
+    not a plotly chart, so that Design's first visit does not wait for the chart
+    library (docs/performance.md: the page loads)."""
+    params = json.dumps(task.params, sort_keys=True, default=str)
+    svg = _sample_svg(task.name, params, seed, language(), task)
+    if svg is None:
+        fig = sample_figure(task, seed)
+        st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
+    else:  # markup written by designer.figures.svg, every text in it escaped
+        st.markdown(svg, unsafe_allow_html=True)
     st.caption(_("**What it shows:** {text}").format(text=_(task.lesson)))

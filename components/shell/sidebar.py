@@ -83,11 +83,19 @@ def design_link(exp: Experiment) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, path, f"x={exp.to_url()}", ""))
 
 
+SHARE_KEY = "share_link"
+
+
 def share_links(exp: Experiment) -> None:
+    """The design's link in a text field (click it, then copy): a code block's copy
+    button would make every page load the code viewer's script, 1.5 MB, for one line
+    (docs/performance.md: the page loads). Set before it is drawn, so an edit in the
+    field is undone by the next rerun."""
     link = design_link(exp)
     if link:
         st.caption(_("Share this design with a class (the link holds the whole experiment):"))
-        st.code(link, language=None)
+        st.session_state[SHARE_KEY] = link
+        st.text_input(_("Link to this design"), key=SHARE_KEY, label_visibility="collapsed")
     if st.query_params.get(LINK_PARAM):
         st.caption(
             _(

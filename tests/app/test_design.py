@@ -24,6 +24,7 @@ from components.design.stack_edit import stack_view
 from components.design.summary import summary_rows
 from designer import Experiment, get_task, summarize
 from designer.document.presets import PRESETS, default_experiment, preset_experiment
+from designer.figures.tasks import sample_figure
 from designer.i18n import _, using
 from designer.tasks import TASKS
 from tests.app.conftest import APP
@@ -60,6 +61,15 @@ def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error)
 
 
+def sample_title(at: AppTest) -> str | None:
+    """The title of the task sample the page drew (as SVG), or None if it drew none."""
+    for element in at.markdown:
+        found = re.match(r'<svg [^>]*aria-label="([^"]*)"', element.value)
+        if found:
+            return found.group(1)
+    return None
+
+
 def make(layers: list[dict], task: dict | None = None) -> Experiment:
     return Experiment.from_dict(
         {"version": 1, "task": task or {"name": "adding"}, "model": {"layers": layers}}
@@ -83,7 +93,9 @@ def test_first_screen_shows_a_working_preset_with_its_summary():
     assert list(table["parameters"]) == [f"{row.parameters:,}" for row in summary.rows]
     assert any(f"Total: {summary.total:,} parameters" in m.value for m in at.markdown)
     assert sum(row["parameters"] for row in summary_rows(exp, get_task(exp.task))) == summary.total
-    assert at.get("plotly_chart")  # the task's sample preview
+    # the task's sample, drawn as SVG from the same figure as the Train page's chart
+    assert sample_title(at) == sample_figure(get_task(exp.task), exp.train.seed).layout.title.text
+    assert not at.get("plotly_chart")  # Design loads no chart library
     assert at.latex  # the LSTM's equations
 
 
@@ -213,7 +225,8 @@ def test_every_task_shows_its_parameters_and_a_sample(name):
     widget(at, "selectbox", "Task").set_value(name).run()
     assert not at.exception
     assert experiment(at).task.name == name
-    assert at.get("plotly_chart")
+    exp = experiment(at)
+    assert sample_title(at) == sample_figure(get_task(exp.task), exp.train.seed).layout.title.text
     assert at.table[0].value["output shape"].iloc[-1]  # the head's shape for the new task
 
 

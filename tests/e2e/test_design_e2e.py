@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -132,4 +133,38 @@ def test_drag_and_drop_editing_survives_a_reload(page, app_url):
 
     page.screenshot(path=str(artifact("design.png")))  # the README's (python -m tools.screenshots)
     assert artifact("design.png").stat().st_size > 10_000
+    assert page.external_requests == []
+
+
+def test_the_first_screen_needs_no_chart_library_and_shares_its_link(page, app_url):
+    """The task sample is drawn as SVG and the share link is a text field: a first visit
+    to Design fetches neither the chart library nor the code viewer's script (together
+    over 6 MB that the browser would parse before the page settles)."""
+    page.goto(app_url)
+    page.wait_for_app()
+    page.get_by_role("button", name="Design a network").click()
+    page.wait_for_app()
+    sample = page.locator('[data-testid="stMarkdownContainer"] svg[role="img"]')
+    expect(sample).to_have_count(1, timeout=30_000)
+    assert sample.get_attribute("aria-label").startswith("One sample")
+    box = sample.bounding_box()
+    assert box["width"] > 300 and box["height"] > 100  # drawn at its column's width
+    assert sample.locator("title").count() > 10  # a tooltip on each point
+
+    # the share field holds this page's link, and an edit in it is undone
+    field = page.get_by_label("Link to this design")
+    wait_until(page, lambda: "x=" in field.input_value(), "the share link")
+    link = field.input_value()
+    x = parse_qs(urlsplit(page.url).query)["x"]
+    assert urlsplit(link).path == urlsplit(page.url).path and parse_qs(urlsplit(link).query) == {
+        "x": x
+    }
+    field.fill("edited")
+    field.press("Enter")
+    wait_until(page, lambda: field.input_value() == link, "the link to come back")
+
+    scripts = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(r => r.name.split('/').pop())"
+    )
+    assert not [s for s in scripts if s.startswith(("PlotlyChart", "StreamlitSyntaxHighlighter"))]
     assert page.external_requests == []
