@@ -592,6 +592,9 @@ def main() -> None:
     parser.add_argument("--class-size", type=int, default=30, help="class30, memory: the sessions")
     parser.add_argument("--class-steps", type=int, default=300, help="class30, memory: steps")
     parser.add_argument(
+        "--page-repeats", type=int, default=3, help="page_loads: rounds, the median shown"
+    )
+    parser.add_argument(
         "--load-sessions", type=int, default=8, help="page_loads: the sessions training"
     )
     parser.add_argument(
@@ -639,7 +642,8 @@ def main() -> None:
                     result = char_model(browser, url, args.char_steps, args.repeats)
                     print(json.dumps(result), flush=True)
         if args.only in (None, "page_loads"):
-            result = page_loads(browser, PAGES, args.load_sessions, experiment(CLASS_STEPS))
+            exp = experiment(CLASS_STEPS)
+            result = page_loads(browser, PAGES, args.load_sessions, exp, args.page_repeats)
             print(json.dumps(result), flush=True)
         if args.only in (None, "class30"):
             print(json.dumps(class30(args.class_size, args.class_steps)), flush=True)

@@ -132,17 +132,35 @@ def _page_name(path: str) -> str:
     return path.split("?")[0].strip("/") or "design"
 
 
-def measure_loads(browser, url: str, pages: dict, token: str, times) -> dict:
-    """Every page's load by a new visitor; the app's Inspect once with each view (the
-    floor's Inspect has none: `times` None)."""
+def median_of(measures: list[dict]) -> dict:
+    """The measure whose seconds are the median (its breakdown with it), and every
+    measure's seconds: one load or switch on a shared machine is noise."""
+    ranked = sorted(measures, key=lambda m: m["s"])
+    return {**ranked[(len(ranked) - 1) // 2], "all_s": [m["s"] for m in measures]}
+
+
+def measure_loads(browser, url: str, pages: dict, token: str, times, repeats: int) -> dict:
+    """Every page's load by a new visitor, `repeats` times in turn (each round visits
+    every page once); the app's Inspect once with each view (the floor's Inspect has
+    none: `times` None)."""
     found = visits(pages) if times is not None else pages
-    return {
-        name: measure_load(browser, url, path, title, token, times)
-        for name, (path, title) in found.items()
-    }
+    rounds = [
+        {
+            name: measure_load(browser, url, path, title, token, times)
+            for name, (path, title) in found.items()
+        }
+        for _ in range(repeats)
+    ]
+    return {name: median_of([r[name] for r in rounds]) for name in found}
 
 
-def measure_switches(browser, url: str, pages: dict, token: str, times) -> dict:
+def measure_switches(browser, url: str, pages: dict, token: str, times, repeats: int) -> dict:
+    """`repeats` sessions in turn, each a new visitor, switch through every page."""
+    rounds = [switch_round(browser, url, pages, token, times) for _ in range(repeats)]
+    return {name: median_of([r[name] for r in rounds]) for name in rounds[0]}
+
+
+def switch_round(browser, url: str, pages: dict, token: str, times) -> dict:
     """One session opens the first page, then clicks each other page in the sidebar:
     from the click until that page's script run has ended and its title shows."""
     from bench.app_load import new_page
@@ -189,8 +207,9 @@ def _floor_of(name: str) -> str:
     return "inspect" if name.startswith("inspect_") else name
 
 
-def page_loads(browser, pages: dict, sessions: int, exp) -> dict:
-    """The `page_loads` line: loads and switches at rest, then with `sessions` training."""
+def page_loads(browser, pages: dict, sessions: int, exp, repeats: int = 3) -> dict:
+    """The `page_loads` line: loads and switches at rest, then with `sessions` training;
+    each figure the median of `repeats`, the app's and the floor's rounds in turn."""
     from bench.app_load import class_server, explained, open_sessions, progress, start_training
     from bench.cold_start import floor_script
     from bench.served import served_app
@@ -206,25 +225,39 @@ def page_loads(browser, pages: dict, sessions: int, exp) -> dict:
             explained(browser),
         ):
             progress("page_loads: at rest")
-            rest = {
-                "app": measure_loads(browser, url, pages, token, times),
-                "floor": measure_loads(browser, base, pages, token, None),
-                "app_switch": measure_switches(browser, url, pages, token, times),
-                "floor_switch": measure_switches(browser, base, pages, token, None),
-            }
+            rest = measure_all(browser, url, base, pages, token, times, repeats)
             progress(f"page_loads: {sessions} sessions train")
             training = open_sessions(browser, url, exp, sessions)
             start_training(training, 120_000)
             time.sleep(3)
-            loaded = {
-                "app": measure_loads(browser, url, pages, token, times),
-                "floor": measure_loads(browser, base, pages, token, None),
-                "app_switch": measure_switches(browser, url, pages, token, times),
-                "floor_switch": measure_switches(browser, base, pages, token, None),
-            }
+            loaded = measure_all(browser, url, base, pages, token, times, repeats)
             for page in training:
                 page.context.close()
-    return {"bench": "page_loads", "sessions": sessions, **summary(rest, loaded)}
+    return {
+        "bench": "page_loads",
+        "sessions": sessions,
+        "repeats": repeats,
+        **summary(rest, loaded),
+    }
+
+
+def measure_all(browser, url: str, base: str, pages: dict, token: str, times, repeats: int):
+    """The app's and the floor's loads and switches, one round of each in turn, so that
+    a slow spell of the machine falls on both."""
+    rounds = []
+    for _ in range(repeats):
+        rounds.append(
+            {
+                "app": measure_loads(browser, url, pages, token, times, 1),
+                "floor": measure_loads(browser, base, pages, token, None, 1),
+                "app_switch": measure_switches(browser, url, pages, token, times, 1),
+                "floor_switch": measure_switches(browser, base, pages, token, None, 1),
+            }
+        )
+    return {
+        kind: {name: median_of([r[kind][name] for r in rounds]) for name in rounds[0][kind]}
+        for kind in rounds[0]
+    }
 
 
 def summary(rest: dict, loaded: dict) -> dict:
