@@ -65,6 +65,12 @@ async def _class(url: str, sessions: int, steps: int) -> dict:
             if i not in ended and _shows(student, "**Finished:"):  # its status line
                 ended[i] = time.perf_counter() - started
         await asyncio.sleep(0.2)
+    # what a page that never showed its run finished shows instead (its status line)
+    stuck = {
+        i: [t[:160] for t in student.markdown if t.startswith("**")][-2:] + student.alerts[-2:]
+        for i, student in enumerate(students)
+        if i not in ended
+    }
     await asyncio.gather(*(s.close() for s in students))
     places = sorted(place for _, place in clicks if place is not None)
     return {
@@ -74,6 +80,7 @@ async def _class(url: str, sessions: int, steps: int) -> dict:
         "sessions_shown_a_place": len(queued),
         "finished": len(ended),
         "last_run_ends_s": round(max(ended.values()), 1) if ended else None,
+        "unfinished_show": stuck,
     }
 
 

@@ -35,6 +35,8 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) window.__longTasksMs += entry.duration;
 }).observe({type: "longtask", buffered: true});
 """
+# Resolves once the browser's main thread is idle: the page's drawing has ended.
+IDLE = """() => new Promise((done) => requestIdleCallback(() => done(), {timeout: 10000}))"""
 BROWSER_TIMES = """() => {
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
   const scripts = performance.getEntriesByType("resource")
@@ -181,7 +183,8 @@ def switch_round(browser, url: str, pages: dict, token: str, times) -> dict:
     for i, (name, (path, title)) in enumerate(pages.items()):
         if i == 0:
             continue
-        page.wait_for_timeout(400)  # as a person pauses between clicks
+        page.wait_for_timeout(400)  # as a person pauses between clicks,
+        page.evaluate(IDLE)  # once the last page has drawn (its charts, the stack)
         before = traffic.bytes
         started = time.perf_counter()
         links.nth(i).click()
