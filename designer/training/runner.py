@@ -75,9 +75,19 @@ def context() -> Any:
 
 def warm_up() -> None:
     """Start the forkserver now: it takes a few seconds (it imports torch), which
-    the first run on a fresh server would otherwise wait for."""
-    context()
+    the first run on a fresh server would otherwise wait for. Returns once it has
+    imported all it preloads (it forks nothing before): until then it competes with
+    the first visitor's page run for the cores, so the server says "ready" after it."""
+    ctx = context()
     forkserver.ensure_running()
+    started = ctx.Process(target=_nothing, name="forkserver-ready")
+    started.start()
+    started.join(timeout=120)
+
+
+def _nothing() -> None:
+    """The first process forked from the forkserver: it is forked once the preload
+    has ended."""
 
 
 def _put(conn: Any, message: Any) -> None:
