@@ -3,12 +3,14 @@ when `streamlit run` starts, and `/ready` says when it is done.
 
 A page run imports torch, plotly, pydantic's models, every panel it draws and the
 catalogs of both languages: seconds on a small machine, which the first visitor of a
-fresh server used to wait. It also builds one figure of each kind the pages draw and
-one table (plotly and pyarrow finish their imports on first use), then freezes the
-heap it made, so that later garbage collections do not walk it. The server now accepts connections at once (its health
-check, `/_stcore/health`, answers), imports all of that in a thread of its own, and
-answers `/ready` with 503 until it has: a load balancer sends a class to a replica only
-once it is warm.
+fresh server used to wait. The warm-up also builds one figure of each kind the pages
+draw and one table (plotly and pyarrow finish their imports on first use), waits for
+the forkserver to finish its own imports, then freezes the heap it made, so that
+later garbage collections do not walk it.
+
+The server accepts connections at once (its health check, `/_stcore/health`,
+answers), warms up in a thread of its own, and answers `/ready` with 503 until it has
+finished: a load balancer sends a class to a replica only once it is warm.
 """
 
 from __future__ import annotations
