@@ -141,28 +141,17 @@ def median_of(measures: list[dict]) -> dict:
     return {**ranked[(len(ranked) - 1) // 2], "all_s": [m["s"] for m in measures]}
 
 
-def measure_loads(browser, url: str, pages: dict, token: str, times, repeats: int) -> dict:
-    """Every page's load by a new visitor, `repeats` times in turn (each round visits
-    every page once); the app's Inspect once with each view (the floor's Inspect has
-    none: `times` None)."""
+def measure_loads(browser, url: str, pages: dict, token: str, times) -> dict:
+    """Every page's load by a new visitor; the app's Inspect once with each view (the
+    floor's Inspect has none: `times` None)."""
     found = visits(pages) if times is not None else pages
-    rounds = [
-        {
-            name: measure_load(browser, url, path, title, token, times)
-            for name, (path, title) in found.items()
-        }
-        for _ in range(repeats)
-    ]
-    return {name: median_of([r[name] for r in rounds]) for name in found}
+    return {
+        name: measure_load(browser, url, path, title, token, times)
+        for name, (path, title) in found.items()
+    }
 
 
-def measure_switches(browser, url: str, pages: dict, token: str, times, repeats: int) -> dict:
-    """`repeats` sessions in turn, each a new visitor, switch through every page."""
-    rounds = [switch_round(browser, url, pages, token, times) for _ in range(repeats)]
-    return {name: median_of([r[name] for r in rounds]) for name in rounds[0]}
-
-
-def switch_round(browser, url: str, pages: dict, token: str, times) -> dict:
+def measure_switches(browser, url: str, pages: dict, token: str, times) -> dict:
     """One session opens the first page, then clicks each other page in the sidebar:
     from the click until that page's script run has ended and its title shows."""
     from bench.app_load import new_page
@@ -251,10 +240,10 @@ def measure_all(browser, url: str, base: str, pages: dict, token: str, times, re
     for _ in range(repeats):
         rounds.append(
             {
-                "app": measure_loads(browser, url, pages, token, times, 1),
-                "floor": measure_loads(browser, base, pages, token, None, 1),
-                "app_switch": measure_switches(browser, url, pages, token, times, 1),
-                "floor_switch": measure_switches(browser, base, pages, token, None, 1),
+                "app": measure_loads(browser, url, pages, token, times),
+                "floor": measure_loads(browser, base, pages, token, None),
+                "app_switch": measure_switches(browser, url, pages, token, times),
+                "floor_switch": measure_switches(browser, base, pages, token, None),
             }
         )
     return {
